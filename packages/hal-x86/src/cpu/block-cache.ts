@@ -1,0 +1,172 @@
+/**
+ * Pre-decoded basic blocks, cached by the physical address of their first byte.
+ *
+ * A block is a run of decoded instructions that ends at a control transfer, at the end of a 4 KiB page, or
+ * after MAX_BLOCK instructions. Blocks are registered against the physical frame they came from; any write
+ * to that frame (through the CPU or host helpers) drops them, so self-modifying and freshly loaded code
+ * is always re-decoded. If the block being executed is dropped, the CPU stops after the writing
+ * instruction and decodes again from the next one, as the architecture requires.
+ *
+ * The block also records its linear address: RIP-relative operands and branch targets are resolved at
+ * decode time, so a frame mapped at two addresses gets a block per address.
+ */
+import { Access } from '../mmu/mmu';
+import { GuestFault, PfError, Vector, linearToBigInt } from './fault';
+import type { Cpu } from './cpu';
+import { Decoder, NeedMoreBytes } from '../isa/decoder';
+import type { Insn } from '../isa/insn';
+import { OPCODE_TABLE } from '../isa/tables';
+
+export const MAX_BLOCK = 64;
+
+export interface Block {
+  /** Linear address of the first instruction. */
+  va: number;
+  /** Physical address of the first instruction. */
+  pa: number;
+  insns: Insn[];
+  /** False once dropped; a dropped block still finishes its current instruction. */
+  valid: boolean;
+}
+
+let sharedDecoder: Decoder | null = null;
+export function defaultDecoder(): Decoder {
+  sharedDecoder ??= new Decoder(OPCODE_TABLE);
+  return sharedDecoder;
+}
+
+const JUMP_CACHE_SIZE = 4096;
+
+export class BlockCache {
+  private readonly byPa = new Map<number, Block[]>();
+  private readonly byFrame = new Map<number, number[]>();
+  /** Direct-mapped cache in front of the maps, indexed by physical address. */
+  private readonly jumpCache: (Block | null)[] = new Array(JUMP_CACHE_SIZE).fill(null);
+  readonly decoder = defaultDecoder();
+  /** The block being executed, so a write to its frame can stop it. */
+  current: Block | null = null;
+  decodedBlocks = 0;
+  invalidations = 0;
+  private readonly window = new Uint8Array(32);
+
+  constructor(private readonly cpu: Cpu) {
+    cpu.memory.onCodeWrite = (frame) => this.dropFrame(frame);
+  }
+
+  lookup(va: number): Block {
+    const pa = this.cpu.mmu.translate(va, Access.FETCH);
+    const slot = pa & (JUMP_CACHE_SIZE - 1);
+    const hit = this.jumpCache[slot];
+    if (hit != null && hit.pa === pa && hit.va === va) return hit;
+    const list = this.byPa.get(pa);
+    if (list !== undefined) {
+      for (const b of list) {
+        if (b.va === va) {
+          this.jumpCache[slot] = b;
+          return b;
+        }
+      }
+    }
+    const block = this.build(va, pa);
+    this.jumpCache[slot] = block;
+    return block;
+  }
+
+  /** Drops every block decoded from `frame`. */
+  dropFrame(frame: number): void {
+    const pas = this.byFrame.get(frame);
+    if (pas === undefined) return;
+    this.invalidations++;
+    for (const pa of pas) {
+      for (const b of this.byPa.get(pa) ?? []) {
+        b.valid = false;
+        if (b === this.current) this.cpu.stop = true;
+        const slot = pa & (JUMP_CACHE_SIZE - 1);
+        if (this.jumpCache[slot] === b) this.jumpCache[slot] = null;
+      }
+      this.byPa.delete(pa);
+    }
+    this.byFrame.delete(frame);
+  }
+
+  /** Drops everything (for example after the host rewrites page tables wholesale). */
+  clear(): void {
+    for (const frame of [...this.byFrame.keys()]) {
+      this.dropFrame(frame);
+      this.cpu.memory.codeFrames[frame] = 0;
+    }
+  }
+
+  private build(va: number, pa: number): Block {
+    const bytes = this.cpu.memory.bytes;
+    const insns: Insn[] = [];
+    let curVa = va;
+    let curPa = pa;
+    const pageEnd = pa - (pa % 4096) + 4096;
+    let cacheable = true;
+    while (insns.length < MAX_BLOCK) {
+      const inPage = pageEnd - curPa;
+      let insn: Insn;
+      try {
+        insn = this.decoder.decode(bytes, curPa, Math.min(inPage, 15), curVa);
+      } catch (e) {
+        if (!(e instanceof NeedMoreBytes)) throw e;
+        // The instruction crosses into the next page.
+        if (insns.length > 0) break; // end the block here; the crossing instruction starts its own
+        insn = this.decodeCrossing(curVa, curPa, inPage);
+        cacheable = false;
+        insns.push(insn);
+        break;
+      }
+      insns.push(insn);
+      curVa = insn.next;
+      curPa += insn.len;
+      if (insn.def.flow || curPa >= pageEnd) break;
+    }
+    const block: Block = { va, pa, insns, valid: true };
+    this.decodedBlocks++;
+    if (cacheable) {
+      const list = this.byPa.get(pa);
+      if (list) list.push(block);
+      else this.byPa.set(pa, [block]);
+      const frame = Math.floor(pa / 4096);
+      const pas = this.byFrame.get(frame);
+      if (pas) {
+        if (!pas.includes(pa)) pas.push(pa);
+      } else this.byFrame.set(frame, [pa]);
+      this.cpu.memory.codeFrames[frame] = 1;
+    }
+    return block;
+  }
+
+  /** Decodes an instruction whose bytes continue on the next page (fetching that page may fault). */
+  private decodeCrossing(va: number, pa: number, inPage: number): Insn {
+    const w = this.window;
+    w.set(this.cpu.memory.bytes.subarray(pa, pa + inPage), 0);
+    const nextVa = va + inPage;
+    let nextPa: number;
+    try {
+      nextPa = this.cpu.mmu.translate(nextVa, Access.FETCH);
+    } catch (e) {
+      // Fetching the rest faults only if the instruction really needs those bytes: decode what we have first.
+      if (e instanceof GuestFault) {
+        try {
+          return this.decoder.decode(w, 0, inPage, va);
+        } catch (inner) {
+          if (inner instanceof NeedMoreBytes) throw e;
+          throw inner;
+        }
+      }
+      throw e;
+    }
+    w.set(this.cpu.memory.bytes.subarray(nextPa, nextPa + 15 - inPage), inPage);
+    try {
+      return this.decoder.decode(w, 0, 15, va);
+    } catch (e) {
+      if (e instanceof NeedMoreBytes) {
+        throw new GuestFault(Vector.PF, PfError.FETCH | PfError.USER, linearToBigInt(nextVa), 'fetch');
+      }
+      throw e;
+    }
+  }
+}

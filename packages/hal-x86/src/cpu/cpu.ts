@@ -1,0 +1,520 @@
+/**
+ * The virtual CPU: architectural state of one x86-64 hardware thread running 64-bit code, and the
+ * KVM-style run loop that executes it until something needs the host.
+ *
+ * Registers are int32 lo/hi pairs in an Int32Array (BigInt only on slow paths), arithmetic flags are lazy
+ * (see flags.ts), and code runs from pre-decoded blocks cached per physical address (see block-cache.ts).
+ * Handlers for each instruction live in ../isa/exec and reach the state through the methods here.
+ */
+import { BlockCache, type Block } from './block-cache';
+import { Access, Mmu, TLB_MASK, TlbPerm } from '../mmu/mmu';
+import type { PhysicalMemory } from '../memory/physical-memory';
+import { GuestFault, Vector } from './fault';
+import type { VcpuExit } from './exit';
+import { LazyFlags } from './flags';
+import { Reg } from './registers';
+import type { Insn } from '../isa/insn';
+import { X87State } from '../isa/exec/x87-state';
+
+const TWO32 = 4294967296;
+const CANON = 2 ** 47;
+
+export interface CpuOptions {
+  /** Privilege level the CPU runs at: 3 (user, default) or 0. */
+  cpl?: 0 | 3;
+  /** Called for every executed instruction, before it runs (slow: disables nothing, but costs a call). */
+  trace?: ((cpu: Cpu, insn: Insn) => void) | null;
+  /** Virtual TSC ticks per retired instruction (default 1). */
+  tscPerInstruction?: number;
+}
+
+export class Cpu extends LazyFlags {
+  readonly memory: PhysicalMemory;
+  readonly mmu: Mmu;
+  /** RAX..R15 as lo/hi int32 pairs: regs[2*n] is the low half of register n. */
+  readonly regs = new Int32Array(32);
+  /** Instruction pointer as a signed canonical linear address. */
+  rip = 0;
+  /** FS and GS base (set by arch_prctl in the host), as signed canonical linear addresses. */
+  fsBase = 0;
+  gsBase = 0;
+
+  /** XMM0-15: 16 x 16 bytes, with typed views over one buffer so SSE handlers need no conversions. */
+  readonly xmmBuffer = new ArrayBuffer(256);
+  readonly xmm32 = new Int32Array(this.xmmBuffer);
+  readonly xmmF32 = new Float32Array(this.xmmBuffer);
+  readonly xmmF64 = new Float64Array(this.xmmBuffer);
+  readonly xmm8 = new Uint8Array(this.xmmBuffer);
+  readonly xmmView = new DataView(this.xmmBuffer);
+  mxcsr = 0x1f80;
+
+  /** x87 FPU state (stack, control/status/tag words). */
+  readonly x87 = new X87State();
+
+  /** Scratch output: the high half of the last 64-bit value a reader returned. */
+  hi = 0;
+
+  /** Instructions retired since creation. */
+  instret = 0;
+  tscPerInstruction: number;
+  tscOffset = 0;
+
+  trace: ((cpu: Cpu, insn: Insn) => void) | null;
+
+  /** Set by a handler to end the current block early (host exit, self-modifying code, rep chunking). */
+  stop = false;
+  /** An exit a handler requested (syscall, hlt); returned after the instruction retires. */
+  pendingExit: VcpuExit | null = null;
+  /** Interrupt vectors raised by devices and not yet delivered. */
+  private readonly pendingInterrupts: number[] = [];
+
+  readonly blocks: BlockCache;
+  private readonly bytes: Uint8Array;
+  private readonly view: DataView;
+  private readonly tlbTag: Float64Array;
+  private readonly tlbFrame: Int32Array;
+  private readonly tlbPerm: Uint8Array;
+  private readonly codeFrames: Uint8Array;
+
+  constructor(memory: PhysicalMemory, options: CpuOptions = {}) {
+    super();
+    this.memory = memory;
+    this.mmu = new Mmu(memory);
+    this.mmu.cpl = options.cpl ?? 3;
+    this.trace = options.trace ?? null;
+    this.tscPerInstruction = options.tscPerInstruction ?? 1;
+    this.bytes = memory.bytes;
+    this.view = memory.view;
+    this.tlbTag = this.mmu.tlbTag;
+    this.tlbFrame = this.mmu.tlbFrame;
+    this.tlbPerm = this.mmu.tlbPerm;
+    this.codeFrames = memory.codeFrames;
+    this.blocks = new BlockCache(this);
+  }
+
+  get cpl(): number {
+    return this.mmu.cpl;
+  }
+
+  // ---------------------------------------------------------------- registers (host-facing, bigint)
+
+  getReg(r: number): bigint {
+    return (BigInt(this.regs[2 * r + 1] as number) << 32n) | BigInt((this.regs[2 * r] as number) >>> 0);
+  }
+
+  setReg(r: number, value: bigint | number): void {
+    const v = BigInt.asUintN(64, BigInt(value));
+    this.regs[2 * r] = Number(v & 0xffffffffn) | 0;
+    this.regs[2 * r + 1] = Number(v >> 32n) | 0;
+  }
+
+  /** Register value as a signed number (exact for |value| < 2^53); for addresses and counts. */
+  regNum(r: number): number {
+    return (this.regs[2 * r + 1] as number) * TWO32 + ((this.regs[2 * r] as number) >>> 0);
+  }
+
+  setRegNum(r: number, value: number): void {
+    this.regs[2 * r] = value | 0;
+    this.regs[2 * r + 1] = Math.floor(value / TWO32) | 0;
+  }
+
+  get rsp(): number {
+    return this.regNum(Reg.RSP);
+  }
+
+  set rsp(v: number) {
+    this.setRegNum(Reg.RSP, v);
+  }
+
+  // ------------------------------------------------------- registers (handlers, sized, lo/hi pairs)
+
+  /** Reads register `r` at `size` bytes; for size 1, `r` is a byte-register code. Sets `hi` for size 8. */
+  getRegSized(r: number, size: number): number {
+    const g = this.regs;
+    switch (size) {
+      case 8:
+        this.hi = g[2 * r + 1] as number;
+        return g[2 * r] as number;
+      case 4:
+        return g[2 * r] as number;
+      case 2:
+        return (g[2 * r] as number) & 0xffff;
+      default:
+        return r < 16 ? (g[2 * r] as number) & 0xff : ((g[2 * (r - 16)] as number) >> 8) & 0xff;
+    }
+  }
+
+  /** Writes register `r` at `size` bytes with x86-64 rules: 32-bit writes zero the upper half. */
+  setRegSized(r: number, size: number, lo: number, hi: number): void {
+    const g = this.regs;
+    switch (size) {
+      case 8:
+        g[2 * r] = lo;
+        g[2 * r + 1] = hi;
+        return;
+      case 4:
+        g[2 * r] = lo;
+        g[2 * r + 1] = 0;
+        return;
+      case 2:
+        g[2 * r] = ((g[2 * r] as number) & ~0xffff) | (lo & 0xffff);
+        return;
+      default:
+        if (r < 16) g[2 * r] = ((g[2 * r] as number) & ~0xff) | (lo & 0xff);
+        else g[2 * (r - 16)] = ((g[2 * (r - 16)] as number) & ~0xff00) | ((lo & 0xff) << 8);
+    }
+  }
+
+  // ----------------------------------------------------------------- effective addresses
+
+  /** Linear address of the instruction's memory operand (signed canonical form when canonical). */
+  ea(i: Insn): number {
+    const g = this.regs;
+    let a = i.disp;
+    if (i.base >= 0) {
+      const h = g[2 * i.base + 1] as number;
+      if (h >= 0x40000 || h < -0x40000) return this.eaSlow(i);
+      a += h * TWO32 + ((g[2 * i.base] as number) >>> 0);
+    }
+    if (i.index >= 0) {
+      const h = g[2 * i.index + 1] as number;
+      if (h >= 0x8000 || h < -0x8000) return this.eaSlow(i);
+      a += (h * TWO32 + ((g[2 * i.index] as number) >>> 0)) * i.scale;
+    }
+    if (i.adsize === 4) a = mod32(a);
+    if (i.seg !== 0) {
+      a += i.seg === 4 ? this.fsBase : this.gsBase;
+      if (a >= CANON) return this.eaSlow(i);
+    }
+    return a;
+  }
+
+  /** Exact 64-bit address arithmetic for operands whose registers hold large values. */
+  private eaSlow(i: Insn): number {
+    let a = BigInt(i.disp);
+    if (i.base >= 0) a += this.getReg(i.base);
+    if (i.index >= 0) a += this.getReg(i.index) * BigInt(i.scale);
+    if (i.adsize === 4) a &= 0xffffffffn;
+    if (i.seg !== 0) a += BigInt(i.seg === 4 ? this.fsBase : this.gsBase);
+    return Number(BigInt.asIntN(64, a));
+  }
+
+  // ----------------------------------------------------------------- memory (linear addresses)
+
+  /** Physical address for an access that may span pages; checks every page first so faults are atomic. */
+  private translateSpan(la: number, size: number, access: 0 | 1 | 2): number {
+    const pa = this.mmu.translate(la, access);
+    const end = la + size - 1;
+    if (Math.floor(end / 4096) !== Math.floor(la / 4096)) this.mmu.translate(end, access);
+    return pa;
+  }
+
+  rd8(la: number): number {
+    const vpn = Math.floor(la / 4096);
+    const s = vpn & TLB_MASK;
+    if (this.tlbTag[s] === vpn && (this.tlbPerm[s] & TlbPerm.READ) !== 0) {
+      return this.bytes[((this.tlbFrame[s] as number) >>> 0) + (la - vpn * 4096)] as number;
+    }
+    return this.bytes[this.mmu.translate(la, Access.READ)] as number;
+  }
+
+  rd16(la: number): number {
+    const vpn = Math.floor(la / 4096);
+    const s = vpn & TLB_MASK;
+    const off = la - vpn * 4096;
+    if (this.tlbTag[s] === vpn && (this.tlbPerm[s] & TlbPerm.READ) !== 0 && off <= 4094) {
+      return this.view.getUint16(((this.tlbFrame[s] as number) >>> 0) + off, true);
+    }
+    this.translateSpan(la, 2, Access.READ);
+    return this.rd8(la) | (this.rd8(la + 1) << 8);
+  }
+
+  rd32(la: number): number {
+    const vpn = Math.floor(la / 4096);
+    const s = vpn & TLB_MASK;
+    const off = la - vpn * 4096;
+    if (this.tlbTag[s] === vpn && (this.tlbPerm[s] & TlbPerm.READ) !== 0 && off <= 4092) {
+      return this.view.getInt32(((this.tlbFrame[s] as number) >>> 0) + off, true);
+    }
+    this.translateSpan(la, 4, Access.READ);
+    return this.rd8(la) | (this.rd8(la + 1) << 8) | (this.rd8(la + 2) << 16) | (this.rd8(la + 3) << 24);
+  }
+
+  /** Reads 8 bytes: returns the low half and leaves the high half in `hi`. */
+  rd64(la: number): number {
+    const vpn = Math.floor(la / 4096);
+    const s = vpn & TLB_MASK;
+    const off = la - vpn * 4096;
+    if (this.tlbTag[s] === vpn && (this.tlbPerm[s] & TlbPerm.READ) !== 0 && off <= 4088) {
+      const pa = ((this.tlbFrame[s] as number) >>> 0) + off;
+      this.hi = this.view.getInt32(pa + 4, true);
+      return this.view.getInt32(pa, true);
+    }
+    this.translateSpan(la, 8, Access.READ);
+    const lo = this.rd32(la);
+    this.hi = this.rd32(la + 4);
+    return lo;
+  }
+
+  /** Reads `size` bytes (1, 2, 4, 8); 8-byte reads leave the high half in `hi`. */
+  rdMem(la: number, size: number): number {
+    switch (size) {
+      case 1:
+        return this.rd8(la);
+      case 2:
+        return this.rd16(la);
+      case 4:
+        return this.rd32(la);
+      default:
+        return this.rd64(la);
+    }
+  }
+
+  wr8(la: number, v: number): void {
+    const vpn = Math.floor(la / 4096);
+    const s = vpn & TLB_MASK;
+    let pa: number;
+    if (this.tlbTag[s] === vpn && (this.tlbPerm[s] & TlbPerm.WRITE) !== 0) {
+      pa = ((this.tlbFrame[s] as number) >>> 0) + (la - vpn * 4096);
+    } else {
+      pa = this.mmu.translate(la, Access.WRITE);
+    }
+    this.bytes[pa] = v;
+    if (this.codeFrames[pa >>> 12] !== 0) this.memory.noteWrite(pa, 1);
+  }
+
+  wr16(la: number, v: number): void {
+    const vpn = Math.floor(la / 4096);
+    const s = vpn & TLB_MASK;
+    const off = la - vpn * 4096;
+    if (this.tlbTag[s] === vpn && (this.tlbPerm[s] & TlbPerm.WRITE) !== 0 && off <= 4094) {
+      const pa = ((this.tlbFrame[s] as number) >>> 0) + off;
+      this.view.setUint16(pa, v, true);
+      if (this.codeFrames[pa >>> 12] !== 0) this.memory.noteWrite(pa, 2);
+      return;
+    }
+    this.translateSpan(la, 2, Access.WRITE);
+    this.wr8(la, v);
+    this.wr8(la + 1, v >> 8);
+  }
+
+  wr32(la: number, v: number): void {
+    const vpn = Math.floor(la / 4096);
+    const s = vpn & TLB_MASK;
+    const off = la - vpn * 4096;
+    if (this.tlbTag[s] === vpn && (this.tlbPerm[s] & TlbPerm.WRITE) !== 0 && off <= 4092) {
+      const pa = ((this.tlbFrame[s] as number) >>> 0) + off;
+      this.view.setInt32(pa, v, true);
+      if (this.codeFrames[pa >>> 12] !== 0) this.memory.noteWrite(pa, 4);
+      return;
+    }
+    this.translateSpan(la, 4, Access.WRITE);
+    this.wr8(la, v);
+    this.wr8(la + 1, v >> 8);
+    this.wr8(la + 2, v >> 16);
+    this.wr8(la + 3, v >> 24);
+  }
+
+  wr64(la: number, lo: number, hi: number): void {
+    const vpn = Math.floor(la / 4096);
+    const s = vpn & TLB_MASK;
+    const off = la - vpn * 4096;
+    if (this.tlbTag[s] === vpn && (this.tlbPerm[s] & TlbPerm.WRITE) !== 0 && off <= 4088) {
+      const pa = ((this.tlbFrame[s] as number) >>> 0) + off;
+      this.view.setInt32(pa, lo, true);
+      this.view.setInt32(pa + 4, hi, true);
+      if (this.codeFrames[pa >>> 12] !== 0) this.memory.noteWrite(pa, 8);
+      return;
+    }
+    this.translateSpan(la, 8, Access.WRITE);
+    this.wr32(la, lo);
+    this.wr32(la + 4, hi);
+  }
+
+  wrMem(la: number, size: number, lo: number, hi: number): void {
+    switch (size) {
+      case 1:
+        this.wr8(la, lo);
+        return;
+      case 2:
+        this.wr16(la, lo);
+        return;
+      case 4:
+        this.wr32(la, lo);
+        return;
+      default:
+        this.wr64(la, lo, hi);
+    }
+  }
+
+  /** Faults now if a later write of `size` bytes at `la` would fault (read-modify-write atomicity). */
+  probeWrite(la: number, size: number): void {
+    const vpn = Math.floor(la / 4096);
+    const s = vpn & TLB_MASK;
+    if (this.tlbTag[s] === vpn && (this.tlbPerm[s] & TlbPerm.WRITE) !== 0 && la - vpn * 4096 <= 4096 - size) return;
+    this.translateSpan(la, size, Access.WRITE);
+  }
+
+  /** Copies bytes out of guest linear memory through the MMU (host helper). */
+  readBytes(la: number, length: number): Uint8Array {
+    const out = new Uint8Array(length);
+    for (let k = 0; k < length; k++) out[k] = this.rd8(la + k);
+    return out;
+  }
+
+  /** Copies bytes into guest linear memory through the MMU with write checks (host helper). */
+  writeBytes(la: number, data: Uint8Array): void {
+    if (data.length > 0) this.translateSpan(la, data.length, Access.WRITE);
+    for (let k = 0; k < data.length; k++) this.wr8(la + k, data[k] as number);
+  }
+
+  // ------------------------------------------------------------------ modrm operand helpers
+
+  /** Reads the r/m operand at `size` bytes (register or memory). */
+  rdE(i: Insn, size: number): number {
+    if (i.mod === 3) return this.getRegSized(size === 1 ? i.rm8 : i.rm, size);
+    return this.rdMem(this.ea(i), size);
+  }
+
+  /** Writes the r/m operand at `size` bytes (register or memory). */
+  wrE(i: Insn, size: number, lo: number, hi: number): void {
+    if (i.mod === 3) this.setRegSized(size === 1 ? i.rm8 : i.rm, size, lo, hi);
+    else this.wrMem(this.ea(i), size, lo, hi);
+  }
+
+  rdG(i: Insn, size: number): number {
+    return this.getRegSized(size === 1 ? i.reg8 : i.reg, size);
+  }
+
+  wrG(i: Insn, size: number, lo: number, hi: number): void {
+    this.setRegSized(size === 1 ? i.reg8 : i.reg, size, lo, hi);
+  }
+
+  // ------------------------------------------------------------------ stack
+
+  push64(lo: number, hi: number): void {
+    const sp = this.regNum(Reg.RSP) - 8;
+    this.wrStack(sp, 8, lo, hi);
+    this.setRegNum(Reg.RSP, sp);
+  }
+
+  /** Pops 8 bytes: returns the low half, high half in `hi`. */
+  pop64(): number {
+    const sp = this.regNum(Reg.RSP);
+    const lo = this.rdStack(sp, 8);
+    const hi = this.hi;
+    this.setRegNum(Reg.RSP, sp + 8);
+    this.hi = hi;
+    return lo;
+  }
+
+  /** Stack accesses raise #SS rather than #GP for a non-canonical address. */
+  wrStack(la: number, size: number, lo: number, hi: number): void {
+    if (!(la >= -CANON && la < CANON - 8)) this.mmu.translate(la, Access.WRITE, true);
+    this.wrMem(la, size, lo, hi);
+  }
+
+  rdStack(la: number, size: number): number {
+    if (!(la >= -CANON && la < CANON - 8)) this.mmu.translate(la, Access.READ, true);
+    return this.rdMem(la, size);
+  }
+
+  // ------------------------------------------------------------------ control transfer
+
+  /** Jumps to an absolute linear address; a non-canonical target faults at the branch (#GP). */
+  jump(target: number): void {
+    if (!(target >= -CANON && target < CANON)) {
+      throw new GuestFault(Vector.GP, 0, 0n, 'branch to a non-canonical address');
+    }
+    this.rip = target;
+  }
+
+  // ------------------------------------------------------------------ host interface
+
+  /** Queues a device interrupt; delivered as an `interrupt` exit when RFLAGS.IF is set. */
+  raiseInterrupt(vector: number): void {
+    this.pendingInterrupts.push(vector);
+  }
+
+  /** The virtual time-stamp counter (advances with retired instructions). */
+  get tsc(): bigint {
+    return BigInt(Math.floor(this.instret * this.tscPerInstruction + this.tscOffset));
+  }
+
+  /**
+   * Runs guest code until something needs the host or `budget` instructions have retired.
+   * Never throws for anything the guest does: faults become `exception` exits.
+   */
+  run(budget: number): VcpuExit {
+    const limit = this.instret + Math.max(0, Math.floor(budget));
+    for (;;) {
+      if (this.pendingInterrupts.length > 0 && (this.fother & 0x200) !== 0) {
+        return { kind: 'interrupt', vector: this.pendingInterrupts.shift() as number };
+      }
+      const remaining = limit - this.instret;
+      if (remaining <= 0) return { kind: 'budget' };
+      let block: Block;
+      try {
+        block = this.blocks.lookup(this.rip);
+      } catch (e) {
+        return this.exceptionExit(e);
+      }
+      const insns = block.insns;
+      const n = insns.length < remaining ? insns.length : remaining;
+      let k = 0;
+      this.stop = false;
+      this.blocks.current = block;
+      try {
+        if (this.trace === null) {
+          for (; k < n; k++) {
+            const ins = insns[k] as Insn;
+            this.rip = ins.next;
+            ins.exec(this, ins);
+            if (this.stop) {
+              k++;
+              break;
+            }
+          }
+        } else {
+          for (; k < n; k++) {
+            const ins = insns[k] as Insn;
+            this.trace(this, ins);
+            this.rip = ins.next;
+            ins.exec(this, ins);
+            if (this.stop) {
+              k++;
+              break;
+            }
+          }
+        }
+      } catch (e) {
+        this.blocks.current = null;
+        const ins = insns[k] as Insn;
+        this.instret += k;
+        this.rip = ins.addr;
+        return this.exceptionExit(e);
+      }
+      this.blocks.current = null;
+      this.instret += k;
+      if (this.pendingExit !== null) {
+        const exit = this.pendingExit;
+        this.pendingExit = null;
+        return exit;
+      }
+    }
+  }
+
+  private exceptionExit(e: unknown): VcpuExit {
+    if (e instanceof GuestFault) {
+      return { kind: 'exception', vector: e.vector, errorCode: e.errorCode, cr2: e.cr2, detail: e.detail };
+    }
+    // A bug in a handler must not take the host down with it: report it as an exception the host can see.
+    const message = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    return { kind: 'exception', vector: Vector.UD, errorCode: 0, cr2: 0n, detail: `internal error: ${message}` };
+  }
+}
+
+function mod32(a: number): number {
+  const r = a % TWO32;
+  return r < 0 ? r + TWO32 : r;
+}

@@ -1,0 +1,22 @@
+/**
+ * @exov6/hal-x86: a simulated x86-64 PC — physical memory, 4-level paging MMU with a software TLB, and a
+ * CPU that runs 64-bit user code through a KVM-style run loop.
+ */
+export { PhysicalMemory, PhysicalMemoryError, FrameAllocator, PAGE_SIZE, PAGE_SHIFT } from './memory/physical-memory';
+export { Mmu, Access, TlbPerm, TLB_SIZE } from './mmu/mmu';
+export type { AccessKind } from './mmu/mmu';
+export { Pte, PTE_NX_HI, makePte } from './mmu/pte';
+export { AddressSpace, AddressSpaceError, tableIndices } from './mmu/address-space';
+export type { PagePermissions } from './mmu/address-space';
+export { Cpu } from './cpu/cpu';
+export type { CpuOptions } from './cpu/cpu';
+export type { VcpuExit, VcpuExitKind } from './cpu/exit';
+export { GuestFault, Vector, VECTOR_NAMES, PfError } from './cpu/fault';
+export { Flag, ARITH_FLAGS } from './cpu/flags';
+export { Reg, REG64_NAMES, REG32_NAMES, REG16_NAMES, REG8_NAMES } from './cpu/registers';
+export type { RegName } from './cpu/registers';
+export { cpuidLeaf } from './cpu/cpuid';
+export { Decoder } from './isa/decoder';
+export { Insn } from './isa/insn';
+export type { OpDef, OpDefInput, Handler } from './isa/opdef';
+export { OPCODE_TABLE } from './isa/tables';

@@ -1,0 +1,151 @@
+/**
+ * Multiplication and division: MUL/IMUL (one-, two- and three-operand forms) and DIV/IDIV at every size,
+ * including the 64x64->128 and 128/64 forms. Small operands take exact double arithmetic; large ones use
+ * BigInt (a rare, slow path).
+ */
+import { Flag, PARITY } from '../../cpu/flags';
+import { GuestFault, Vector } from '../../cpu/fault';
+import type { Cpu } from '../../cpu/cpu';
+import type { Handler } from '../opdef';
+
+const TWO32 = 4294967296;
+
+function toBig(lo: number, hi: number, size: number, signed: boolean): bigint {
+  if (size === 8) {
+    const v = (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+    return signed ? BigInt.asIntN(64, v) : v;
+  }
+  const v = BigInt(lo >>> 0) & ((1n << BigInt(size * 8)) - 1n);
+  return signed ? BigInt.asIntN(size * 8, v) : v;
+}
+
+/** Flags after a multiply: CF=OF=overflow; SF/ZF/PF from the low result (architecturally undefined). */
+function mulFlags(c: Cpu, overflow: boolean, lowSign: boolean, lowZero: boolean, lowByte: number): void {
+  c.setArith(
+    (overflow ? Flag.CF | Flag.OF : 0) | (lowSign ? Flag.SF : 0) | (lowZero ? Flag.ZF : 0) | PARITY[lowByte & 0xff]!,
+  );
+}
+
+/** Signed or unsigned full product of two values at `size`; returns [low, high] as bigints of `size` bits. */
+function fullProduct(a: bigint, b: bigint, size: number): [bigint, bigint] {
+  const bits = BigInt(size * 8);
+  const p = a * b;
+  return [BigInt.asUintN(Number(bits), p), BigInt.asUintN(Number(bits), p >> bits)];
+}
+
+function setSized(c: Cpu, r: number, size: number, v: bigint): void {
+  const lo = Number(v & 0xffffffffn) | 0;
+  const hi = Number((v >> 32n) & 0xffffffffn) | 0;
+  c.setRegSized(r, size, lo, hi);
+}
+
+/** MUL (sub 0) / IMUL (sub 1) one-operand: rDX:rAX = rAX * r/m. */
+export const mulOne: Handler = (c, i) => {
+  const s = i.opsize;
+  const signed = i.sub === 1;
+  const blo = c.rdE(i, s);
+  const bhi = c.hi;
+  const alo = c.getRegSized(0, s);
+  const ahi = c.hi;
+  if (s === 1) {
+    const a = signed ? (alo << 24) >> 24 : alo;
+    const b = signed ? (blo << 24) >> 24 : blo;
+    const p = a * b;
+    c.setRegSized(0, 2, p & 0xffff, 0);
+    const over = signed ? p !== (p << 24) >> 24 : (p & 0xff00) !== 0;
+    mulFlags(c, over, (p & 0x80) !== 0, (p & 0xff) === 0, p);
+    return;
+  }
+  const A = toBig(alo, ahi, s, signed);
+  const B = toBig(blo, bhi, s, signed);
+  const [lo, hi] = fullProduct(A, B, s);
+  setSized(c, 0, s, lo);
+  setSized(c, 2, s, hi);
+  const bits = s * 8;
+  const over = signed ? BigInt.asIntN(bits, lo) !== A * B : hi !== 0n;
+  mulFlags(c, over, (lo >> BigInt(bits - 1)) === 1n, lo === 0n, Number(lo & 0xffn));
+};
+
+/** IMUL Gv,Ev (0F AF) and IMUL Gv,Ev,Iz/Is (69/6B): truncated signed product. */
+function imulTrunc(c: Cpu, s: number, alo: number, ahi: number, blo: number, bhi: number): [number, number] {
+  if (s === 4) {
+    const lo = Math.imul(alo, blo);
+    const exact = alo * blo; // |product| < 2^62: the comparison below only needs the sign and magnitude
+    const over = Math.abs(exact) >= 2 ** 53 ? BigInt(alo) * BigInt(blo) !== BigInt(lo) : exact !== lo;
+    mulFlags(c, over, lo < 0, lo === 0, lo);
+    return [lo, 0];
+  }
+  if (s === 2) {
+    const p = ((alo << 16) >> 16) * ((blo << 16) >> 16);
+    const lo = p & 0xffff;
+    mulFlags(c, p !== (p << 16) >> 16, (p & 0x8000) !== 0, lo === 0, p);
+    return [lo, 0];
+  }
+  // 64-bit: exact in doubles when both operands are small.
+  const a = ahi * TWO32 + (alo >>> 0);
+  const b = bhi * TWO32 + (blo >>> 0);
+  if (Math.abs(a) < 2 ** 26 && Math.abs(b) < 2 ** 26) {
+    const p = a * b;
+    const lo = p % TWO32 | 0;
+    const hi = Math.floor(p / TWO32) | 0;
+    mulFlags(c, false, hi < 0, p === 0, lo);
+    return [lo, hi];
+  }
+  const P = BigInt.asIntN(64, (BigInt(ahi) << 32n) | BigInt(alo >>> 0)) * BigInt.asIntN(64, (BigInt(bhi) << 32n) | BigInt(blo >>> 0));
+  const low = BigInt.asUintN(64, P);
+  const lo = Number(low & 0xffffffffn) | 0;
+  const hi = Number(low >> 32n) | 0;
+  mulFlags(c, BigInt.asIntN(64, low) !== P, hi < 0, low === 0n, lo);
+  return [lo, hi];
+}
+
+export const imulGE: Handler = (c, i) => {
+  const s = i.opsize;
+  const b = c.rdE(i, s);
+  const bh = c.hi;
+  const a = c.rdG(i, s);
+  const [lo, hi] = imulTrunc(c, s, a, c.hi, b, bh);
+  c.wrG(i, s, lo, hi);
+};
+
+export const imulGEI: Handler = (c, i) => {
+  const s = i.opsize;
+  const a = c.rdE(i, s);
+  const [lo, hi] = imulTrunc(c, s, a, c.hi, i.imm, i.immHi);
+  c.wrG(i, s, lo, hi);
+};
+
+/** DIV (sub 0) / IDIV (sub 1): rDX:rAX / r/m -> quotient in rAX, remainder in rDX; #DE on zero or overflow. */
+export const divOne: Handler = (c, i) => {
+  const s = i.opsize;
+  const signed = i.sub === 1;
+  const blo = c.rdE(i, s);
+  const bhi = c.hi;
+  const divisor = toBig(blo, bhi, s, signed);
+  if (divisor === 0n) throw new GuestFault(Vector.DE, 0, 0n, 'divide by zero');
+  const bits = BigInt(s * 8);
+  let dividend: bigint;
+  if (s === 1) {
+    const ax = c.getRegSized(0, 2);
+    dividend = signed ? BigInt((ax << 16) >> 16) : BigInt(ax);
+  } else {
+    const alo = c.getRegSized(0, s);
+    const ahi = c.hi;
+    const dlo = c.getRegSized(2, s);
+    const dhi = c.hi;
+    const low = toBig(alo, ahi, s, false);
+    const high = toBig(dlo, dhi, s, false);
+    const full = (high << bits) | low;
+    dividend = signed ? BigInt.asIntN(Number(bits) * 2, full) : full;
+  }
+  const q = dividend / divisor; // BigInt division truncates toward zero, as IDIV does
+  const r = dividend % divisor; // and the remainder takes the dividend's sign
+  const fits = signed ? BigInt.asIntN(Number(bits), q) === q : q >> bits === 0n;
+  if (!fits) throw new GuestFault(Vector.DE, 0, 0n, 'quotient overflow');
+  if (s === 1) {
+    c.setRegSized(0, 2, (Number(BigInt.asUintN(8, q)) | (Number(BigInt.asUintN(8, r)) << 8)) & 0xffff, 0);
+    return;
+  }
+  setSized(c, 0, s, BigInt.asUintN(Number(bits), q));
+  setSized(c, 2, s, BigInt.asUintN(Number(bits), r));
+};

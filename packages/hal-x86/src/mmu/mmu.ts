@@ -1,0 +1,217 @@
+/**
+ * The MMU: a 4-level x86-64 page walk over guest physical memory and a software TLB.
+ *
+ * The walk reads the page tables that the host (or guest-visible code) wrote into physical memory in the
+ * hardware format, sets Accessed and Dirty bits as the hardware does, and reports violations as #PF with
+ * the architectural error code. Linear addresses are JavaScript numbers holding the *signed* 64-bit value,
+ * so the canonical range is exactly [-2^47, 2^47) and every canonical address is exact.
+ *
+ * The TLB is direct-mapped over 4 KiB virtual page numbers. Each entry caches the frame and what the
+ * current privilege level may do there (read, write with D already set, execute); the CPU's memory fast
+ * path reads these arrays directly. A 2 MiB page fills 4 KiB entries on demand.
+ */
+import { GuestFault, PfError, Vector, linearToBigInt } from '../cpu/fault';
+import type { PhysicalMemory } from '../memory/physical-memory';
+import { PTE_NX_HI, Pte } from './pte';
+
+export const TLB_SIZE = 4096;
+export const TLB_MASK = TLB_SIZE - 1;
+
+export const Access = { READ: 0, WRITE: 1, FETCH: 2 } as const;
+export type AccessKind = (typeof Access)[keyof typeof Access];
+
+/** TLB permission bits. */
+export const TlbPerm = { READ: 1, WRITE: 2, EXEC: 4 } as const;
+
+const CANONICAL_LIMIT = 2 ** 47;
+
+export class Mmu {
+  /** Virtual page number cached in each TLB slot (NaN = empty). */
+  readonly tlbTag = new Float64Array(TLB_SIZE).fill(Number.NaN);
+  /** Physical address of the 4 KiB frame for each slot (as uint32 bits). */
+  readonly tlbFrame = new Int32Array(TLB_SIZE);
+  readonly tlbPerm = new Uint8Array(TLB_SIZE);
+  readonly tlbGlobal = new Uint8Array(TLB_SIZE);
+  /** Size of the page that filled each slot (for INVLPG of a 2 MiB page). */
+  readonly tlbLarge = new Uint8Array(TLB_SIZE);
+
+  /** Physical address of the PML4 (CR3 bits 12..51; PCID is not modelled). */
+  private cr3Value = 0;
+  /** Current privilege level for permission checks: 3 = user, 0 = supervisor. */
+  private cplValue = 3;
+  /** CR0.WP: supervisor writes honour read-only pages. */
+  writeProtect = true;
+
+  walks = 0;
+
+  constructor(readonly memory: PhysicalMemory) {}
+
+  get cr3(): number {
+    return this.cr3Value;
+  }
+
+  /** Writing CR3 switches address space and flushes every non-global TLB entry, as on hardware. */
+  set cr3(pa: number) {
+    if (!Number.isInteger(pa) || pa < 0 || pa % 4096 !== 0 || pa >= this.memory.size) {
+      throw new RangeError(`CR3 must be a 4 KiB-aligned physical address inside memory, got 0x${pa.toString(16)}`);
+    }
+    this.cr3Value = pa;
+    this.flush(false);
+  }
+
+  get cpl(): number {
+    return this.cplValue;
+  }
+
+  set cpl(level: number) {
+    if (level !== 0 && level !== 3) throw new RangeError(`CPL must be 0 or 3, got ${level}`);
+    if (level !== this.cplValue) {
+      this.cplValue = level;
+      this.flush(true); // cached permissions depend on the privilege level
+    }
+  }
+
+  /** Drops cached translations: all of them, or all but global ones. */
+  flush(includeGlobal: boolean): void {
+    for (let i = 0; i < TLB_SIZE; i++) {
+      if (includeGlobal || this.tlbGlobal[i] === 0) this.tlbTag[i] = Number.NaN;
+    }
+  }
+
+  /** INVLPG: drops the translation for the page holding `la`, including every slot of a 2 MiB page. */
+  invlpg(la: number): void {
+    const vpn = Math.floor(la / 4096);
+    const slot = vpn & TLB_MASK;
+    if (this.tlbTag[slot] === vpn) this.tlbTag[slot] = Number.NaN;
+    const base = Math.floor(vpn / 512) * 512;
+    for (let v = base; v < base + 512; v++) {
+      const s = v & TLB_MASK;
+      if (this.tlbTag[s] === v && this.tlbLarge[s] !== 0) this.tlbTag[s] = Number.NaN;
+    }
+  }
+
+  /**
+   * Translates a linear address for an access, filling the TLB. Throws GuestFault (#GP for a
+   * non-canonical address — #SS when `stack` — and #PF for paging violations).
+   */
+  translate(la: number, access: AccessKind, stack = false): number {
+    if (!(la >= -CANONICAL_LIMIT && la < CANONICAL_LIMIT)) {
+      throw new GuestFault(stack ? Vector.SS : Vector.GP, 0, 0n, `non-canonical address ${describe(la)}`);
+    }
+    const vpn = Math.floor(la / 4096);
+    const slot = vpn & TLB_MASK;
+    const need = access === Access.WRITE ? TlbPerm.WRITE : access === Access.FETCH ? TlbPerm.EXEC : TlbPerm.READ;
+    if (this.tlbTag[slot] === vpn && (this.tlbPerm[slot] & need) !== 0) {
+      return (this.tlbFrame[slot] >>> 0) + (la - vpn * 4096);
+    }
+    this.walk(la, access);
+    return (this.tlbFrame[slot] >>> 0) + (la - vpn * 4096);
+  }
+
+  /**
+   * Walks the four levels for `la`, checks the access, sets A/D bits, and fills the TLB slot.
+   * Returns nothing: the result is in the TLB.
+   */
+  walk(la: number, access: AccessKind): void {
+    this.walks++;
+    const mem = this.memory;
+    const view = mem.view;
+    const user = this.cplValue === 3;
+    const vpn = Math.floor(la / 4096);
+    // Index bits 47..39, 38..30, 29..21, 20..12 of the (possibly negative) linear address.
+    const indices = [
+      mod(Math.floor(vpn / 2 ** 27), 512),
+      mod(Math.floor(vpn / 2 ** 18), 512),
+      mod(Math.floor(vpn / 2 ** 9), 512),
+      mod(vpn, 512),
+    ];
+    let table = this.cr3Value;
+    let userOk = true;
+    let writeOk = true;
+    let execOk = true;
+    const entryAddrs: number[] = [];
+    let frame = 0;
+    let large = false;
+    let global = false;
+    let leafAddr = 0;
+    for (let level = 0; level < 4; level++) {
+      const ea = table + indices[level] * 8;
+      const lo = view.getUint32(ea, true);
+      const hi = view.getUint32(ea + 4, true);
+      if ((lo & Pte.P) === 0) throw this.pageFault(la, access, false, false);
+      const physHi = hi & 0x000fffff;
+      // Bits 52..62 are ignored/protection-key bits, so only the address must fit our memory.
+      const next = physHi * 2 ** 32 + (lo & 0xfffff000);
+      userOk &&= (lo & Pte.US) !== 0;
+      writeOk &&= (lo & Pte.RW) !== 0;
+      execOk &&= (hi & PTE_NX_HI) === 0;
+      entryAddrs.push(ea);
+      const isLeaf = level === 3 || ((lo & Pte.PS) !== 0 && level >= 1);
+      if ((lo & Pte.PS) !== 0 && level === 1) {
+        // 1 GiB pages are not advertised by CPUID (no PDPE1GB), so PS in a PDPTE is a reserved bit.
+        throw this.pageFault(la, access, true, true);
+      }
+      if (isLeaf) {
+        leafAddr = ea;
+        global = (lo & Pte.G) !== 0;
+        if (level === 2) {
+          // 2 MiB page: bits 13..20 of the address field are reserved (must be zero).
+          if ((lo & 0x001fe000) !== 0) throw this.pageFault(la, access, true, true);
+          large = true;
+          frame = next - (next % 2 ** 21) + mod(vpn, 512) * 4096;
+        } else {
+          frame = next;
+        }
+        break;
+      }
+      if (next + 4096 > mem.size) throw this.pageFault(la, access, true, true);
+      table = next;
+    }
+    if (frame + 4096 > mem.size) throw this.pageFault(la, access, true, true);
+    if (user && !userOk) throw this.pageFault(la, access, true, false);
+    const writable = writeOk || (!user && !this.writeProtect);
+    if (access === Access.WRITE && !writable) throw this.pageFault(la, access, true, false);
+    if (access === Access.FETCH && !execOk) throw this.pageFault(la, access, true, false);
+    // Accessed bits on every level, Dirty on the leaf for writes.
+    for (const ea of entryAddrs) view.setUint32(ea, view.getUint32(ea, true) | Pte.A, true);
+    const leafLo = view.getUint32(leafAddr, true);
+    const dirty = access === Access.WRITE || (leafLo & Pte.D) !== 0;
+    if (access === Access.WRITE) view.setUint32(leafAddr, leafLo | Pte.D, true);
+    const slot = vpn & TLB_MASK;
+    this.tlbTag[slot] = vpn;
+    this.tlbFrame[slot] = frame | 0;
+    // Write permission is cached only once D is set, so the first write still walks and sets it.
+    this.tlbPerm[slot] = TlbPerm.READ | (writable && dirty ? TlbPerm.WRITE : 0) | (execOk ? TlbPerm.EXEC : 0);
+    this.tlbGlobal[slot] = global ? 1 : 0;
+    this.tlbLarge[slot] = large ? 1 : 0;
+  }
+
+  private pageFault(la: number, access: AccessKind, present: boolean, reserved: boolean): GuestFault {
+    let code = 0;
+    if (present) code |= PfError.PRESENT;
+    if (reserved) code |= PfError.RSVD | PfError.PRESENT;
+    if (access === Access.WRITE) code |= PfError.WRITE;
+    if (access === Access.FETCH) code |= PfError.FETCH;
+    if (this.cplValue === 3) code |= PfError.USER;
+    return new GuestFault(Vector.PF, code, linearToBigInt(la), `page fault at ${describe(la)}`);
+  }
+
+  /** Non-faulting translation for hosts and debuggers: the physical address, or null if not mapped. */
+  probe(la: number, access: AccessKind = Access.READ): number | null {
+    try {
+      return this.translate(la, access);
+    } catch (e) {
+      if (e instanceof GuestFault) return null;
+      throw e;
+    }
+  }
+}
+
+function mod(a: number, m: number): number {
+  const r = a % m;
+  return r < 0 ? r + m : r;
+}
+
+function describe(la: number): string {
+  return `0x${linearToBigInt(Number.isFinite(la) ? Math.trunc(la) : 0).toString(16)}`;
+}
