@@ -245,6 +245,7 @@ export class Decoder {
       insn.imm = insn.next + insn.imm;
     }
     if (lock && !(def.lockable && insn.mod !== 3 && modrm >= 0)) throw new Invalid();
+    if (def.specialize !== null) insn.exec = def.specialize(insn) ?? def.exec;
     return insn;
   }
 

@@ -62,6 +62,11 @@ export interface OpDefInput {
   rep?: boolean;
   /** Disassembler hint: the AT&T mnemonic needs a size suffix when no register fixes the size. */
   suffix?: boolean;
+  /**
+   * Optionally returns a faster handler for one decoded form (for example register-to-register at 64 bits).
+   * It must behave exactly like `exec` for that form.
+   */
+  specialize?: (insn: Insn) => Handler | undefined;
 }
 
 export interface OpDef extends Required<Pick<OpDefInput, 'mnemonic' | 'opcode' | 'exec'>> {
@@ -79,6 +84,7 @@ export interface OpDef extends Required<Pick<OpDefInput, 'mnemonic' | 'opcode' |
   suffix: boolean;
   /** Needs a modrm byte (derived from operands and ext). */
   modrm: boolean;
+  specialize: ((insn: Insn) => Handler | undefined) | null;
 }
 
 const MODRM_METHODS = new Set(['E', 'G', 'M', 'R', 'V', 'W', 'U', 'S', 'N', 'P', 'Q']);
@@ -111,6 +117,7 @@ export function defineOp(input: OpDefInput): OpDef {
     lockable: input.lockable ?? false,
     rep: input.rep ?? false,
     suffix: input.suffix ?? false,
+    specialize: input.specialize ?? null,
     modrm: ext >= 0 || input.form !== undefined || operands.some((o) => MODRM_METHODS.has(o.method)),
   };
 }

@@ -14,6 +14,7 @@ import * as Sh from '../exec/shift';
 import * as St from '../exec/stack';
 import * as Str from '../exec/string';
 import * as Sys from '../exec/system';
+import * as F from '../exec/fast-paths';
 
 const CC = ['o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 'p', 'np', 'l', 'ge', 'le', 'g'];
 const rows: OpDefInput[] = [];
@@ -23,19 +24,19 @@ const add = (r: OpDefInput) => rows.push(r);
 A.ALU_NAMES.forEach((name, op) => {
   const base = op * 8;
   add({ mnemonic: name, opcode: base, operands: 'Eb,Gb', size: 'b', exec: A.aluEG, sub: op, lockable: op !== 7 });
-  add({ mnemonic: name, opcode: base + 1, operands: 'Ev,Gv', exec: A.aluEG, sub: op, lockable: op !== 7 });
+  add({ mnemonic: name, opcode: base + 1, operands: 'Ev,Gv', exec: A.aluEG, sub: op, lockable: op !== 7, specialize: F.specializeAlu('EG') });
   add({ mnemonic: name, opcode: base + 2, operands: 'Gb,Eb', size: 'b', exec: A.aluGE, sub: op });
-  add({ mnemonic: name, opcode: base + 3, operands: 'Gv,Ev', exec: A.aluGE, sub: op });
+  add({ mnemonic: name, opcode: base + 3, operands: 'Gv,Ev', exec: A.aluGE, sub: op, specialize: F.specializeAlu('GE') });
   add({ mnemonic: name, opcode: base + 4, operands: 'Ab,Ib', size: 'b', exec: A.aluAI, sub: op });
   add({ mnemonic: name, opcode: base + 5, operands: 'Av,Iz', exec: A.aluAI, sub: op });
   add({ mnemonic: name, opcode: 0x80, ext: op, operands: 'Eb,Ib', size: 'b', exec: A.aluEI, lockable: op !== 7, suffix: true });
-  add({ mnemonic: name, opcode: 0x81, ext: op, operands: 'Ev,Iz', exec: A.aluEI, lockable: op !== 7, suffix: true });
-  add({ mnemonic: name, opcode: 0x83, ext: op, operands: 'Ev,Is', exec: A.aluEI, lockable: op !== 7, suffix: true });
+  add({ mnemonic: name, opcode: 0x81, ext: op, operands: 'Ev,Iz', exec: A.aluEI, lockable: op !== 7, suffix: true, specialize: F.specializeAlu('EI') });
+  add({ mnemonic: name, opcode: 0x83, ext: op, operands: 'Ev,Is', exec: A.aluEI, lockable: op !== 7, suffix: true, specialize: F.specializeAlu('EI') });
 });
 
 for (let r = 0; r < 8; r++) {
-  add({ mnemonic: 'push', opcode: 0x50 + r, operands: 'Zv', size: 'd64', exec: St.pushZ });
-  add({ mnemonic: 'pop', opcode: 0x58 + r, operands: 'Zv', size: 'd64', exec: St.popZ });
+  add({ mnemonic: 'push', opcode: 0x50 + r, operands: 'Zv', size: 'd64', exec: St.pushZ, specialize: F.specializePushPop(true) });
+  add({ mnemonic: 'pop', opcode: 0x58 + r, operands: 'Zv', size: 'd64', exec: St.popZ, specialize: F.specializePushPop(false) });
   add({ mnemonic: 'mov', opcode: 0xb0 + r, operands: 'Zb,Ib', size: 'b', exec: D.movZI });
   add({ mnemonic: 'mov', opcode: 0xb8 + r, operands: 'Zv,Iv', exec: D.movZI });
   add({ mnemonic: 'bswap', map: 1, opcode: 0xc8 + r, operands: 'Zv', exec: D.bswap });
@@ -61,13 +62,13 @@ CC.forEach((cc, n) => {
   add({ mnemonic: `set${cc}`, map: 1, opcode: 0x90 + n, operands: 'Eb', size: 'b', exec: D.setcc, sub: n });
 });
 add({ mnemonic: 'test', opcode: 0x84, operands: 'Eb,Gb', size: 'b', exec: A.testEG });
-add({ mnemonic: 'test', opcode: 0x85, operands: 'Ev,Gv', exec: A.testEG });
+add({ mnemonic: 'test', opcode: 0x85, operands: 'Ev,Gv', exec: A.testEG, specialize: F.specializeTest });
 add({ mnemonic: 'xchg', opcode: 0x86, operands: 'Eb,Gb', size: 'b', exec: D.xchgEG, lockable: true });
 add({ mnemonic: 'xchg', opcode: 0x87, operands: 'Ev,Gv', exec: D.xchgEG, lockable: true });
 add({ mnemonic: 'mov', opcode: 0x88, operands: 'Eb,Gb', size: 'b', exec: D.movEG });
-add({ mnemonic: 'mov', opcode: 0x89, operands: 'Ev,Gv', exec: D.movEG });
+add({ mnemonic: 'mov', opcode: 0x89, operands: 'Ev,Gv', exec: D.movEG, specialize: F.specializeMovEG });
 add({ mnemonic: 'mov', opcode: 0x8a, operands: 'Gb,Eb', size: 'b', exec: D.movGE });
-add({ mnemonic: 'mov', opcode: 0x8b, operands: 'Gv,Ev', exec: D.movGE });
+add({ mnemonic: 'mov', opcode: 0x8b, operands: 'Gv,Ev', exec: D.movGE, specialize: F.specializeMovGE });
 add({ mnemonic: 'lea', opcode: 0x8d, operands: 'Gv,M', exec: D.lea });
 add({ mnemonic: 'pop', opcode: 0x8f, ext: 0, operands: 'Ev', size: 'd64', exec: St.popE, suffix: true });
 add({ mnemonic: 'cbw', opcode: 0x98, size: 'v', exec: D.cbw });
@@ -94,7 +95,7 @@ add({ mnemonic: 'lods', opcode: 0xad, operands: 'Av,Xv', exec: Str.lods, rep: tr
 add({ mnemonic: 'scas', opcode: 0xae, operands: 'Ab,Yb', size: 'b', exec: Str.scas, rep: true });
 add({ mnemonic: 'scas', opcode: 0xaf, operands: 'Av,Yv', exec: Str.scas, rep: true });
 
-Sh.ShiftOp && ['rol', 'ror', 'rcl', 'rcr', 'shl', 'shr', 'sal', 'sar'].forEach((name, op) => {
+['rol', 'ror', 'rcl', 'rcr', 'shl', 'shr', 'sal', 'sar'].forEach((name, op) => {
   add({ mnemonic: name, opcode: 0xc0, ext: op, operands: 'Eb,Ib', size: 'b', exec: Sh.shiftEI, suffix: true });
   add({ mnemonic: name, opcode: 0xc1, ext: op, operands: 'Ev,Ib', exec: Sh.shiftEI, suffix: true });
   add({ mnemonic: name, opcode: 0xd0, ext: op, operands: 'Eb,1', size: 'b', exec: Sh.shiftE1, suffix: true });
