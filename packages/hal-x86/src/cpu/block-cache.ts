@@ -27,6 +27,12 @@ export interface Block {
   insns: Insn[];
   /** False once dropped; a dropped block still finishes its current instruction. */
   valid: boolean;
+  /**
+   * The last block that followed this one, and the MMU epoch when that link was made: while no translation
+   * has changed since, the link can be followed without a TLB lookup (block chaining).
+   */
+  next: Block | null;
+  nextEpoch: number;
 }
 
 let sharedDecoder: Decoder | null = null;
@@ -51,6 +57,19 @@ export class BlockCache {
 
   constructor(private readonly cpu: Cpu) {
     cpu.memory.onCodeWrite = (frame) => this.dropFrame(frame);
+  }
+
+  /** The block at `va`, following the chain link from `prev` when it is still valid. */
+  follow(prev: Block | null, va: number): Block {
+    if (prev !== null) {
+      const n = prev.next;
+      if (n !== null && n.va === va && n.valid && prev.nextEpoch === this.cpu.mmu.epoch) return n;
+      const b = this.lookup(va);
+      prev.next = b;
+      prev.nextEpoch = this.cpu.mmu.epoch;
+      return b;
+    }
+    return this.lookup(va);
   }
 
   lookup(va: number): Block {
@@ -123,7 +142,7 @@ export class BlockCache {
       curPa += insn.len;
       if (insn.def.flow || curPa >= pageEnd) break;
     }
-    const block: Block = { va, pa, insns, valid: true };
+    const block: Block = { va, pa, insns, valid: true, next: null, nextEpoch: -1 };
     this.decodedBlocks++;
     if (cacheable) {
       const list = this.byPa.get(pa);

@@ -447,6 +447,7 @@ export class Cpu extends LazyFlags {
    */
   run(budget: number): VcpuExit {
     const limit = this.instret + Math.max(0, Math.floor(budget));
+    let prev: Block | null = null;
     for (;;) {
       if (this.pendingInterrupts.length > 0 && (this.fother & 0x200) !== 0) {
         return { kind: 'interrupt', vector: this.pendingInterrupts.shift() as number };
@@ -455,7 +456,7 @@ export class Cpu extends LazyFlags {
       if (remaining <= 0) return { kind: 'budget' };
       let block: Block;
       try {
-        block = this.blocks.lookup(this.rip);
+        block = this.blocks.follow(prev, this.rip);
       } catch (e) {
         return this.exceptionExit(e);
       }
@@ -496,6 +497,7 @@ export class Cpu extends LazyFlags {
       }
       this.blocks.current = null;
       this.instret += k;
+      prev = this.stop ? null : block;
       if (this.pendingExit !== null) {
         const exit = this.pendingExit;
         this.pendingExit = null;

@@ -43,6 +43,11 @@ export class Mmu {
   writeProtect = true;
 
   walks = 0;
+  /**
+   * Incremented whenever cached translations may have become stale (flush, INVLPG, CR3 or CPL change), so
+   * structures that remember translations derived from the TLB (block chaining) can tell.
+   */
+  epoch = 0;
 
   constructor(readonly memory: PhysicalMemory) {}
 
@@ -73,6 +78,7 @@ export class Mmu {
 
   /** Drops cached translations: all of them, or all but global ones. */
   flush(includeGlobal: boolean): void {
+    this.epoch++;
     for (let i = 0; i < TLB_SIZE; i++) {
       if (includeGlobal || this.tlbGlobal[i] === 0) this.tlbTag[i] = Number.NaN;
     }
@@ -80,6 +86,7 @@ export class Mmu {
 
   /** INVLPG: drops the translation for the page holding `la`, including every slot of a 2 MiB page. */
   invlpg(la: number): void {
+    this.epoch++;
     const vpn = Math.floor(la / 4096);
     const slot = vpn & TLB_MASK;
     if (this.tlbTag[slot] === vpn) this.tlbTag[slot] = Number.NaN;
