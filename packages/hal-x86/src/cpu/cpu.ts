@@ -167,8 +167,21 @@ export class Cpu extends LazyFlags {
 
   // ----------------------------------------------------------------- effective addresses
 
-  /** Linear address of the instruction's memory operand (signed canonical form when canonical). */
+  /**
+   * Linear address of the instruction's memory operand for an access. A non-canonical address formed
+   * from RSP or RBP (through the default SS segment, no FS/GS override) is a stack-segment fault (#SS), as
+   * on hardware; other non-canonical addresses fault (#GP) when accessed.
+   */
   ea(i: Insn): number {
+    const a = this.eaRaw(i);
+    if ((i.base === 4 || i.base === 5) && i.seg === 0 && !(a >= -CANON && a < CANON)) {
+      throw new GuestFault(Vector.SS, 0, 0n, 'non-canonical stack address');
+    }
+    return a;
+  }
+
+  /** The address computation alone (for LEA): signed canonical form when canonical, never faults. */
+  eaRaw(i: Insn): number {
     const g = this.regs;
     let a = i.disp;
     if (i.base >= 0) {
@@ -205,7 +218,8 @@ export class Cpu extends LazyFlags {
   private translateSpan(la: number, size: number, access: 0 | 1 | 2): number {
     const pa = this.mmu.translate(la, access);
     const end = la + size - 1;
-    if (Math.floor(end / 4096) !== Math.floor(la / 4096)) this.mmu.translate(end, access);
+    // The part on the next page faults with CR2 at that page's first byte, as on hardware.
+    if (Math.floor(end / 4096) !== Math.floor(la / 4096)) this.mmu.translate(Math.floor(end / 4096) * 4096, access);
     return pa;
   }
 

@@ -16,13 +16,14 @@ export const Flag = {
   IF: 1 << 9,
   DF: 1 << 10,
   OF: 1 << 11,
+  NT: 1 << 14,
   AC: 1 << 18,
   ID: 1 << 21,
 } as const;
 
 export const ARITH_FLAGS = Flag.CF | Flag.PF | Flag.AF | Flag.ZF | Flag.SF | Flag.OF;
 /** Flags a CPL-3 POPF may change (IOPL, IF, VM, RF... are kept). */
-export const USER_WRITABLE_FLAGS = ARITH_FLAGS | Flag.TF | Flag.DF | Flag.AC | Flag.ID;
+export const USER_WRITABLE_FLAGS = ARITH_FLAGS | Flag.TF | Flag.DF | Flag.NT | Flag.AC | Flag.ID;
 
 /** What the lazy-flag record describes. */
 export const FlagOp = {

@@ -76,8 +76,13 @@ export class Decoder {
     let seg = 0;
     let rex = 0;
     let b = byte();
-    // Legacy prefixes, then an optional REX that must come last.
+    // Legacy prefixes and REX in any order; a REX counts only if it immediately precedes the opcode.
     for (;;) {
+      if ((b & 0xf0) === 0x40) {
+        rex = b;
+        b = byte();
+        continue;
+      }
       if (b === 0x66) osz = true;
       else if (b === 0x67) asz = true;
       else if (b === 0xf0) lock = true;
@@ -89,15 +94,6 @@ export class Decoder {
       } else break;
       rex = 0; // a REX followed by a legacy prefix is ignored
       b = byte();
-    }
-    if ((b & 0xf0) === 0x40) {
-      rex = b;
-      b = byte();
-      // A REX followed by another REX: only the last counts.
-      while ((b & 0xf0) === 0x40) {
-        rex = b;
-        b = byte();
-      }
     }
     let map: 0 | 1 | 2 | 3 = 0;
     if (b === 0x0f) {

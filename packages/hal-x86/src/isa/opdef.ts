@@ -107,7 +107,8 @@ export function defineOp(input: OpDefInput): OpDef {
     opcode: input.opcode,
     ext,
     prefix: input.prefix ?? 'any',
-    form: input.form ?? 'any',
+    // An 'M' operand (memory only) makes the register form of modrm an invalid encoding (#UD).
+    form: input.form ?? (operands.some((o) => o.method === 'M') ? 'mem' : 'any'),
     rm: input.rm ?? -1,
     operands,
     size: input.size ?? 'v',

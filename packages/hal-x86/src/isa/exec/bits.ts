@@ -5,6 +5,24 @@ import type { Insn } from '../insn';
 import type { Handler } from '../opdef';
 import { AluOp, alu, maskTo } from './alu';
 
+/** Applies bit operation `which` to bit `bit` (0..size*8-1) of the operand at linear address `la`. */
+function bitOpAt(c: Cpu, i: Insn, which: number, la: number, bit: number): void {
+  const s = i.opsize;
+  if (which !== 0) c.probeWrite(la, s);
+  const lo = c.rdMem(la, s);
+  let hi = c.hi;
+  const word = bit >= 32 ? hi : lo;
+  const m = 1 << (bit & 31);
+  const flags = c.materialize();
+  c.setArith((flags & ~Flag.CF) | ((word & m) !== 0 ? Flag.CF : 0));
+  if (which === 0) return;
+  const w = which === 1 ? word | m : which === 2 ? word & ~m : word ^ m;
+  let nlo = lo;
+  if (bit >= 32) hi = w;
+  else nlo = w;
+  c.wrMem(la, s, maskTo(s, nlo), hi);
+}
+
 /** 0 BT, 1 BTS, 2 BTR, 3 BTC: the operation is passed as `which`; the bit offset as a (signed) number. */
 function bitOp(c: Cpu, i: Insn, which: number, offset: number, fromRegister: boolean): void {
   const s = i.opsize;
@@ -45,7 +63,24 @@ function bitOp(c: Cpu, i: Insn, which: number, offset: number, fromRegister: boo
 export const btEG: Handler = (c, i) => {
   const s = i.opsize;
   const lo = c.getRegSized(i.reg, s);
-  const offset = s === 8 ? c.hi * 4294967296 + (lo >>> 0) : s === 4 ? lo : (lo << 16) >> 16;
+  if (i.mod === 3) {
+    // Register destination: only the offset modulo the operand width matters.
+    bitOp(c, i, i.sub, lo & (s * 8 - 1), false);
+    return;
+  }
+  let offset: number;
+  if (s === 8) {
+    const hi = c.hi;
+    if (hi >= 0x100000 || hi < -0x100000) {
+      // |offset| >= 2^52: split exactly into a byte displacement (a multiple of 8) and a bit index.
+      const big = BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo >>> 0));
+      const units = big >> 6n; // floor division by 64
+      const la = c.ea(i) + Number(units) * 8;
+      bitOpAt(c, i, i.sub, la, Number(big - units * 64n));
+      return;
+    }
+    offset = hi * 4294967296 + (lo >>> 0);
+  } else offset = s === 4 ? lo : (lo << 16) >> 16;
   bitOp(c, i, i.sub, offset, true);
 };
 

@@ -62,7 +62,7 @@ export const lea: Handler = (c, i) => {
   if (fitsFastPath(c.regs, i.base, i.index)) {
     const seg = i.seg;
     i.seg = 0;
-    const a = c.ea(i);
+    const a = c.eaRaw(i);
     i.seg = seg;
     c.wrG(i, i.opsize, maskTo(i.opsize, a % 4294967296 | 0), Math.floor(a / 4294967296) | 0);
     return;
@@ -115,6 +115,15 @@ export const xchgAZ: Handler = (c, i) => {
   const z = c.getRegSized(i.reg, s);
   c.setRegSized(0, s, z, c.hi);
   c.setRegSized(i.reg, s, a, ah);
+};
+
+/** XLAT: AL = [rBX + zero-extended AL] (EBX with the 67 prefix; FS/GS overrides apply). */
+export const xlat: Handler = (c, i) => {
+  const g = c.regs;
+  const al = (g[0] as number) & 0xff;
+  let la = i.adsize === 4 ? ((((g[6] as number) + al) | 0) >>> 0) : c.regNum(3) + al;
+  if (i.seg !== 0) la += i.seg === 4 ? c.fsBase : c.gsBase;
+  c.setRegSized(0, 1, c.rd8(la), 0);
 };
 
 /** CMOVcc Gv,Ev: the source is read (and may fault) even when the condition is false; a 32-bit

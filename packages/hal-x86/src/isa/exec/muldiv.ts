@@ -7,6 +7,7 @@ import { Flag, PARITY } from '../../cpu/flags';
 import { GuestFault, Vector } from '../../cpu/fault';
 import type { Cpu } from '../../cpu/cpu';
 import type { Handler } from '../opdef';
+import { mulHigh, mulS64, mulU32, mulU64, product } from './wide-multiply';
 
 const TWO32 = 4294967296;
 
@@ -56,6 +57,33 @@ export const mulOne: Handler = (c, i) => {
     mulFlags(c, over, (p & 0x80) !== 0, (p & 0xff) === 0, p);
     return;
   }
+  if (s === 8) {
+    if (signed) mulS64(alo, ahi, blo, bhi);
+    else mulU64(alo, ahi, blo, bhi);
+    const p0 = product[0] as number;
+    const p1 = product[1] as number;
+    const p2 = product[2] as number;
+    const p3 = product[3] as number;
+    c.setRegSized(0, 8, p0, p1);
+    c.setRegSized(2, 8, p2, p3);
+    const over = signed ? !(p2 === p1 >> 31 && p3 === p1 >> 31) : p2 !== 0 || p3 !== 0;
+    mulFlags(c, over, p1 < 0, p0 === 0 && p1 === 0, p0);
+    return;
+  }
+  if (s === 4) {
+    let lo32 = mulU32(alo, blo);
+    let hi32 = mulHigh;
+    if (signed) {
+      if (alo < 0) hi32 = (hi32 - blo) | 0;
+      if (blo < 0) hi32 = (hi32 - alo) | 0;
+    }
+    lo32 |= 0;
+    c.setRegSized(0, 4, lo32, 0);
+    c.setRegSized(2, 4, hi32, 0);
+    const over = signed ? hi32 !== lo32 >> 31 : hi32 !== 0;
+    mulFlags(c, over, lo32 < 0, lo32 === 0, lo32);
+    return;
+  }
   const A = toBig(alo, ahi, s, signed);
   const B = toBig(blo, bhi, s, signed);
   const [lo, hi] = fullProduct(A, B, s);
@@ -91,11 +119,11 @@ function imulTrunc(c: Cpu, s: number, alo: number, ahi: number, blo: number, bhi
     mulFlags(c, false, hi < 0, p === 0, lo);
     return [lo, hi];
   }
-  const P = BigInt.asIntN(64, (BigInt(ahi) << 32n) | BigInt(alo >>> 0)) * BigInt.asIntN(64, (BigInt(bhi) << 32n) | BigInt(blo >>> 0));
-  const low = BigInt.asUintN(64, P);
-  const lo = Number(low & 0xffffffffn) | 0;
-  const hi = Number(low >> 32n) | 0;
-  mulFlags(c, BigInt.asIntN(64, low) !== P, hi < 0, low === 0n, lo);
+  mulS64(alo, ahi, blo, bhi);
+  const lo = product[0] as number;
+  const hi = product[1] as number;
+  const over = !(product[2] === hi >> 31 && product[3] === hi >> 31);
+  mulFlags(c, over, hi < 0, lo === 0 && hi === 0, lo);
   return [lo, hi];
 }
 
@@ -121,6 +149,7 @@ export const divOne: Handler = (c, i) => {
   const signed = i.sub === 1;
   const blo = c.rdE(i, s);
   const bhi = c.hi;
+  if (s >= 4 && divFast(c, s, signed, blo, bhi)) return;
   const divisor = toBig(blo, bhi, s, signed);
   if (divisor === 0n) throw new GuestFault(Vector.DE, 0, 0n, 'divide by zero');
   const bits = BigInt(s * 8);
@@ -149,3 +178,60 @@ export const divOne: Handler = (c, i) => {
   setSized(c, 0, s, BigInt.asUintN(Number(bits), q));
   setSized(c, 2, s, BigInt.asUintN(Number(bits), r));
 };
+
+const SAFE = 2 ** 53;
+
+/**
+ * Division with doubles when the dividend (rDX:rAX) and divisor are exactly representable (below 2^53 in
+ * magnitude); returns false to take the exact BigInt path. Faults are left to that path too.
+ */
+function divFast(c: Cpu, s: number, signed: boolean, blo: number, bhi: number): boolean {
+  const g = c.regs;
+  let dividend: number;
+  let divisor: number;
+  if (s === 4) {
+    const eax = g[0] as number;
+    const edx = g[4] as number;
+    if (signed) {
+      if (edx !== eax >> 31) return false;
+      dividend = eax;
+      divisor = blo | 0;
+    } else {
+      if (edx !== 0) return false;
+      dividend = eax >>> 0;
+      divisor = blo >>> 0;
+    }
+  } else {
+    const lo = g[0] as number;
+    const hi = g[1] as number;
+    if (signed) {
+      const sign = hi >> 31;
+      if (g[4] !== sign || g[5] !== sign) return false;
+      dividend = hi * TWO32 + (lo >>> 0);
+      divisor = bhi * TWO32 + (blo >>> 0);
+    } else {
+      if (g[4] !== 0 || g[5] !== 0 || hi < 0) return false;
+      dividend = hi * TWO32 + (lo >>> 0);
+      divisor = bhi >= 0 ? bhi * TWO32 + (blo >>> 0) : SAFE;
+    }
+  }
+  if (divisor === 0 || Math.abs(dividend) >= SAFE || Math.abs(divisor) >= SAFE) return false;
+  const q = Math.trunc(dividend / divisor);
+  // Division of exact integers below 2^53 can round the quotient up by one: correct it.
+  let qq = q;
+  let r = dividend - qq * divisor;
+  if (r !== 0 && Math.sign(r) !== Math.sign(dividend)) {
+    qq -= Math.sign(dividend) * Math.sign(divisor);
+    r = dividend - qq * divisor;
+  }
+  if (Math.abs(r) >= Math.abs(divisor)) return false;
+  if (s === 4) {
+    if (signed ? qq > 0x7fffffff || qq < -0x80000000 : qq > 0xffffffff) return false;
+    c.setRegSized(0, 4, qq | 0, 0);
+    c.setRegSized(2, 4, r | 0, 0);
+  } else {
+    c.setRegSized(0, 8, qq % TWO32 | 0, Math.floor(qq / TWO32) | 0);
+    c.setRegSized(2, 8, r % TWO32 | 0, Math.floor(r / TWO32) | 0);
+  }
+  return true;
+}

@@ -141,12 +141,71 @@ function shift32(c: Cpu, op: number, size: number, v: number, count: number): nu
   return r;
 }
 
+/** Bit k (0..63) of a lo/hi pair. */
+function bit64(lo: number, hi: number, k: number): number {
+  return k >= 32 ? (hi >>> (k - 32)) & 1 : (lo >>> k) & 1;
+}
+
+/** SHL/SHR/SAR on a 64-bit lo/hi pair, count 1..63; result lo returned, hi in c.hi. */
+function shift64(c: Cpu, op: number, lo: number, hi: number, n: number): number {
+  let rlo: number;
+  let rhi: number;
+  let cf: number;
+  let of: number;
+  if (op === ShiftOp.SHL || op === ShiftOp.SAL) {
+    if (n < 32) {
+      rhi = (hi << n) | (lo >>> (32 - n));
+      rlo = lo << n;
+    } else {
+      rhi = lo << (n - 32);
+      rlo = 0;
+    }
+    cf = bit64(lo, hi, 64 - n);
+    of = (rhi >>> 31) ^ cf;
+  } else if (op === ShiftOp.SHR) {
+    if (n < 32) {
+      rlo = (lo >>> n) | (hi << (32 - n));
+      rhi = hi >>> n;
+    } else {
+      rlo = hi >>> (n - 32);
+      rhi = 0;
+    }
+    cf = bit64(lo, hi, n - 1);
+    of = hi >>> 31;
+  } else {
+    if (n < 32) {
+      rlo = (lo >>> n) | (hi << (32 - n));
+      rhi = hi >> n;
+    } else {
+      rlo = hi >> (n - 32);
+      rhi = hi >> 31;
+    }
+    cf = bit64(lo, hi, n - 1);
+    of = 0;
+  }
+  rlo |= 0;
+  rhi |= 0;
+  const prev = c.materialize();
+  c.setArith(
+    (rlo === 0 && rhi === 0 ? Flag.ZF : 0) |
+      (rhi < 0 ? Flag.SF : 0) |
+      (PARITY[rlo & 0xff] as number) |
+      (cf ? Flag.CF : 0) |
+      (of ? Flag.OF : 0) |
+      (prev & Flag.AF),
+  );
+  c.hi = rhi;
+  return rlo;
+}
+
 function groupTwo(c: Cpu, i: Insn, count: number): void {
   const s = i.opsize;
   const n = count & (s === 8 ? 63 : 31);
   if (n === 0) {
-    // Still performs the memory read (and may fault), but changes neither operand nor flags.
-    c.rdE(i, s);
+    // Changes no flags and no value, but still reads memory (and may fault), and a 32-bit register
+    // destination is written back, which zero-extends it like any 32-bit write.
+    const v = c.rdE(i, s);
+    if (s === 4 && i.mod === 3) c.setRegSized(i.rm, 4, v, 0);
     return;
   }
   const op = i.reg & 7;
@@ -159,6 +218,9 @@ function groupTwo(c: Cpu, i: Insn, count: number): void {
   let rhi = 0;
   if (s !== 8 && op >= ShiftOp.SHL) {
     rlo = shift32(c, op, s, lo, n);
+  } else if (s === 8 && op >= ShiftOp.SHL) {
+    rlo = shift64(c, op, lo, hi, n);
+    rhi = c.hi;
   } else {
     const r = shiftBig(c, op, s, toBig(lo, hi, s), n);
     rlo = Number(r & 0xffffffffn) | 0;
@@ -181,7 +243,8 @@ function doubleShift(c: Cpu, i: Insn, count: number): void {
   const bits = s * 8;
   const n = count & (s === 8 ? 63 : 31);
   if (n === 0) {
-    c.rdE(i, s);
+    const v = c.rdE(i, s);
+    if (s === 4 && i.mod === 3) c.setRegSized(i.rm, 4, v, 0);
     return;
   }
   const memory = i.mod !== 3;

@@ -19,22 +19,41 @@ function step(c: Cpu, size: number): number {
 }
 
 function addr(c: Cpu, r: number, i: Insn): number {
-  const v = c.regNum(r);
-  return i.adsize === 4 ? v % 4294967296 >>> 0 : v;
+  return i.adsize === 4 ? (c.regs[2 * r] as number) >>> 0 : c.regNum(r);
 }
 
 function advance(c: Cpu, r: number, delta: number, i: Insn): void {
-  if (i.adsize === 4) c.setRegSized(r, 4, (c.regs[2 * r] as number) + delta, 0);
-  else c.setRegNum(r, c.regNum(r) + delta);
+  const g = c.regs;
+  if (i.adsize === 4) {
+    c.setRegSized(r, 4, ((g[2 * r] as number) + delta) | 0, 0);
+    return;
+  }
+  // Exact 64-bit add of a small delta to the lo/hi pair.
+  const lo = g[2 * r] as number;
+  const sum = (lo >>> 0) + delta;
+  g[2 * r] = sum | 0;
+  if (sum > 0xffffffff) g[2 * r + 1] = ((g[2 * r + 1] as number) + 1) | 0;
+  else if (sum < 0) g[2 * r + 1] = ((g[2 * r + 1] as number) - 1) | 0;
 }
 
 function count(c: Cpu, i: Insn): number {
-  return i.adsize === 4 ? (c.regs[2] as number) >>> 0 : c.regNum(Reg.RCX);
+  if (i.adsize === 4) return (c.regs[2] as number) >>> 0;
+  // A 64-bit count is unsigned: 2^63 and above cannot finish before memory runs out, so a saturated
+  // value is as good as exact (the loop stops at the first fault).
+  const hi = c.regs[3] as number;
+  return hi < 0 || hi >= 0x200000 ? 2 ** 53 : c.regNum(Reg.RCX);
 }
 
-function setCount(c: Cpu, i: Insn, n: number): void {
-  if (i.adsize === 4) c.setRegSized(Reg.RCX, 4, n | 0, 0);
-  else c.setRegNum(Reg.RCX, n);
+/** Decrements the count register by one (exactly, whatever its value). */
+function decCount(c: Cpu, i: Insn): void {
+  const g = c.regs;
+  if (i.adsize === 4) {
+    g[2] = ((g[2] as number) - 1) | 0;
+    g[3] = 0;
+    return;
+  }
+  if (g[2] === 0) g[3] = ((g[3] as number) - 1) | 0;
+  g[2] = ((g[2] as number) - 1) | 0;
 }
 
 /** Runs `body` once, or under REP up to REP_CHUNK times; `until` ends REPE/REPNE early. */
@@ -45,13 +64,12 @@ function repeat(c: Cpu, i: Insn, body: () => void, conditional: boolean): void {
   }
   // RCX is treated as unsigned; values beyond 2^53 cannot complete anyway before memory runs out.
   let n = count(c, i);
-  if (n < 0) n += 2 ** 64;
   let done = 0;
   while (n > 0 && done < REP_CHUNK) {
     body();
     n--;
     done++;
-    setCount(c, i, n);
+    decCount(c, i);
     if (conditional) {
       const zf = c.zf;
       if ((i.rep === 0xf3 && !zf) || (i.rep === 0xf2 && zf)) return;

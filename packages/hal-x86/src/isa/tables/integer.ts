@@ -112,6 +112,7 @@ add({ mnemonic: 'enter', opcode: 0xc8, operands: 'Iw,Ib', size: 'd64', exec: St.
 add({ mnemonic: 'leave', opcode: 0xc9, size: 'd64', exec: St.leave });
 add({ mnemonic: 'int3', opcode: 0xcc, size: 'x', exec: Sys.int3, flow: true });
 add({ mnemonic: 'int', opcode: 0xcd, operands: 'Ib', size: 'x', exec: Sys.intN, flow: true });
+add({ mnemonic: 'xlat', opcode: 0xd7, size: 'b', exec: D.xlat });
 add({ mnemonic: 'loopne', opcode: 0xe0, operands: 'Jb', size: 'f64', exec: B.loop, sub: 0, flow: true });
 add({ mnemonic: 'loope', opcode: 0xe1, operands: 'Jb', size: 'f64', exec: B.loop, sub: 1, flow: true });
 add({ mnemonic: 'loop', opcode: 0xe2, operands: 'Jb', size: 'f64', exec: B.loop, sub: 2, flow: true });

@@ -1,0 +1,62 @@
+/**
+ * Exact 32x32->64 and 64x64->128-bit multiplication on int32 halves with double arithmetic (no BigInt):
+ * every partial product is kept below 2^53 so that it is exact.
+ */
+
+const TWO16 = 65536;
+const TWO32 = 4294967296;
+
+/** Scratch result: [w0, w1, w2, w3] little-endian 32-bit words (as int32) of the last product. */
+export const product = new Int32Array(4);
+
+/** Unsigned 32x32 product; returns the low word (int32) and leaves the high word in `mulHigh`. */
+export let mulHigh = 0;
+export function mulU32(a: number, b: number): number {
+  const ua = a >>> 0;
+  const bl = b & 0xffff;
+  const bh = b >>> 16;
+  const t0 = ua * bl; // < 2^48
+  const t1 = ua * bh; // < 2^48
+  const t1lo = t1 % TWO16;
+  const lowSum = (t0 % TWO32) + t1lo * TWO16; // < 2^33
+  const carry = Math.floor(lowSum / TWO32);
+  mulHigh = (Math.floor(t0 / TWO32) + Math.floor(t1 / TWO16) + carry) | 0;
+  return lowSum % TWO32 | 0;
+}
+
+/** Unsigned 64x64 -> 128 product of (alo, ahi) and (blo, bhi), into `product`. */
+export function mulU64(alo: number, ahi: number, blo: number, bhi: number): void {
+  const p00 = mulU32(alo, blo);
+  const p00h = mulHigh >>> 0;
+  const p01 = mulU32(alo, bhi) >>> 0;
+  const p01h = mulHigh >>> 0;
+  const p10 = mulU32(ahi, blo) >>> 0;
+  const p10h = mulHigh >>> 0;
+  const p11 = mulU32(ahi, bhi) >>> 0;
+  const p11h = mulHigh >>> 0;
+  // Column sums (each < 2^35, exact).
+  const c1 = p00h + p01 + p10;
+  const c2 = p01h + p10h + p11 + Math.floor(c1 / TWO32);
+  const c3 = p11h + Math.floor(c2 / TWO32);
+  product[0] = p00;
+  product[1] = c1 % TWO32 | 0;
+  product[2] = c2 % TWO32 | 0;
+  product[3] = c3 % TWO32 | 0;
+}
+
+/**
+ * Signed 64x64 -> 128 product into `product`: the unsigned product with the high half corrected by the
+ * operands' signs (high -= b if a < 0; high -= a if b < 0).
+ */
+export function mulS64(alo: number, ahi: number, blo: number, bhi: number): void {
+  mulU64(alo, ahi, blo, bhi);
+  if (ahi < 0) subHigh(blo, bhi);
+  if (bhi < 0) subHigh(alo, ahi);
+}
+
+function subHigh(lo: number, hi: number): void {
+  const l = (product[2] as number) >>> 0;
+  const borrow = l < lo >>> 0 ? 1 : 0;
+  product[2] = (l - (lo >>> 0)) | 0;
+  product[3] = ((product[3] as number) - hi - borrow) | 0;
+}
