@@ -428,6 +428,12 @@ export class Cpu extends LazyFlags {
     this.wrMem(la, size, lo, hi);
   }
 
+  /** Faults now (#SS or #PF) if a stack write of `size` bytes at `la` would fault. */
+  probeStackWrite(la: number, size: number): void {
+    if (!(la >= -CANON && la < CANON - 8)) this.mmu.translate(la, Access.WRITE, true);
+    this.probeWrite(la, size);
+  }
+
   rdStack(la: number, size: number): number {
     if (!(la >= -CANON && la < CANON - 8)) this.mmu.translate(la, Access.READ, true);
     return this.rdMem(la, size);
@@ -437,10 +443,14 @@ export class Cpu extends LazyFlags {
 
   /** Jumps to an absolute linear address; a non-canonical target faults at the branch (#GP). */
   jump(target: number): void {
+    this.checkBranchTarget(target);
+    this.rip = target;
+  }
+
+  checkBranchTarget(target: number): void {
     if (!(target >= -CANON && target < CANON)) {
       throw new GuestFault(Vector.GP, 0, 0n, 'branch to a non-canonical address');
     }
-    this.rip = target;
   }
 
   // ------------------------------------------------------------------ host interface
@@ -461,57 +471,73 @@ export class Cpu extends LazyFlags {
    */
   run(budget: number): VcpuExit {
     const limit = this.instret + Math.max(0, Math.floor(budget));
+    try {
+      return this.trace === null ? this.runBlocks(limit) : this.runTraced(limit);
+    } catch (e) {
+      const block = this.blocks.current;
+      this.blocks.current = null;
+      if (block !== null) {
+        // RIP was set to the next address before each instruction ran, which identifies the one that
+        // faulted; the ones before it retired.
+        const insns = block.insns;
+        let k = 0;
+        while (k < insns.length - 1 && (insns[k] as Insn).next !== this.rip) k++;
+        this.instret += k;
+        this.rip = (insns[k] as Insn).addr;
+      }
+      return this.exceptionExit(e);
+    }
+  }
+
+  /** The interpreter loop: whole pre-decoded blocks, following chain links between them. */
+  private runBlocks(limit: number): VcpuExit {
     let prev: Block | null = null;
+    const pending = this.pendingInterrupts;
     for (;;) {
-      if (this.pendingInterrupts.length > 0 && (this.fother & 0x200) !== 0) {
-        return { kind: 'interrupt', vector: this.pendingInterrupts.shift() as number };
+      if (pending.length > 0 && (this.fother & 0x200) !== 0) {
+        return { kind: 'interrupt', vector: pending.shift() as number };
       }
       const remaining = limit - this.instret;
       if (remaining <= 0) return { kind: 'budget' };
-      let block: Block;
-      try {
-        block = this.blocks.follow(prev, this.rip);
-      } catch (e) {
-        return this.exceptionExit(e);
-      }
+      const block = this.blocks.follow(prev, this.rip);
       const insns = block.insns;
       const n = insns.length < remaining ? insns.length : remaining;
       let k = 0;
       this.stop = false;
       this.blocks.current = block;
-      try {
-        if (this.trace === null) {
-          for (; k < n; k++) {
-            const ins = insns[k] as Insn;
-            this.rip = ins.next;
-            ins.exec(this, ins);
-            if (this.stop) {
-              k++;
-              break;
-            }
-          }
-        } else {
-          for (; k < n; k++) {
-            const ins = insns[k] as Insn;
-            this.trace(this, ins);
-            this.rip = ins.next;
-            ins.exec(this, ins);
-            if (this.stop) {
-              k++;
-              break;
-            }
-          }
-        }
-      } catch (e) {
-        this.blocks.current = null;
-        const ins = insns[k] as Insn;
-        this.instret += k;
-        this.rip = ins.addr;
-        return this.exceptionExit(e);
+      while (k < n) {
+        const ins = insns[k++] as Insn;
+        this.rip = ins.next;
+        ins.exec(this, ins);
+        if (this.stop) break;
       }
       this.blocks.current = null;
       this.instret += k;
+      if (this.pendingExit !== null) {
+        const exit = this.pendingExit;
+        this.pendingExit = null;
+        return exit;
+      }
       prev = this.stop ? null : block;
+    }
+  }
+
+  /** The same loop one instruction at a time, calling the trace hook before each. */
+  private runTraced(limit: number): VcpuExit {
+    for (;;) {
+      if (this.pendingInterrupts.length > 0 && (this.fother & 0x200) !== 0) {
+        return { kind: 'interrupt', vector: this.pendingInterrupts.shift() as number };
+      }
+      if (limit - this.instret <= 0) return { kind: 'budget' };
+      const block = this.blocks.lookup(this.rip);
+      const ins = block.insns[0] as Insn;
+      this.stop = false;
+      this.blocks.current = block;
+      this.trace?.(this, ins);
+      this.rip = ins.next;
+      ins.exec(this, ins);
+      this.blocks.current = null;
+      this.instret += 1;
       if (this.pendingExit !== null) {
         const exit = this.pendingExit;
         this.pendingExit = null;

@@ -35,6 +35,7 @@ export const FlagOp = {
   LOGIC: 5, // AND/OR/XOR/TEST: CF=OF=0
   INC: 6, // like ADD with b=1, CF preserved in fcf
   DEC: 7, // like SUB with b=1, CF preserved in fcf
+  IMUL: 8, // truncating signed multiply: CF=OF=the product did not fit; computed only when asked
 } as const;
 
 const PARITY = new Uint8Array(256);
@@ -124,9 +125,20 @@ export class LazyFlags {
           : this.below(this.fa, this.faHi, this.fb, this.fbHi);
       case FlagOp.LOGIC:
         return false;
+      case FlagOp.IMUL:
+        return this.imulOverflow();
       default:
         return this.fcf !== 0; // INC/DEC
     }
+  }
+
+  /** Whether the recorded signed product a*b overflowed the operand size (a rare question: BigInt). */
+  private imulOverflow(): boolean {
+    const bits = this.fsz * 8;
+    const a = BigInt.asIntN(bits, (BigInt(this.faHi) << 32n) | BigInt(this.fa >>> 0));
+    const b = BigInt.asIntN(bits, (BigInt(this.fbHi) << 32n) | BigInt(this.fb >>> 0));
+    const p = a * b;
+    return BigInt.asIntN(bits, p) !== p;
   }
 
   get zf(): boolean {
@@ -149,6 +161,7 @@ export class LazyFlags {
       case FlagOp.CONCRETE:
         return (this.fval & Flag.AF) !== 0;
       case FlagOp.LOGIC:
+      case FlagOp.IMUL:
         return false;
       default:
         return ((this.fa ^ this.fb ^ this.fres) & 0x10) !== 0;
@@ -167,6 +180,8 @@ export class LazyFlags {
       case FlagOp.SBB:
       case FlagOp.DEC:
         return this.signOf((this.fa ^ this.fb) & (this.fa ^ this.fres), (this.faHi ^ this.fbHi) & (this.faHi ^ this.fresHi));
+      case FlagOp.IMUL:
+        return this.imulOverflow();
       default:
         return false;
     }

@@ -161,7 +161,7 @@ export class Decoder {
         insn.opsize = rexW ? 8 : oszActive ? 2 : 4;
         break;
       case 'd64':
-        insn.opsize = oszActive ? 2 : 8;
+        insn.opsize = oszActive && !rexW ? 2 : 8;
         break;
       case 'f64':
       case 'q':

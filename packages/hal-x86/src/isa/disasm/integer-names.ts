@@ -95,6 +95,8 @@ const NAMERS: Record<string, Namer> = {
     if (insn.reg === 0 && insn.opsize !== 2) return bare(ctx, 'nop');
     return plain('xchg', ops);
   },
+  // F3 90: PAUSE, unless REX.B makes it an exchange with rAX (the F3 is then an unused prefix).
+  pause: (ctx, ops) => (ctx.insn.reg === 0 ? bare(ctx, 'pause') : plain('xchg', ops)),
   prefetch: (ctx, ops) => {
     const hint = ctx.insn.reg & 7;
     if (ctx.insn.mod !== 3 && hint < 4)

@@ -1,9 +1,29 @@
 /** Bit instructions: BT/BTS/BTR/BTC, BSF/BSR, and the atomic exchanges CMPXCHG, XADD, CMPXCHG8B. */
 import { Flag } from '../../cpu/flags';
+import { GuestFault, Vector } from '../../cpu/fault';
 import type { Cpu } from '../../cpu/cpu';
 import type { Insn } from '../insn';
 import type { Handler } from '../opdef';
 import { AluOp, alu, maskTo } from './alu';
+
+/**
+ * Address of the operand that holds a bit selected by a register offset: the effective address plus
+ * `delta` bytes, wrapped at the address size before the FS/GS base is added; an RSP/RBP-based address
+ * that ends up non-canonical is a stack fault (#SS).
+ */
+function bitAddress(c: Cpu, i: Insn, delta: number): number {
+  const seg = i.seg;
+  i.seg = 0;
+  let a = c.eaRaw(i);
+  i.seg = seg;
+  a += delta;
+  if (i.adsize === 4) a = ((a % 4294967296) + 4294967296) % 4294967296;
+  if (seg !== 0) a += seg === 4 ? c.fsBase : c.gsBase;
+  if ((i.base === 4 || i.base === 5) && seg === 0 && !(a >= -(2 ** 47) && a < 2 ** 47)) {
+    throw new GuestFault(Vector.SS, 0, 0n, 'non-canonical stack address');
+  }
+  return a;
+}
 
 /** Applies bit operation `which` to bit `bit` (0..size*8-1) of the operand at linear address `la`. */
 function bitOpAt(c: Cpu, i: Insn, which: number, la: number, bit: number): void {
@@ -31,13 +51,15 @@ function bitOp(c: Cpu, i: Insn, which: number, offset: number, fromRegister: boo
   let bit: number;
   const memory = i.mod !== 3;
   if (memory) {
-    la = c.ea(i);
     if (fromRegister) {
       // A register bit offset addresses memory beyond the operand: signed, in operand-size units.
       const unit = Math.floor(offset / bits);
-      la += unit * s;
+      la = bitAddress(c, i, unit * s);
       bit = offset - unit * bits;
-    } else bit = offset & (bits - 1);
+    } else {
+      la = c.ea(i);
+      bit = offset & (bits - 1);
+    }
     if (which !== 0) c.probeWrite(la, s);
   } else bit = offset & (bits - 1);
   const lo = memory ? c.rdMem(la, s) : c.getRegSized(i.rm, s);
@@ -75,7 +97,7 @@ export const btEG: Handler = (c, i) => {
       // |offset| >= 2^52: split exactly into a byte displacement (a multiple of 8) and a bit index.
       const big = BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo >>> 0));
       const units = big >> 6n; // floor division by 64
-      const la = c.ea(i) + Number(units) * 8;
+      const la = bitAddress(c, i, Number(units) * 8);
       bitOpAt(c, i, i.sub, la, Number(big - units * 64n));
       return;
     }

@@ -19,6 +19,10 @@ export const jmpE: Handler = (c, i) => {
 /** CALL Jz */
 export const callRel: Handler = (c, i) => {
   const ret = i.next;
+  // The hardware checks the stack slot, then the target, and only then stores: either fault leaves
+  // memory unchanged, and a bad stack wins over a bad target.
+  c.probeStackWrite(c.regNum(Reg.RSP) - 8, 8);
+  c.checkBranchTarget(i.imm);
   c.push64(ret | 0, Math.floor(ret / 4294967296) | 0);
   c.jump(i.imm);
 };
@@ -27,14 +31,10 @@ export const callRel: Handler = (c, i) => {
 export const callE: Handler = (c, i) => {
   const lo = c.rdE(i, 8);
   const target = c.hi * 4294967296 + (lo >>> 0);
-  const sp = c.regNum(Reg.RSP);
+  c.probeStackWrite(c.regNum(Reg.RSP) - 8, 8);
+  c.checkBranchTarget(target);
   c.push64(i.next | 0, Math.floor(i.next / 4294967296) | 0);
-  try {
-    c.jump(target);
-  } catch (e) {
-    c.setRegNum(Reg.RSP, sp);
-    throw e;
-  }
+  c.jump(target);
 };
 
 /** RET / RET Iw */

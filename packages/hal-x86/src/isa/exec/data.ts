@@ -24,16 +24,22 @@ export const movZI: Handler = (c, i) => {
   c.setRegSized(i.opsize === 1 ? i.reg8 : i.reg, i.opsize, i.imm, i.immHi);
 };
 
-/** MOV AL/rAX,Ob and Ob/rAX,AL (A0-A3): absolute 64-bit address */
+/** The absolute address of a moffs operand (A0-A3): 64 bits, or 32 bits zero-extended with 67, plus
+ * an FS/GS base, all modulo 2^64. */
+function moffsAddress(c: Parameters<Handler>[0], i: Parameters<Handler>[1]): number {
+  let a = (BigInt(i.immHi >>> 0) << 32n) | BigInt(i.imm >>> 0);
+  if (i.seg !== 0) a += BigInt(i.seg === 4 ? c.fsBase : c.gsBase);
+  return Number(BigInt.asIntN(64, a));
+}
+
+/** MOV AL/rAX,Ob and Ob/rAX,AL (A0-A3) */
 export const movAO: Handler = (c, i) => {
-  const la = i.seg ? c.ea(i) + i.imm + i.immHi * 4294967296 : i.imm + i.immHi * 4294967296;
-  const v = c.rdMem(la, i.opsize);
+  const v = c.rdMem(moffsAddress(c, i), i.opsize);
   c.setRegSized(0, i.opsize, v, c.hi);
 };
 export const movOA: Handler = (c, i) => {
-  const la = i.seg ? c.ea(i) + i.imm + i.immHi * 4294967296 : i.imm + i.immHi * 4294967296;
   const v = c.getRegSized(0, i.opsize);
-  c.wrMem(la, i.opsize, v, c.hi);
+  c.wrMem(moffsAddress(c, i), i.opsize, v, c.hi);
 };
 
 /** MOVZX Gv,Eb (sub=1) / Gv,Ew (sub=2) */

@@ -3,11 +3,12 @@
  * including the 64x64->128 and 128/64 forms. Small operands take exact double arithmetic; large ones use
  * BigInt (a rare, slow path).
  */
-import { Flag, PARITY } from '../../cpu/flags';
+import { Flag, FlagOp, PARITY } from '../../cpu/flags';
 import { GuestFault, Vector } from '../../cpu/fault';
 import type { Cpu } from '../../cpu/cpu';
 import type { Handler } from '../opdef';
-import { mulHigh, mulS64, mulU32, mulU64, product } from './wide-multiply';
+import { mulHigh, mulLow64, mulS64, mulU32, mulU64, product } from './wide-multiply';
+import * as wm from './wide-multiply';
 
 const TWO32 = 4294967296;
 
@@ -94,37 +95,24 @@ export const mulOne: Handler = (c, i) => {
   mulFlags(c, over, (lo >> BigInt(bits - 1)) === 1n, lo === 0n, Number(lo & 0xffn));
 };
 
-/** IMUL Gv,Ev (0F AF) and IMUL Gv,Ev,Iz/Is (69/6B): truncated signed product. */
-function imulTrunc(c: Cpu, s: number, alo: number, ahi: number, blo: number, bhi: number): [number, number] {
-  if (s === 4) {
-    const lo = Math.imul(alo, blo);
-    const exact = alo * blo; // |product| < 2^62: the comparison below only needs the sign and magnitude
-    const over = Math.abs(exact) >= 2 ** 53 ? BigInt(alo) * BigInt(blo) !== BigInt(lo) : exact !== lo;
-    mulFlags(c, over, lo < 0, lo === 0, lo);
-    return [lo, 0];
+/**
+ * IMUL Gv,Ev (0F AF) and IMUL Gv,Ev,Iz/Is (69/6B): the truncated product, returned as lo with hi in c.hi.
+ * CF/OF (did the signed product fit?) are recorded lazily and computed only if something reads them.
+ */
+function imulTrunc(c: Cpu, s: number, alo: number, ahi: number, blo: number, bhi: number): number {
+  let lo: number;
+  let hi = 0;
+  if (s === 8) {
+    lo = mulLow64(alo, ahi, blo, bhi);
+    hi = wm.mulHigh;
+  } else if (s === 4) {
+    lo = Math.imul(alo, blo);
+  } else {
+    lo = Math.imul(alo, blo) & 0xffff;
   }
-  if (s === 2) {
-    const p = ((alo << 16) >> 16) * ((blo << 16) >> 16);
-    const lo = p & 0xffff;
-    mulFlags(c, p !== (p << 16) >> 16, (p & 0x8000) !== 0, lo === 0, p);
-    return [lo, 0];
-  }
-  // 64-bit: exact in doubles when both operands are small.
-  const a = ahi * TWO32 + (alo >>> 0);
-  const b = bhi * TWO32 + (blo >>> 0);
-  if (Math.abs(a) < 2 ** 26 && Math.abs(b) < 2 ** 26) {
-    const p = a * b;
-    const lo = p % TWO32 | 0;
-    const hi = Math.floor(p / TWO32) | 0;
-    mulFlags(c, false, hi < 0, p === 0, lo);
-    return [lo, hi];
-  }
-  mulS64(alo, ahi, blo, bhi);
-  const lo = product[0] as number;
-  const hi = product[1] as number;
-  const over = !(product[2] === hi >> 31 && product[3] === hi >> 31);
-  mulFlags(c, over, hi < 0, lo === 0 && hi === 0, lo);
-  return [lo, hi];
+  c.setLazy(FlagOp.IMUL, s, lo, hi, alo, ahi, blo, bhi);
+  c.hi = hi;
+  return lo;
 }
 
 export const imulGE: Handler = (c, i) => {
@@ -132,15 +120,15 @@ export const imulGE: Handler = (c, i) => {
   const b = c.rdE(i, s);
   const bh = c.hi;
   const a = c.rdG(i, s);
-  const [lo, hi] = imulTrunc(c, s, a, c.hi, b, bh);
-  c.wrG(i, s, lo, hi);
+  const lo = imulTrunc(c, s, a, c.hi, b, bh);
+  c.wrG(i, s, lo, c.hi);
 };
 
 export const imulGEI: Handler = (c, i) => {
   const s = i.opsize;
   const a = c.rdE(i, s);
-  const [lo, hi] = imulTrunc(c, s, a, c.hi, i.imm, i.immHi);
-  c.wrG(i, s, lo, hi);
+  const lo = imulTrunc(c, s, a, c.hi, i.imm, i.immHi);
+  c.wrG(i, s, lo, c.hi);
 };
 
 /** DIV (sub 0) / IDIV (sub 1): rDX:rAX / r/m -> quotient in rAX, remainder in rDX; #DE on zero or overflow. */

@@ -198,6 +198,42 @@ function shift64(c: Cpu, op: number, lo: number, hi: number, n: number): number 
   return rlo;
 }
 
+/** ROL/ROR of a 32- or 64-bit value by 1..bits-1; only CF and OF change. */
+function rotate(c: Cpu, left: boolean, s: number, lo: number, hi: number, n: number): number {
+  let rlo: number;
+  let rhi = 0;
+  if (s === 4) {
+    rlo = left ? (lo << n) | (lo >>> (32 - n)) : (lo >>> n) | (lo << (32 - n));
+  } else {
+    // Rotating a 64-bit pair: swap halves for amounts of 32 and more, then rotate by the rest.
+    let a = lo;
+    let b = hi;
+    let k = left ? n : 64 - n;
+    if (k >= 32) {
+      a = hi;
+      b = lo;
+      k -= 32;
+    }
+    if (k === 0) {
+      rlo = a;
+      rhi = b;
+    } else {
+      rlo = (a << k) | (b >>> (32 - k));
+      rhi = (b << k) | (a >>> (32 - k));
+    }
+  }
+  rlo |= 0;
+  rhi |= 0;
+  const top = s === 4 ? rlo >>> 31 : rhi >>> 31;
+  const next = s === 4 ? (rlo >>> 30) & 1 : (rhi >>> 30) & 1;
+  const cf = left ? rlo & 1 : top;
+  const of = left ? top ^ cf : top ^ next;
+  const flags = c.materialize();
+  c.setArith((flags & ~(Flag.CF | Flag.OF)) | (cf ? Flag.CF : 0) | (of ? Flag.OF : 0));
+  c.hi = rhi;
+  return rlo;
+}
+
 function groupTwo(c: Cpu, i: Insn, count: number): void {
   const s = i.opsize;
   const n = count & (s === 8 ? 63 : 31);
@@ -220,6 +256,9 @@ function groupTwo(c: Cpu, i: Insn, count: number): void {
     rlo = shift32(c, op, s, lo, n);
   } else if (s === 8 && op >= ShiftOp.SHL) {
     rlo = shift64(c, op, lo, hi, n);
+    rhi = c.hi;
+  } else if (s >= 4 && op <= ShiftOp.ROR) {
+    rlo = rotate(c, op === ShiftOp.ROL, s, lo, hi, n);
     rhi = c.hi;
   } else {
     const r = shiftBig(c, op, s, toBig(lo, hi, s), n);

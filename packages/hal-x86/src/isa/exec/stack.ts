@@ -90,7 +90,8 @@ export const enter: Handler = (c, i) => {
   const bp = c.regNum(Reg.RBP);
   const start = sp;
   sp -= size;
-  c.wrStack(sp, size, bp | 0, Math.floor(bp / 4294967296) | 0);
+  const bpLo = c.getRegSized(Reg.RBP, size);
+  c.wrStack(sp, size, bpLo, c.hi);
   const frameTemp = sp;
   let walk = bp;
   for (let k = 1; k < level; k++) {

@@ -3,7 +3,6 @@
  * every partial product is kept below 2^53 so that it is exact.
  */
 
-const TWO16 = 65536;
 const TWO32 = 4294967296;
 
 /** Scratch result: [w0, w1, w2, w3] little-endian 32-bit words (as int32) of the last product. */
@@ -12,16 +11,24 @@ export const product = new Int32Array(4);
 /** Unsigned 32x32 product; returns the low word (int32) and leaves the high word in `mulHigh`. */
 export let mulHigh = 0;
 export function mulU32(a: number, b: number): number {
-  const ua = a >>> 0;
-  const bl = b & 0xffff;
-  const bh = b >>> 16;
-  const t0 = ua * bl; // < 2^48
-  const t1 = ua * bh; // < 2^48
-  const t1lo = t1 % TWO16;
-  const lowSum = (t0 % TWO32) + t1lo * TWO16; // < 2^33
-  const carry = Math.floor(lowSum / TWO32);
-  mulHigh = (Math.floor(t0 / TWO32) + Math.floor(t1 / TWO16) + carry) | 0;
-  return lowSum % TWO32 | 0;
+  // Four 16x16 partial products, each below 2^32, combined with integer shifts only.
+  const a0 = a & 0xffff;
+  const a1 = a >>> 16;
+  const b0 = b & 0xffff;
+  const b1 = b >>> 16;
+  const p00 = a0 * b0;
+  const p01 = a0 * b1;
+  const p10 = a1 * b0;
+  const mid = (p00 >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
+  mulHigh = (a1 * b1 + (p01 >>> 16) + (p10 >>> 16) + (mid >>> 16)) | 0;
+  return Math.imul(a, b);
+}
+
+/** Low 64 bits of a 64x64 product (signed and unsigned agree), lo returned, hi in `mulHigh`. */
+export function mulLow64(alo: number, ahi: number, blo: number, bhi: number): number {
+  const lo = mulU32(alo, blo);
+  mulHigh = (mulHigh + Math.imul(alo, bhi) + Math.imul(ahi, blo)) | 0;
+  return lo;
 }
 
 /** Unsigned 64x64 -> 128 product of (alo, ahi) and (blo, bhi), into `product`. */

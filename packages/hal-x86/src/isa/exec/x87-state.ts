@@ -3,6 +3,17 @@
  * indexed physically), the control, status and tag words, and the last-instruction pointers that FSTENV
  * and FXSAVE report.
  */
+
+/** Tag values (two bits per physical register in `ftw`). */
+export const Tag = { VALID: 0, ZERO: 1, SPECIAL: 2, EMPTY: 3 } as const;
+
+/**
+ * The selector FNSTENV/FNSAVE report for the FPU instruction pointer. The CPU models no segment
+ * registers; it behaves as if CS held 0x33, the 64-bit user code selector of the usual x86-64 GDT layout,
+ * and DS the null selector (so FDS is always 0).
+ */
+export const X87_CODE_SELECTOR = 0x33;
+
 export class X87State {
   /** Physical registers R0..R7, 10 bytes each (little-endian extended-precision format). */
   readonly data = new Uint8Array(80);
@@ -14,9 +25,15 @@ export class X87State {
   top = 0;
   /** Two bits per physical register: 0 valid, 1 zero, 2 special, 3 empty. */
   ftw = 0xffff;
+  /** Linear address of the last non-control x87 instruction (first prefix byte included). */
   fip = 0;
+  /** Linear address of the memory operand of the last non-control x87 instruction that had one. */
   fdp = 0;
+  /** Last non-control opcode: low 3 bits of the escape byte (D8-DF) in bits 8..10, the modrm byte below. */
   fop = 0;
+  /** Selectors stored with fip and fdp by FNSTENV/FNSAVE (0 after FNINIT; see X87_CODE_SELECTOR). */
+  fcs = 0;
+  fds = 0;
 
   reset(): void {
     this.data.fill(0);
@@ -27,10 +44,50 @@ export class X87State {
     this.fip = 0;
     this.fdp = 0;
     this.fop = 0;
+    this.fcs = 0;
+    this.fds = 0;
   }
 
   /** The status word as FNSTSW stores it (TOP in bits 11..13). */
   get statusWord(): number {
     return (this.fsw & ~0x3800) | ((this.top & 7) << 11);
   }
+
+  /** The tag of physical register `phys`. */
+  tag(phys: number): number {
+    return (this.ftw >> (2 * phys)) & 3;
+  }
+
+  setTag(phys: number, tag: number): void {
+    this.ftw = (this.ftw & ~(3 << (2 * phys))) | ((tag & 3) << (2 * phys));
+  }
+
+  /**
+   * The full tag word as FNSTENV/FNSAVE store it: empty registers stay empty, the others are classified
+   * from their contents (the hardware keeps only "empty or not" and derives the rest when it stores).
+   */
+  fullTagWord(): number {
+    let tw = 0;
+    for (let r = 0; r < 8; r++) {
+      const t = this.tag(r) === Tag.EMPTY ? Tag.EMPTY : tagOfBytes(this.data, r * 10);
+      tw |= t << (2 * r);
+    }
+    return tw;
+  }
+
+  /** Recomputes the non-empty tags from the register contents (after a state load). */
+  retag(): void {
+    this.ftw = this.fullTagWord();
+  }
+}
+
+/** Tag of a 10-byte register image: 1 zero, 2 special (NaN, infinity, denormal, unsupported), else 0. */
+export function tagOfBytes(d: Uint8Array, at: number): number {
+  const exp = ((d[at + 8] as number) | ((d[at + 9] as number) << 8)) & 0x7fff;
+  if (exp === 0x7fff) return Tag.SPECIAL;
+  if (exp === 0) {
+    for (let b = 0; b < 8; b++) if (d[at + b] !== 0) return Tag.SPECIAL;
+    return Tag.ZERO;
+  }
+  return ((d[at + 7] as number) & 0x80) !== 0 ? Tag.VALID : Tag.SPECIAL;
 }

@@ -3,7 +3,7 @@
  * Rows use Intel operand order and the Appendix A operand notation (see opdef.ts).
  */
 import { Vector } from '../../cpu/fault';
-import { type OpDef, type OpDefInput, defineOp } from '../opdef';
+import { type Handler, type OpDef, type OpDefInput, defineOp } from '../opdef';
 import { raiseFault } from '../exec/fault-handlers';
 import * as A from '../exec/alu';
 import * as B from '../exec/branch';
@@ -15,6 +15,7 @@ import * as St from '../exec/stack';
 import * as Str from '../exec/string';
 import * as Sys from '../exec/system';
 import * as F from '../exec/fast-paths';
+import { fwait } from '../exec/x87-control';
 
 const CC = ['o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 'p', 'np', 'l', 'ge', 'le', 'g'];
 const rows: OpDefInput[] = [];
@@ -42,9 +43,10 @@ for (let r = 0; r < 8; r++) {
   add({ mnemonic: 'bswap', map: 1, opcode: 0xc8 + r, operands: 'Zv', exec: D.bswap });
   if (r > 0) add({ mnemonic: 'xchg', opcode: 0x90 + r, operands: 'Zv,Av', exec: D.xchgAZ });
 }
-// 90 is NOP unless REX.B makes it XCHG r8,rAX; F3 90 is PAUSE.
-add({ mnemonic: 'pause', opcode: 0x90, prefix: 0xf3, size: 'x', exec: Sys.nop });
-add({ mnemonic: 'nop', opcode: 0x90, operands: 'Zv,Av', exec: (c, i) => (i.reg === 0 ? undefined : D.xchgAZ(c, i)) });
+// 90 is NOP unless REX.B makes it XCHG r8,rAX; F3 90 is PAUSE, again only without REX.B.
+const nopOrXchg: Handler = (c, i) => (i.reg === 0 ? undefined : D.xchgAZ(c, i));
+add({ mnemonic: 'pause', opcode: 0x90, prefix: 0xf3, operands: 'Zv,Av', exec: nopOrXchg });
+add({ mnemonic: 'nop', opcode: 0x90, operands: 'Zv,Av', exec: nopOrXchg });
 
 add({ mnemonic: 'movslq', opcode: 0x63, operands: 'Gv,Ed', exec: D.movsxd });
 add({ mnemonic: 'push', opcode: 0x68, operands: 'Iz', size: 'd64', exec: St.pushI, suffix: true });
@@ -73,7 +75,7 @@ add({ mnemonic: 'lea', opcode: 0x8d, operands: 'Gv,M', exec: D.lea });
 add({ mnemonic: 'pop', opcode: 0x8f, ext: 0, operands: 'Ev', size: 'd64', exec: St.popE, suffix: true });
 add({ mnemonic: 'cbw', opcode: 0x98, size: 'v', exec: D.cbw });
 add({ mnemonic: 'cwd', opcode: 0x99, size: 'v', exec: D.cwd });
-add({ mnemonic: 'fwait', opcode: 0x9b, size: 'x', exec: Sys.nop });
+add({ mnemonic: 'fwait', opcode: 0x9b, size: 'x', exec: fwait });
 add({ mnemonic: 'pushf', opcode: 0x9c, size: 'd64', exec: St.pushf });
 add({ mnemonic: 'popf', opcode: 0x9d, size: 'd64', exec: St.popf });
 add({ mnemonic: 'sahf', opcode: 0x9e, size: 'x', exec: Sys.sahf });
