@@ -148,6 +148,9 @@ export async function runEmulated(
   const env = opts.env ?? TEST_ENV;
   if (oracle() === 'qemu') return runUnderQemu(elfPath, argv, stdin, env, opts.timeoutMs);
   const runStaticElf = await loadRunStaticElf();
+  // The emulator runs synchronously for seconds; let the event loop turn first, so the test runner's
+  // messages between tests are answered rather than piling up behind a run of synchronous tests.
+  await new Promise((resolve) => setImmediate(resolve));
   const maxInstructions =
     opts.maxInstructions ?? (Number(process.env.X86RUN_MAX_INSTRUCTIONS) || DEFAULT_MAX_INSTRUCTIONS);
   const r = runStaticElf(new Uint8Array(readFileSync(elfPath)), {
