@@ -63,7 +63,8 @@ export class BlockCache {
   follow(prev: Block | null, va: number): Block {
     if (prev !== null) {
       const n = prev.next;
-      if (n !== null && n.va === va && n.valid && prev.nextEpoch === this.cpu.mmu.epoch) return n;
+      // Dropping blocks also advances the epoch, so an unchanged epoch means `n` is still valid.
+      if (n !== null && n.va === va && prev.nextEpoch === this.cpu.mmu.epoch) return n;
       const b = this.lookup(va);
       prev.next = b;
       prev.nextEpoch = this.cpu.mmu.epoch;
@@ -96,6 +97,7 @@ export class BlockCache {
     const pas = this.byFrame.get(frame);
     if (pas === undefined) return;
     this.invalidations++;
+    this.cpu.mmu.epoch++; // breaks every chain link, some of which may lead into the dropped blocks
     for (const pa of pas) {
       for (const b of this.byPa.get(pa) ?? []) {
         b.valid = false;

@@ -224,9 +224,9 @@ export function specializeAlu(form: 'EG' | 'GE' | 'EI'): (i: Insn) => Handler | 
     if (!FAST_OPS.has(op) || i.lock) return undefined;
     const s = i.opsize;
     if (s !== 4 && s !== 8) return undefined;
-    if (form === 'EG') return i.mod === 3 ? (s === 8 ? aluRR64 : aluRR32) : undefined;
+    if (form === 'EG') return i.mod === 3 ? (s === 8 ? aluRR64 : aluRR32) : s === 8 ? aluMemReg64 : aluMemReg32;
     if (form === 'GE') return i.mod === 3 ? (s === 8 ? aluRR64Rev : aluRR32Rev) : s === 8 ? aluRM64 : aluRM32;
-    return i.mod === 3 ? (s === 8 ? aluRI64 : aluRI32) : undefined;
+    return i.mod === 3 ? (s === 8 ? aluRI64 : aluRI32) : s === 8 ? aluMemImm64 : aluMemImm32;
   };
 }
 
@@ -249,6 +249,92 @@ export function specializeMovGE(i: Insn): Handler | undefined {
 
 export function specializePushPop(push: boolean): (i: Insn) => Handler | undefined {
   return (i) => (i.opsize === 8 ? (push ? push64 : pop64) : undefined);
+}
+
+/** MOV r/m, imm: memory stores at 1, 4 and 8 bytes; register forms at 4 and 8 bytes. */
+const movMemImm8: Handler = (c, i) => c.wr8(c.ea(i), i.imm);
+const movMemImm32: Handler = (c, i) => c.wr32(c.ea(i), i.imm);
+const movMemImm64: Handler = (c, i) => c.wr64(c.ea(i), i.imm, i.immHi);
+const movRegImm32: Handler = (c, i) => {
+  c.regs[2 * i.rm] = i.imm;
+  c.regs[2 * i.rm + 1] = 0;
+};
+const movRegImm64: Handler = (c, i) => {
+  c.regs[2 * i.rm] = i.imm;
+  c.regs[2 * i.rm + 1] = i.immHi;
+};
+
+export function specializeMovEI(i: Insn): Handler | undefined {
+  if (i.mod === 3) return i.opsize === 8 ? movRegImm64 : i.opsize === 4 ? movRegImm32 : undefined;
+  return i.opsize === 1 ? movMemImm8 : i.opsize === 4 ? movMemImm32 : i.opsize === 8 ? movMemImm64 : undefined;
+}
+
+/** ALU rAX, imm at 32 and 64 bits. */
+const aluAccImm64: Handler = (c, i) => {
+  const g = c.regs;
+  const r = alu64(c, i.sub, g[0] as number, g[1] as number, i.imm, i.immHi);
+  if (i.sub !== AluOp.CMP) {
+    g[0] = r;
+    g[1] = c.hi;
+  }
+};
+const aluAccImm32: Handler = (c, i) => {
+  const g = c.regs;
+  const r = alu32(c, i.sub, g[0] as number, i.imm);
+  if (i.sub !== AluOp.CMP) {
+    g[0] = r;
+    g[1] = 0;
+  }
+};
+
+export function specializeAluAI(i: Insn): Handler | undefined {
+  if (!FAST_OPS.has(i.sub)) return undefined;
+  return i.opsize === 8 ? aluAccImm64 : i.opsize === 4 ? aluAccImm32 : undefined;
+}
+
+/** CMP/ALU [mem], imm and [mem], reg at 32 and 64 bits (read-modify-write unless CMP). */
+const aluMemImm64: Handler = (c, i) => {
+  const op = i.reg & 7;
+  const la = c.ea(i);
+  if (op !== AluOp.CMP) c.probeWrite(la, 8);
+  const a = c.rd64(la);
+  const r = alu64(c, op, a, c.hi, i.imm, i.immHi);
+  if (op !== AluOp.CMP) c.wr64(la, r, c.hi);
+};
+const aluMemImm32: Handler = (c, i) => {
+  const op = i.reg & 7;
+  const la = c.ea(i);
+  if (op !== AluOp.CMP) c.probeWrite(la, 4);
+  const r = alu32(c, op, c.rd32(la), i.imm);
+  if (op !== AluOp.CMP) c.wr32(la, r);
+};
+const aluMemReg64: Handler = (c, i) => {
+  const g = c.regs;
+  const la = c.ea(i);
+  if (i.sub !== AluOp.CMP) c.probeWrite(la, 8);
+  const a = c.rd64(la);
+  const r = alu64(c, i.sub, a, c.hi, g[2 * i.reg] as number, g[2 * i.reg + 1] as number);
+  if (i.sub !== AluOp.CMP) c.wr64(la, r, c.hi);
+};
+const aluMemReg32: Handler = (c, i) => {
+  const la = c.ea(i);
+  if (i.sub !== AluOp.CMP) c.probeWrite(la, 4);
+  const r = alu32(c, i.sub, c.rd32(la), c.regs[2 * i.reg] as number);
+  if (i.sub !== AluOp.CMP) c.wr32(la, r);
+};
+
+/**
+ * Jcc with the condition evaluated straight from a recorded CMP/SUB when possible (the common case), one
+ * handler per condition code so each is a small monomorphic function.
+ */
+function makeJcc(cc: number): Handler {
+  return (c, i) => {
+    if (c.cond(cc)) c.jump(i.imm);
+  };
+}
+const JCC: Handler[] = Array.from({ length: 16 }, (_, cc) => makeJcc(cc));
+export function specializeJcc(i: Insn): Handler | undefined {
+  return JCC[i.sub];
 }
 
 void TWO32;

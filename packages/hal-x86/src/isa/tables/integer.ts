@@ -29,7 +29,7 @@ A.ALU_NAMES.forEach((name, op) => {
   add({ mnemonic: name, opcode: base + 2, operands: 'Gb,Eb', size: 'b', exec: A.aluGE, sub: op });
   add({ mnemonic: name, opcode: base + 3, operands: 'Gv,Ev', exec: A.aluGE, sub: op, specialize: F.specializeAlu('GE') });
   add({ mnemonic: name, opcode: base + 4, operands: 'Ab,Ib', size: 'b', exec: A.aluAI, sub: op });
-  add({ mnemonic: name, opcode: base + 5, operands: 'Av,Iz', exec: A.aluAI, sub: op });
+  add({ mnemonic: name, opcode: base + 5, operands: 'Av,Iz', exec: A.aluAI, sub: op, specialize: F.specializeAluAI });
   add({ mnemonic: name, opcode: 0x80, ext: op, operands: 'Eb,Ib', size: 'b', exec: A.aluEI, lockable: op !== 7, suffix: true });
   add({ mnemonic: name, opcode: 0x81, ext: op, operands: 'Ev,Iz', exec: A.aluEI, lockable: op !== 7, suffix: true, specialize: F.specializeAlu('EI') });
   add({ mnemonic: name, opcode: 0x83, ext: op, operands: 'Ev,Is', exec: A.aluEI, lockable: op !== 7, suffix: true, specialize: F.specializeAlu('EI') });
@@ -58,8 +58,8 @@ for (const op of [0x6c, 0x6d, 0x6e, 0x6f, 0xe4, 0xe5, 0xe6, 0xe7, 0xec, 0xed, 0x
   add({ mnemonic: names[op] ?? (op & 2 ? 'out' : 'in'), opcode: op, size: 'x', operands: op >= 0xe4 && op <= 0xe7 ? 'Ib' : '', exec: Sys.privileged, flow: true });
 }
 CC.forEach((cc, n) => {
-  add({ mnemonic: `j${cc}`, opcode: 0x70 + n, operands: 'Jb', size: 'f64', exec: B.jcc, sub: n, flow: true });
-  add({ mnemonic: `j${cc}`, map: 1, opcode: 0x80 + n, operands: 'Jz', size: 'f64', exec: B.jcc, sub: n, flow: true });
+  add({ mnemonic: `j${cc}`, opcode: 0x70 + n, operands: 'Jb', size: 'f64', exec: B.jcc, sub: n, flow: true, specialize: F.specializeJcc });
+  add({ mnemonic: `j${cc}`, map: 1, opcode: 0x80 + n, operands: 'Jz', size: 'f64', exec: B.jcc, sub: n, flow: true, specialize: F.specializeJcc });
   add({ mnemonic: `cmov${cc}`, map: 1, opcode: 0x40 + n, operands: 'Gv,Ev', exec: D.cmov, sub: n });
   add({ mnemonic: `set${cc}`, map: 1, opcode: 0x90 + n, operands: 'Eb', size: 'b', exec: D.setcc, sub: n });
 });
@@ -108,8 +108,8 @@ add({ mnemonic: 'scas', opcode: 0xaf, operands: 'Av,Yv', exec: Str.scas, rep: tr
 
 add({ mnemonic: 'ret', opcode: 0xc2, operands: 'Iw', size: 'f64', exec: B.ret, flow: true });
 add({ mnemonic: 'ret', opcode: 0xc3, size: 'f64', exec: B.ret, flow: true });
-add({ mnemonic: 'mov', opcode: 0xc6, ext: 0, operands: 'Eb,Ib', size: 'b', exec: D.movEI, suffix: true });
-add({ mnemonic: 'mov', opcode: 0xc7, ext: 0, operands: 'Ev,Iz', exec: D.movEI, suffix: true });
+add({ mnemonic: 'mov', opcode: 0xc6, ext: 0, operands: 'Eb,Ib', size: 'b', exec: D.movEI, suffix: true, specialize: F.specializeMovEI });
+add({ mnemonic: 'mov', opcode: 0xc7, ext: 0, operands: 'Ev,Iz', exec: D.movEI, suffix: true, specialize: F.specializeMovEI });
 add({ mnemonic: 'enter', opcode: 0xc8, operands: 'Iw,Ib', size: 'd64', exec: St.enter });
 add({ mnemonic: 'leave', opcode: 0xc9, size: 'd64', exec: St.leave });
 add({ mnemonic: 'int3', opcode: 0xcc, size: 'x', exec: Sys.int3, flow: true });
