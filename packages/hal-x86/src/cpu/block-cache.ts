@@ -16,6 +16,7 @@ import type { Cpu } from './cpu';
 import { Decoder, NeedMoreBytes } from '../isa/decoder';
 import type { Insn } from '../isa/insn';
 import { OPCODE_TABLE } from '../isa/tables';
+import type { CompiledBlock } from './block-compiler';
 
 export const MAX_BLOCK = 64;
 
@@ -33,6 +34,9 @@ export interface Block {
    */
   next: Block | null;
   nextEpoch: number;
+  /** Interpreted executions so far; the block is compiled when this reaches COMPILE_THRESHOLD. */
+  runs: number;
+  compiled: CompiledBlock | null;
 }
 
 let sharedDecoder: Decoder | null = null;
@@ -144,7 +148,7 @@ export class BlockCache {
       curPa += insn.len;
       if (insn.def.flow || curPa >= pageEnd) break;
     }
-    const block: Block = { va, pa, insns, valid: true, next: null, nextEpoch: -1 };
+    const block: Block = { va, pa, insns, valid: true, next: null, nextEpoch: -1, runs: 0, compiled: null };
     this.decodedBlocks++;
     if (cacheable) {
       const list = this.byPa.get(pa);

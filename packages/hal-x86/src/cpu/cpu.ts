@@ -15,6 +15,7 @@ import { LazyFlags } from './flags';
 import { Reg } from './registers';
 import type { Insn } from '../isa/insn';
 import { X87State } from '../isa/exec/x87-state';
+import { COMPILE_THRESHOLD, compileBlock } from './block-compiler';
 
 const TWO32 = 4294967296;
 const CANON = 2 ** 47;
@@ -26,6 +27,8 @@ export interface CpuOptions {
   trace?: ((cpu: Cpu, insn: Insn) => void) | null;
   /** Virtual TSC ticks per retired instruction (default 1). */
   tscPerInstruction?: number;
+  /** Compile hot blocks to JavaScript (default true); false keeps the pure interpreter (the reference). */
+  jit?: boolean;
 }
 
 export class Cpu extends LazyFlags {
@@ -60,6 +63,10 @@ export class Cpu extends LazyFlags {
   tscOffset = 0;
 
   trace: ((cpu: Cpu, insn: Insn) => void) | null;
+  /** Whether hot blocks are compiled (see block-compiler.ts). */
+  jit: boolean;
+  /** Instructions retired by completed passes of a compiled self-loop, for precise counts on a fault. */
+  jitRetired = 0;
 
   /** Set by a handler to end the current block early (host exit, self-modifying code, rep chunking). */
   stop = false;
@@ -83,6 +90,7 @@ export class Cpu extends LazyFlags {
     this.mmu.cpl = options.cpl ?? 3;
     this.trace = options.trace ?? null;
     this.tscPerInstruction = options.tscPerInstruction ?? 1;
+    this.jit = options.jit ?? !(typeof process !== 'undefined' && process.env?.EXOV6_JIT === '0');
     this.bytes = memory.bytes;
     this.view = memory.view;
     this.tlbTag = this.mmu.tlbTag;
@@ -482,7 +490,9 @@ export class Cpu extends LazyFlags {
         const insns = block.insns;
         let k = 0;
         while (k < insns.length - 1 && (insns[k] as Insn).next !== this.rip) k++;
-        this.instret += k;
+        // Compiled self-loops record the instructions of the passes they completed.
+        this.instret += k + this.jitRetired;
+        this.jitRetired = 0;
         this.rip = (insns[k] as Insn).addr;
       }
       return this.exceptionExit(e);
@@ -505,11 +515,17 @@ export class Cpu extends LazyFlags {
       let k = 0;
       this.stop = false;
       this.blocks.current = block;
-      while (k < n) {
-        const ins = insns[k++] as Insn;
-        this.rip = ins.next;
-        ins.exec(this, ins);
-        if (this.stop) break;
+      if (block.compiled !== null && n === insns.length) {
+        this.jitRetired = 0;
+        k = block.compiled(this, remaining);
+      } else {
+        if (++block.runs === COMPILE_THRESHOLD && this.jit) block.compiled = compileBlock(insns, block.va);
+        while (k < n) {
+          const ins = insns[k++] as Insn;
+          this.rip = ins.next;
+          ins.exec(this, ins);
+          if (this.stop) break;
+        }
       }
       this.blocks.current = null;
       this.instret += k;
