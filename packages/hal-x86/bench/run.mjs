@@ -2,8 +2,8 @@
 /**
  * CPU benchmark: runs CPU-bound static programs (bench/programs/*.c, built with musl-gcc -static -O2)
  * natively, under qemu-x86_64 (Debian's qemu-user) and on the simulated CPU, side by side in one run, and
- * prints guest MIPS (retired guest instructions per wall-clock second) and the wall-time ratio against
- * qemu. Uses the built package (dist/), so run `pnpm --filter @exov6/hal-x86 build` first (turbo does).
+ * prints guest MIPS (retired guest instructions per wall-clock second) with block compilation on (the
+ * default) and off (the interpreter alone), and the wall-time ratio against qemu. Uses the built package (dist/), so run `pnpm --filter @exov6/hal-x86 build` first (turbo does).
  *
  *   node bench/run.mjs [--only NAME] [--repeat N]
  */
@@ -70,6 +70,10 @@ for (const name of programs) {
   const nativeOut = native.result.stdout.toString();
   const emu = timeIt(1, () => runStaticElf(elf, { argv: [name], env: [] }));
   const emuOut = Buffer.from(emu.result.stdout).toString();
+  // The same run with block compilation off: the interpreter alone (the reference tier).
+  process.env.EXOV6_JIT = '0';
+  const interp = timeIt(1, () => runStaticElf(elf, { argv: [name], env: [] }));
+  delete process.env.EXOV6_JIT;
   let qemuSeconds = null;
   if (qemu) qemuSeconds = timeIt(repeat, () => spawnSync(qemu, [path], { encoding: 'buffer' })).seconds;
   const instructions = emu.result.instructions;
@@ -78,6 +82,7 @@ for (const name of programs) {
     'guest Minstr': (instructions / 1e6).toFixed(1),
     'emulator s': emu.seconds.toFixed(3),
     MIPS: (instructions / emu.seconds / 1e6).toFixed(1),
+    'interpreter MIPS': (interp.result.instructions / interp.seconds / 1e6).toFixed(1),
     'qemu s': qemuSeconds === null ? 'n/a' : qemuSeconds.toFixed(3),
     'emulator/qemu': qemuSeconds === null ? 'n/a' : `${(emu.seconds / qemuSeconds).toFixed(1)}x`,
     'native s': native.seconds.toFixed(3),
@@ -86,7 +91,11 @@ for (const name of programs) {
   if (emu.result.fault) console.error(`${name}: ${emu.result.fault}`);
 }
 
-console.log(`hal-x86 CPU benchmark — ${new Date().toISOString().slice(0, 10)}, node ${process.version}`);
+const { cpus, loadavg } = await import('node:os');
+console.log(
+  `hal-x86 CPU benchmark — ${new Date().toISOString().slice(0, 10)}, node ${process.version}, ` +
+    `${cpus().length} x ${cpus()[0]?.model ?? '?'}, load average ${loadavg()[0].toFixed(1)}`,
+);
 console.table(rows);
 const total = rows.reduce(
   (acc, r) => {
