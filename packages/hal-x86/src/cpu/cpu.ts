@@ -29,6 +29,11 @@ export interface CpuOptions {
   tscPerInstruction?: number;
   /** Compile hot blocks to JavaScript (default true); false keeps the pure interpreter (the reference). */
   jit?: boolean;
+  /**
+   * Executions of a block before it is compiled (default COMPILE_THRESHOLD). 1 compiles every block before
+   * its first execution, which lets tests run single instructions through the compiled tier.
+   */
+  compileThreshold?: number;
 }
 
 export class Cpu extends LazyFlags {
@@ -65,6 +70,7 @@ export class Cpu extends LazyFlags {
   trace: ((cpu: Cpu, insn: Insn) => void) | null;
   /** Whether hot blocks are compiled (see block-compiler.ts). */
   jit: boolean;
+  readonly compileThreshold: number;
   /** Instructions retired by completed passes of a compiled self-loop, for precise counts on a fault. */
   jitRetired = 0;
 
@@ -91,6 +97,7 @@ export class Cpu extends LazyFlags {
     this.trace = options.trace ?? null;
     this.tscPerInstruction = options.tscPerInstruction ?? 1;
     this.jit = options.jit ?? !(typeof process !== 'undefined' && process.env?.EXOV6_JIT === '0');
+    this.compileThreshold = Math.max(1, Math.floor(options.compileThreshold ?? COMPILE_THRESHOLD));
     this.bytes = memory.bytes;
     this.view = memory.view;
     this.tlbTag = this.mmu.tlbTag;
@@ -515,11 +522,13 @@ export class Cpu extends LazyFlags {
       let k = 0;
       this.stop = false;
       this.blocks.current = block;
+      if (block.compiled === null && ++block.runs === this.compileThreshold && this.jit) {
+        block.compiled = compileBlock(insns, block.va);
+      }
       if (block.compiled !== null && n === insns.length) {
         this.jitRetired = 0;
         k = block.compiled(this, remaining);
       } else {
-        if (++block.runs === COMPILE_THRESHOLD && this.jit) block.compiled = compileBlock(insns, block.va);
         while (k < n) {
           const ins = insns[k++] as Insn;
           this.rip = ins.next;

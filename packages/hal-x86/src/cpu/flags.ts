@@ -36,6 +36,11 @@ export const FlagOp = {
   INC: 6, // like ADD with b=1, CF preserved in fcf
   DEC: 7, // like SUB with b=1, CF preserved in fcf
   IMUL: 8, // truncating signed multiply: CF=OF=the product did not fit; computed only when asked
+  // 32/64-bit shifts by a count of 1..size-1 (fa = the value shifted, fb = the count). AF is undefined
+  // after a shift and reads as 0; OF follows the 1-bit formula for every count (vendors differ there).
+  SHL: 9,
+  SHR: 10,
+  SAR: 11,
 } as const;
 
 const PARITY = new Uint8Array(256);
@@ -127,9 +132,19 @@ export class LazyFlags {
         return false;
       case FlagOp.IMUL:
         return this.imulOverflow();
+      case FlagOp.SHL:
+        return this.bitOfA(this.fsz * 8 - this.fb);
+      case FlagOp.SHR:
+      case FlagOp.SAR:
+        return this.bitOfA(this.fb - 1);
       default:
         return this.fcf !== 0; // INC/DEC
     }
+  }
+
+  /** Bit k of the recorded first operand (a 32-bit value or a 64-bit lo/hi pair). */
+  private bitOfA(k: number): boolean {
+    return (k >= 32 ? (this.faHi >>> (k - 32)) & 1 : (this.fa >>> k) & 1) !== 0;
   }
 
   /** Whether the recorded signed product a*b overflowed the operand size (a rare question: BigInt). */
@@ -162,6 +177,9 @@ export class LazyFlags {
         return (this.fval & Flag.AF) !== 0;
       case FlagOp.LOGIC:
       case FlagOp.IMUL:
+      case FlagOp.SHL:
+      case FlagOp.SHR:
+      case FlagOp.SAR:
         return false;
       default:
         return ((this.fa ^ this.fb ^ this.fres) & 0x10) !== 0;
@@ -182,8 +200,12 @@ export class LazyFlags {
         return this.signOf((this.fa ^ this.fb) & (this.fa ^ this.fres), (this.faHi ^ this.fbHi) & (this.faHi ^ this.fresHi));
       case FlagOp.IMUL:
         return this.imulOverflow();
+      case FlagOp.SHL:
+        return this.signOf(this.fres, this.fresHi) !== this.cf;
+      case FlagOp.SHR:
+        return this.signOf(this.fa, this.faHi);
       default:
-        return false;
+        return false; // LOGIC, SAR
     }
   }
 

@@ -15,6 +15,8 @@ import {
   PhysicalMemory,
   REG64_NAMES,
   VECTOR_NAMES,
+  Vector,
+  type VcpuExit,
 } from '../../src/index';
 import { ALL_FLAGS, CODE_PAGE, DATA_PAGE, fillData, hexBytes, INSN_ADDR, PAGE, type Patch } from './gen';
 
@@ -170,17 +172,24 @@ export function runNative(cases: readonly Case[]): Outcome[] {
 
 // ----------------------------------------------------------------------------- emulator side
 
+/**
+ * Which execution tier runs the case: the interpreter, or the block compiler (every block compiled before
+ * its first execution, so the single instruction under test runs as generated code).
+ */
+export type Tier = 'interpreter' | 'compiled';
+
 export class Emulator {
   readonly mem = new PhysicalMemory(4 << 20);
   readonly frames = new FrameAllocator(this.mem);
   readonly as = new AddressSpace(this.mem, this.frames);
-  readonly cpu = new Cpu(this.mem);
+  readonly cpu: Cpu;
   private readonly pad = new Uint8Array(32);
   /** The data page's frame, written and read directly (it never holds code). */
   private readonly dataFrame: Uint8Array;
   private readonly dataWords: Int32Array;
 
-  constructor() {
+  constructor(readonly tier: Tier = 'interpreter') {
+    this.cpu = new Cpu(this.mem, tier === 'compiled' ? { jit: true, compileThreshold: 1 } : { jit: false });
     this.as.mapAnonymous(CODE_PAGE, PAGE, { executable: true });
     this.as.mapAnonymous(DATA_PAGE, PAGE, { writable: true });
     this.as.write(CODE_PAGE, new Uint8Array(PAGE).fill(0xcc));
@@ -188,6 +197,20 @@ export class Emulator {
     const pa = this.as.lookup(DATA_PAGE) as number;
     this.dataFrame = this.mem.bytes.subarray(pa, pa + PAGE);
     this.dataWords = new Int32Array(this.mem.bytes.buffer, this.mem.bytes.byteOffset + pa, PAGE / 4);
+  }
+
+  /**
+   * Runs the instruction through the compiled tier. A block is compiled only when it runs whole, so the
+   * run goes on to the INT3 filler after the instruction (or, for a branch, at its target); reaching that
+   * trap means the instruction retired, which is reported as the interpreter's budget exit at the filler.
+   */
+  private runCompiled(): VcpuExit {
+    const exit = this.cpu.run(64);
+    if (exit.kind === 'exception' && exit.vector === Vector.BP && exit.detail === 'int3') {
+      this.cpu.rip -= 1;
+      return { kind: 'budget' };
+    }
+    return exit;
   }
 
   run(c: Case): Outcome {
@@ -206,7 +229,7 @@ export class Emulator {
     cpu.rip = at;
     cpu.fsBase = Number(c.fsBase);
     cpu.gsBase = Number(c.gsBase);
-    const exit = cpu.run(1);
+    const exit = this.tier === 'compiled' ? this.runCompiled() : cpu.run(1);
     // restore the int3 filler
     this.pad.fill(0xcc);
     as.write(at, this.pad.subarray(0, room));
@@ -356,14 +379,28 @@ export interface DiffReport {
   /** Mismatch counts per case note. */
   byNote: Map<string, number>;
   summary: string;
+  /** The native outcomes the emulator was compared with, by case index. */
+  native: readonly Outcome[];
 }
 
-let emulator: Emulator | null = null;
+const emulators = new Map<Tier, Emulator>();
 
-/** Runs every case natively and on the emulator and collects the mismatches. */
-export function diff(cases: readonly Case[], show = 6): DiffReport {
-  const native = runNative(cases);
-  emulator ??= new Emulator();
+/**
+ * Runs every case natively and on the emulator (in the given tier) and collects the mismatches. Native
+ * outcomes can be passed in to compare several tiers against one native run.
+ */
+export function diff(
+  cases: readonly Case[],
+  show = 6,
+  tier: Tier = 'interpreter',
+  nativeOutcomes?: readonly Outcome[],
+): DiffReport {
+  const native = nativeOutcomes ?? runNative(cases);
+  let emulator = emulators.get(tier);
+  if (emulator === undefined) {
+    emulator = new Emulator(tier);
+    emulators.set(tier, emulator);
+  }
   const mismatches: Mismatch[] = [];
   const byNote = new Map<string, number>();
   cases.forEach((c, index) => {
@@ -389,7 +426,7 @@ export function diff(cases: readonly Case[], show = 6): DiffReport {
     }
     summary += `\n\n${shown.map(formatMismatch).join('\n\n')}`;
   }
-  return { cases: cases.length, mismatches, byNote, summary };
+  return { cases: cases.length, mismatches, byNote, summary, native };
 }
 
 /** Generates `count` cases with `gen` from a fixed seed. */

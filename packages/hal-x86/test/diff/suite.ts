@@ -61,6 +61,7 @@ export function familySuite(name: FamilyName, count: number, seed: number): void
   describe.skipIf(!available)(`${name} (differential vs host CPU)`, () => {
     let cases: Case[] = [];
     let report: DiffReport;
+    let compiled: DiffReport;
     beforeAll(() => {
       const r = new Rng(seed);
       const fam = FAMILIES[name];
@@ -68,6 +69,12 @@ export function familySuite(name: FamilyName, count: number, seed: number): void
       cases.push(...(REGRESSIONS[name] ?? []));
       for (const bug of bugs) cases.push(...bug.repro);
       report = diff(cases);
+      compiled = diff(cases, SHOW, 'compiled', report.native);
+    });
+
+    it('the same cases through the block compiler match the host CPU', () => {
+      const ms = compiled.mismatches.filter((m) => !affectedBy(bugs, m.c) && !bugs.some((b) => b.repro.includes(m.c)));
+      expect(ms.length, describeMismatches(ms, cases.length)).toBe(0);
     });
 
     it(`${count} random cases${REGRESSIONS[name] ? ' and regression cases' : ''} match the host CPU`, () => {

@@ -6,12 +6,9 @@
  * both paths.
  */
 import { FlagOp } from '../../cpu/flags';
-import { Reg } from '../../cpu/registers';
 import type { Insn } from '../insn';
 import type { Handler } from '../opdef';
 import { AluOp } from './alu';
-
-const TWO32 = 4294967296;
 
 export const movRR64: Handler = (c, i) => {
   const g = c.regs;
@@ -336,51 +333,3 @@ const JCC: Handler[] = Array.from({ length: 16 }, (_, cc) => makeJcc(cc));
 export function specializeJcc(i: Insn): Handler | undefined {
   return JCC[i.sub];
 }
-
-void TWO32;
-void Reg;
-
-/**
- * What each specialised handler does, for the block compiler (cpu/block-compiler.ts), which emits the same
- * operation inline instead of calling the handler.
- */
-export type FastKind =
-  | 'movRR' // rm = reg
-  | 'movRRrev' // reg = rm
-  | 'load' // reg = [ea]
-  | 'store' // [ea] = reg
-  | 'movRI' // rm = imm
-  | 'movMI' // [ea] = imm
-  | 'aluRR' // rm op= reg
-  | 'aluRRrev' // reg op= rm
-  | 'aluRI' // rm op= imm (op in modrm.reg)
-  | 'aluAI' // rax op= imm (op in sub)
-  | 'testRR'
-  | 'jcc';
-
-export const FAST_KIND = new Map<Handler, FastKind>([
-  [movRR64, 'movRR'],
-  [movRR32, 'movRR'],
-  [movRR64Rev, 'movRRrev'],
-  [movRR32Rev, 'movRRrev'],
-  [load64, 'load'],
-  [load32, 'load'],
-  [store64, 'store'],
-  [store32, 'store'],
-  [movRegImm32, 'movRI'],
-  [movRegImm64, 'movRI'],
-  [movMemImm8, 'movMI'],
-  [movMemImm32, 'movMI'],
-  [movMemImm64, 'movMI'],
-  [aluRR64, 'aluRR'],
-  [aluRR32, 'aluRR'],
-  [aluRR64Rev, 'aluRRrev'],
-  [aluRR32Rev, 'aluRRrev'],
-  [aluRI64, 'aluRI'],
-  [aluRI32, 'aluRI'],
-  [aluAccImm64, 'aluAI'],
-  [aluAccImm32, 'aluAI'],
-  [testRR64, 'testRR'],
-  [testRR32, 'testRR'],
-  ...JCC.map((h) => [h, 'jcc'] as [Handler, FastKind]),
-]);

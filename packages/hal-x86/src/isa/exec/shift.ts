@@ -5,7 +5,7 @@
  * included. OF is architecturally defined only for 1-bit shifts; for larger counts we compute it with the
  * same formula (hardware differs between vendors; differential tests mask it).
  */
-import { Flag, PARITY } from '../../cpu/flags';
+import { Flag, FlagOp, PARITY } from '../../cpu/flags';
 import type { Cpu } from '../../cpu/cpu';
 import type { Insn } from '../insn';
 import type { Handler } from '../opdef';
@@ -128,7 +128,11 @@ function shift32(c: Cpu, op: number, size: number, v: number, count: number): nu
     cf = (sv >> Math.min(count - 1, 31)) & 1;
     of = 0;
   }
-  if (bits === 32) r |= 0;
+  if (bits === 32) {
+    // 32-bit results leave their flags lazy, like the compiled tier (AF is undefined after a shift).
+    c.setLazy(lazyShiftOp(op), 4, r | 0, 0, v, 0, count, 0);
+    return r | 0;
+  }
   const prev = c.materialize();
   c.setArith(
     (r === 0 ? Flag.ZF : 0) |
@@ -141,17 +145,11 @@ function shift32(c: Cpu, op: number, size: number, v: number, count: number): nu
   return r;
 }
 
-/** Bit k (0..63) of a lo/hi pair. */
-function bit64(lo: number, hi: number, k: number): number {
-  return k >= 32 ? (hi >>> (k - 32)) & 1 : (lo >>> k) & 1;
-}
-
-/** SHL/SHR/SAR on a 64-bit lo/hi pair, count 1..63; result lo returned, hi in c.hi. */
+/** SHL/SHR/SAR on a 64-bit lo/hi pair, count 1..63; result lo returned, hi in c.hi. Flags stay lazy: CF
+ * and OF are derived from the operands when asked (see FlagOp.SHL/SHR/SAR). */
 function shift64(c: Cpu, op: number, lo: number, hi: number, n: number): number {
   let rlo: number;
   let rhi: number;
-  let cf: number;
-  let of: number;
   if (op === ShiftOp.SHL || op === ShiftOp.SAL) {
     if (n < 32) {
       rhi = (hi << n) | (lo >>> (32 - n));
@@ -160,42 +158,23 @@ function shift64(c: Cpu, op: number, lo: number, hi: number, n: number): number 
       rhi = lo << (n - 32);
       rlo = 0;
     }
-    cf = bit64(lo, hi, 64 - n);
-    of = (rhi >>> 31) ^ cf;
-  } else if (op === ShiftOp.SHR) {
-    if (n < 32) {
-      rlo = (lo >>> n) | (hi << (32 - n));
-      rhi = hi >>> n;
-    } else {
-      rlo = hi >>> (n - 32);
-      rhi = 0;
-    }
-    cf = bit64(lo, hi, n - 1);
-    of = hi >>> 31;
+  } else if (n < 32) {
+    rlo = (lo >>> n) | (hi << (32 - n));
+    rhi = op === ShiftOp.SHR ? hi >>> n : hi >> n;
   } else {
-    if (n < 32) {
-      rlo = (lo >>> n) | (hi << (32 - n));
-      rhi = hi >> n;
-    } else {
-      rlo = hi >> (n - 32);
-      rhi = hi >> 31;
-    }
-    cf = bit64(lo, hi, n - 1);
-    of = 0;
+    rlo = op === ShiftOp.SHR ? hi >>> (n - 32) : hi >> (n - 32);
+    rhi = op === ShiftOp.SHR ? 0 : hi >> 31;
   }
   rlo |= 0;
   rhi |= 0;
-  const prev = c.materialize();
-  c.setArith(
-    (rlo === 0 && rhi === 0 ? Flag.ZF : 0) |
-      (rhi < 0 ? Flag.SF : 0) |
-      (PARITY[rlo & 0xff] as number) |
-      (cf ? Flag.CF : 0) |
-      (of ? Flag.OF : 0) |
-      (prev & Flag.AF),
-  );
+  c.setLazy(lazyShiftOp(op), 8, rlo, rhi, lo, hi, n, 0);
   c.hi = rhi;
   return rlo;
+}
+
+/** The lazy-flag record for SHL/SAL, SHR and SAR. */
+function lazyShiftOp(op: number): number {
+  return op === ShiftOp.SHR ? FlagOp.SHR : op === ShiftOp.SAR ? FlagOp.SAR : FlagOp.SHL;
 }
 
 /** ROL/ROR of a 32- or 64-bit value by 1..bits-1; only CF and OF change. */

@@ -24,6 +24,12 @@ export function mulU32(a: number, b: number): number {
   return Math.imul(a, b);
 }
 
+/** High word (int32) of the unsigned 32x32 product of a and b. */
+export function mulHighU32(a: number, b: number): number {
+  mulU32(a, b);
+  return mulHigh;
+}
+
 /** Low 64 bits of a 64x64 product (signed and unsigned agree), lo returned, hi in `mulHigh`. */
 export function mulLow64(alo: number, ahi: number, blo: number, bhi: number): number {
   const lo = mulU32(alo, blo);
