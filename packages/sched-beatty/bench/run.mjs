@@ -1,17 +1,19 @@
 #!/usr/bin/env node
 /**
- * The comparison report: speed of pickNext for every policy, fairness on the documented workload set,
- * and the plots the README embeds (written to docs/). Uses the built package (dist/); turbo builds it
- * first, or run `pnpm --filter @exov6/sched-beatty build`.
+ * The comparison report: speed of pickNext and of the other operations for every policy, fairness on the
+ * documented workload set, and the plots the README embeds (written to docs/). Uses the built package
+ * (dist/); turbo builds it first, or run `pnpm --filter @exov6/sched-beatty build`.
  *
  *   node bench/run.mjs [--quick] [--no-speed] [--no-plots]
  *
- * --quick skips the 100 000-task speed runs. Speed figures are CPU time per decision (see
- * bench/pick-next.mjs); fairness figures are exact simulation results and do not depend on the machine.
+ * --quick skips the 100 000-task speed runs. Speed figures are CPU time per decision or operation (see
+ * bench/pick-next.mjs and bench/operations.mjs); fairness figures are exact simulation results and do not
+ * depend on the machine. The load average is printed at the start and the end: on a shared machine it
+ * says how contended the speed runs were.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { barChart, lineChart } from './svg.mjs';
@@ -38,8 +40,13 @@ const args = new Set(process.argv.slice(2));
 const docs = join(here, '..', 'docs');
 mkdirSync(docs, { recursive: true });
 
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 console.log(`# @exov6/sched-beatty benchmark`);
-console.log(`node ${process.version}, ${cpus().length} CPUs, ${cpus()[0]?.model ?? 'unknown CPU'}\n`);
+console.log(`node ${process.version}, ${cpus().length} CPUs, ${cpus()[0]?.model ?? 'unknown CPU'}`);
+console.log(`load average (1, 5, 15 min) at the start: ${load()}\n`);
 
 // ---------------------------------------------------------------------------------------------------
 // 1. pickNext speed
@@ -87,6 +94,24 @@ if (!args.has('--no-speed')) {
     'the worst case for the weight classes of beatty and eevdf; n/a where their sum exceeds 2^32).\n',
   );
   table(['policy', ...sizes.map((n) => `${n} tasks`)], rows);
+
+  // The other operations: every one should cost O(log n) or less, so the figures should grow slowly in n.
+  const opSizes = args.has('--quick') ? [10, 1000, 10_000] : [10, 1000, 100_000];
+  const opRows = POLICY_NAMES.map((policy) => [
+    policy,
+    ...opSizes.map((n) => {
+      const r = spawnSync(process.execPath, [join(here, 'operations.mjs'), policy, String(n)], {
+        encoding: 'utf8',
+      });
+      if (r.status !== 0) throw new Error(`operations ${policy} ${n}: ${r.stderr}`);
+      return JSON.parse(r.stdout).opNs.toFixed(0);
+    }),
+  ]);
+  console.log(
+    '## block, unblock, setWeight, remove, add: ns per operation, CPU time, median of 9 rounds of 20 000 cycles\n',
+  );
+  table(['policy', ...opSizes.map((n) => `${n} tasks`)], opRows);
+  console.log(`load average (1, 5, 15 min) after the speed runs: ${load()}\n`);
 }
 
 // ---------------------------------------------------------------------------------------------------

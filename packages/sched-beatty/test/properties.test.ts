@@ -1,6 +1,7 @@
 // Properties every policy must have (or, for the ones that by design lack one, the documented failure):
 // determinism for a given seed, no starvation, shares that converge to the weights, and state that
-// survives any sequence of joins, leaves, blocks, weight changes and re-adds.
+// survives any sequence of joins, leaves, blocks, weight changes and re-adds (every pick on the way is a
+// runnable task, a foreground one whenever there is one).
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import {
@@ -79,7 +80,13 @@ describe.each(POLICY_NAMES.map((p) => [p]))('%s', (policy) => {
         let now = 0;
         for (const op of ops) {
           const valid = model.valid(op);
-          const act = () => applyOp(s, op, () => now++);
+          const act = () =>
+            applyOp(
+              s,
+              op,
+              () => now++,
+              (picked) => checkPick(picked, model),
+            );
           if (!valid) {
             // Invalid operations are rejected with the right error and change nothing.
             if (op.kind !== 'run') expect(act).toThrow(expectedError(model, op));
@@ -108,7 +115,12 @@ describe.each(POLICY_NAMES.map((p) => [p]))('%s', (policy) => {
   });
 });
 
-function applyOp(s: Scheduler<string>, op: Op, tick: () => number): void {
+function applyOp(
+  s: Scheduler<string>,
+  op: Op,
+  tick: () => number,
+  onPick: (picked: string | undefined) => void = () => {},
+): void {
   switch (op.kind) {
     case 'add':
       s.add(op.id, op.weight);
@@ -130,9 +142,25 @@ function applyOp(s: Scheduler<string>, op: Op, tick: () => number): void {
       break;
     case 'run': {
       const x = s.pickNext(tick());
+      onPick(x);
       if (x !== undefined) s.charge(x, op.amount);
     }
   }
+}
+
+/**
+ * What every pick must be, whatever happened before: a runnable task (undefined only when none is), and a
+ * positive-weight one whenever one is runnable (weight 0 is background for every policy).
+ */
+function checkPick(picked: string | undefined, model: Model): void {
+  const runnable = model.runnable();
+  if (picked === undefined) {
+    expect(runnable).toEqual([]);
+    return;
+  }
+  expect(runnable).toContain(picked);
+  const foreground = runnable.some((id) => (model.state.get(id) as { weight: number }).weight > 0);
+  if (foreground) expect((model.state.get(picked) as { weight: number }).weight).toBeGreaterThan(0);
 }
 
 function expectedError(model: Model, op: Op) {

@@ -1,8 +1,11 @@
 // A revoke in progress. The logical revocation already happened when the job was created (the root is
 // flagged REVOKING, so nothing below it resolves); the job reclaims the subtree, leaf by leaf in
 // post-order, with a cursor that survives between steps. One unit of budget is one edge walked down or one
-// node freed, and each node costs at most two units, so the total work is linear in the number of
-// descendants and a step never does more than its budget.
+// node freed, so each node below the root costs exactly two units and a step never does more than its
+// budget. The nodes below the root are the capabilities removed plus the ghosts of deleted ones, and every
+// ghost has at least two children (tree.ts), so there are fewer ghosts than capabilities: a revoke that
+// removes k capabilities costs at most 4k units (plus the ghost roots of revokes already pending inside
+// the subtree, whose remaining work it finishes).
 //
 // Why post-order: a node is freed only after all its descendants, so every node still waiting keeps its
 // path up to the root, which is what lookups use to see that it is revoked.

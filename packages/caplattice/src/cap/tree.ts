@@ -7,10 +7,14 @@
 // and the label. Linking and unlinking a node are O(1), and a revoke walks the subtree without recursion,
 // so a chain a million deep costs the same as a bush a million wide.
 //
-// Deleting a capability that has children keeps its node as a "ghost" (no slot, same rights and label),
-// so the children stay where they were: still revocable from every ancestor, still below a node that
-// dominates them. A ghost is freed when its last child goes. Deletion is therefore O(1) amortised instead
-// of re-parenting every child.
+// Deleting a capability that has two or more children keeps its node as a "ghost" (no slot, same rights
+// and label), so the children stay where they were: still revocable from every ancestor, still below a
+// node that dominates them. A ghost is freed when its last child goes, and spliced out (its one child
+// takes its place under its parent) as soon as it has a single child: a ghost with one child adds
+// nothing the parent above it does not give, but a chain of them would make a revoke walk nodes that hold
+// no capability. So every ghost has at least two children and a subtree holds fewer ghosts than
+// capabilities, which is what bounds a revoke by the capabilities it removes. Deletion stays O(1)
+// amortised and never re-parents more than one child.
 //
 // Revocation is logical first, physical later: starting a revoke flags the root REVOKING in O(1), and
 // from that moment no descendant resolves (lookups ask isDoomed while any revoke is pending). A RevokeJob
@@ -252,8 +256,8 @@ export class DerivationTree<L> {
 
   /**
    * @internal The capability in node `n` left its slot (deleted by its holder). Keep the node as a ghost
-   * while it has children or is the root of a revoke; otherwise free it, and any ghost ancestors that
-   * this leaves childless.
+   * while it has two or more children or is the root of a revoke; otherwise free it (no child) or splice
+   * it out (one child), and do the same for the ghost ancestors this leaves with fewer than two children.
    */
   release(n: number): void {
     this.setFlags(n, 0, F_LIVE);
@@ -261,7 +265,12 @@ export class DerivationTree<L> {
     this.collect(n);
   }
 
-  /** @internal Free `n` and then its ghost ancestors, as long as each is a childless ghost. */
+  /**
+   * @internal Free `n` and then its ghost ancestors, as long as each is a childless ghost; the node where
+   * that stops is spliced out if it is a ghost left with one child. Callers guarantee that `n` is not
+   * below a pending revoke (a revoke's own walk frees the nodes of its subtree), so nothing here is on
+   * the path a revoke job or a cached doom check relies on.
+   */
   collect(n: number): void {
     const nodes = this.nodes;
     let x = n;
@@ -274,6 +283,25 @@ export class DerivationTree<L> {
       this.freeNode(x);
       x = p;
     }
+    if (x !== NONE) this.spliceGhost(x);
+  }
+
+  /**
+   * @internal If `x` is a ghost (no slot, no revoke of its own) with exactly one child, put the child in
+   * its place under its parent and free `x`. The child keeps every ancestor that holds a capability, so
+   * it stays revocable from all of them and below a node that dominates it; only the path gets shorter.
+   */
+  spliceGhost(x: number): void {
+    const nodes = this.nodes;
+    const r = x * NODE_WORDS;
+    if (((nodes[r + N_FLAGS] as number) & (F_LIVE | F_REVOKING)) !== 0) return;
+    const child = nodes[r + N_FIRST_CHILD] as number;
+    if (child === NONE || nodes[child * NODE_WORDS + N_NEXT] !== NONE) return;
+    const parent = nodes[r + N_PARENT] as number;
+    this.unlink(child);
+    this.unlink(x);
+    if (parent !== NONE) this.link(parent, child);
+    this.freeNode(x);
   }
 
   /**

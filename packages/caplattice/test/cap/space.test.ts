@@ -184,14 +184,29 @@ describe('copy, move, delete', () => {
     expect(b.check(leaf, R.READ)).toBe(true);
     // The nearest surviving ancestor is now the root.
     expect(b.inspect(leaf).parent?.id).toBe(root);
-    expect(tree.stats()).toEqual({ nodes: 3, capabilities: 2, pendingRevokes: 0 });
+    // mid had one child, so no ghost is kept for it: the leaf now hangs from the root directly.
+    expect(tree.stats()).toEqual({ nodes: 2, capabilities: 2, pendingRevokes: 0 });
     expect(a.revoke(root)).toBe(1);
     expect(b.check(leaf, 0)).toBe(false);
-    // The ghost went with its last child.
     expect(tree.stats()).toEqual({ nodes: 1, capabilities: 1, pendingRevokes: 0 });
   });
 
-  it('frees a chain of ghosts when the last leaf goes', () => {
+  it('keeps a ghost only while it has two or more children', () => {
+    const { tree, a, b, root } = setup();
+    const mid = a.derive(root, { rights: ALL });
+    const x = a.derive(mid, { rights: R.READ }, b);
+    const y = a.derive(mid, { rights: R.READ }, b);
+    a.delete(mid);
+    expect(tree.stats()).toEqual({ nodes: 4, capabilities: 3, pendingRevokes: 0 }); // mid is a ghost
+    b.delete(x);
+    // Down to one child: the ghost is spliced out and y hangs from the root.
+    expect(tree.stats()).toEqual({ nodes: 2, capabilities: 2, pendingRevokes: 0 });
+    expect(b.inspect(y).parent?.id).toBe(root);
+    expect(a.revoke(root)).toBe(1);
+    expect(b.check(y, 0)).toBe(false);
+  });
+
+  it('deleting the middle of a chain leaves no ghosts behind', () => {
     const { tree, a, root } = setup();
     let id = root;
     const chain: CapId[] = [];
@@ -200,7 +215,8 @@ describe('copy, move, delete', () => {
       chain.push(id);
     }
     for (const c of chain.slice(0, -1)) a.delete(c);
-    expect(tree.stats().nodes).toBe(6);
+    expect(tree.stats()).toEqual({ nodes: 2, capabilities: 2, pendingRevokes: 0 });
+    expect(a.inspect(chain[4] as CapId).parent?.id).toBe(root);
     a.delete(chain[4] as CapId);
     expect(tree.stats().nodes).toBe(1);
   });
@@ -354,6 +370,23 @@ describe('incremental revoke', () => {
     }
     // Each step but the last spends its whole budget; the walk costs at most 2 units per node.
     expect((steps - 1) * 7).toBeLessThanOrEqual(2 * ids.length);
+  });
+
+  it('costs at most 4 units per capability removed, even below a long chain of deleted ones', () => {
+    const { tree, a, root } = setup();
+    let id = root;
+    const chain: CapId[] = [];
+    for (let i = 0; i < 10_000; i++) {
+      id = a.derive(id, { rights: ALL });
+      chain.push(id);
+    }
+    for (const c of chain.slice(0, -1)) a.delete(c);
+    const job = a.startRevoke(root);
+    let units = 0;
+    while (!job.step(1)) units++;
+    expect(job.removed).toBe(1);
+    expect(units).toBeLessThanOrEqual(4);
+    expect(tree.stats()).toEqual({ nodes: 1, capabilities: 1, pendingRevokes: 0 });
   });
 
   it('refuses to derive from a capability being revoked, but allows delete and move', () => {
