@@ -58,24 +58,34 @@ export function compileBlock(insns: readonly Insn[], va: number): CompiledBlock 
       inlined++;
       continue;
     }
-    // Everything else calls its interpreter handler, which expects RIP at the next instruction.
+    // Everything else calls its interpreter handler, which expects RIP at the next instruction and the
+    // flags in the CPU, and keeps them right itself if it faults.
     e.flush();
+    e.handlerCall();
     e.emit(`c.rip = ${i.next}; I[${k}].exec(c, I[${k}]); if (c.stop) return n + ${k + 1};`);
   }
   if (inlined === 0) return null;
   e.flush();
   // A control transfer has set RIP already; a block cut at a page end or at its size limit falls through.
   const tail = last.def.flow ? `return n + ${count};` : `c.rip = ${last.next}; return n + ${count};`;
+  const recovery = e.faultRecovery();
+  const loop = [
+    'for (;;) {',
+    ...(selfLoop ? ['  c.jitRetired = n;'] : []),
+    ...e.lines.map((l) => `  ${l}`),
+    `  ${tail}`,
+    '}',
+  ];
   const body = [
     '"use strict";',
     'return function compiledBlock(c, budget) {',
     '  const g = c.regs;',
     '  let n = 0;',
-    '  for (;;) {',
-    ...(selfLoop ? ['    c.jitRetired = n;'] : []),
-    ...e.lines.map((l) => `    ${l}`),
-    `    ${tail}`,
-    '  }',
+    `  ${e.declarations()}`,
+    '  let f = -1;',
+    ...(recovery === ''
+      ? loop.map((l) => `  ${l}`)
+      : ['  try {', ...loop.map((l) => `    ${l}`), `  } catch (x) { ${recovery} throw x; }`]),
     '};',
   ].join('\n');
   const factory = new Function('I', 'H', body) as (I: readonly Insn[], H: typeof HELPERS) => CompiledBlock;
