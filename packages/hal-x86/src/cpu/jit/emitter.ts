@@ -214,7 +214,7 @@ export class BlockEmitter {
    * Writes memory as instruction k; leaves the block if the write hit this block's code (self-modifying
    * code: the rest must be decoded again).
    */
-  writeMem(addr: string, size: number, v: Value, k: number): void {
+  writeMem(addr: string, size: number, v: Value, k: number, stopCheck = true): void {
     switch (size) {
       case 8:
         this.emit(`c.wr64(${addr}, ${v.lo}, ${v.hi});`);
@@ -228,7 +228,7 @@ export class BlockEmitter {
       default:
         this.emit(`c.wr8(${addr}, ${v.lo});`);
     }
-    this.emit(this.stopExit(k));
+    if (stopCheck) this.emit(this.stopExit(k));
   }
 
   /** Faults now if a later write of `size` bytes would (read-modify-write instructions are atomic). */
