@@ -37,6 +37,12 @@ export interface Block {
   /** Interpreted executions so far; the block is compiled when this reaches COMPILE_THRESHOLD. */
   runs: number;
   compiled: CompiledBlock | null;
+  /**
+   * For a block holding one instruction that crosses into the next page: the physical address of that
+   * page (its frame is watched for writes too), checked against the current translation before the block
+   * is reused from the physical-address caches. -1 otherwise.
+   */
+  crossPa: number;
 }
 
 let sharedDecoder: Decoder | null = null;
@@ -46,12 +52,20 @@ export function defaultDecoder(): Decoder {
 }
 
 const JUMP_CACHE_SIZE = 4096;
+const VA_CACHE_SIZE = 16384;
 
 export class BlockCache {
   private readonly byPa = new Map<number, Block[]>();
   private readonly byFrame = new Map<number, number[]>();
   /** Direct-mapped cache in front of the maps, indexed by physical address. */
   private readonly jumpCache: (Block | null)[] = new Array(JUMP_CACHE_SIZE).fill(null);
+  /**
+   * Direct-mapped cache by linear address, valid for one MMU epoch: while no translation has changed and no
+   * block has been dropped, the block found for an address is still the right one, so the fetch
+   * translation can be skipped (like following a chain link, for targets that vary, such as returns).
+   */
+  private readonly vaCache: (Block | null)[] = new Array(VA_CACHE_SIZE).fill(null);
+  private readonly vaCacheEpoch = new Float64Array(VA_CACHE_SIZE).fill(-1);
   readonly decoder = defaultDecoder();
   /** The block being executed, so a write to its frame can stop it. */
   current: Block | null = null;
@@ -78,14 +92,27 @@ export class BlockCache {
   }
 
   lookup(va: number): Block {
+    const vslot = va & (VA_CACHE_SIZE - 1);
+    const epoch = this.cpu.mmu.epoch;
+    if (this.vaCacheEpoch[vslot] === epoch) {
+      const b = this.vaCache[vslot] as Block;
+      if (b.va === va) return b;
+    }
+    const block = this.lookupByPhysicalAddress(va);
+    this.vaCache[vslot] = block;
+    this.vaCacheEpoch[vslot] = epoch;
+    return block;
+  }
+
+  private lookupByPhysicalAddress(va: number): Block {
     const pa = this.cpu.mmu.translate(va, Access.FETCH);
     const slot = pa & (JUMP_CACHE_SIZE - 1);
     const hit = this.jumpCache[slot];
-    if (hit != null && hit.pa === pa && hit.va === va) return hit;
+    if (hit != null && hit.pa === pa && hit.va === va && this.sameSecondPage(hit)) return hit;
     const list = this.byPa.get(pa);
     if (list !== undefined) {
       for (const b of list) {
-        if (b.va === va) {
+        if (b.va === va && this.sameSecondPage(b)) {
           this.jumpCache[slot] = b;
           return b;
         }
@@ -94,6 +121,17 @@ export class BlockCache {
     const block = this.build(va, pa);
     this.jumpCache[slot] = block;
     return block;
+  }
+
+  /** A page-crossing block is reusable only while its second page still maps to the same frame. */
+  private sameSecondPage(b: Block): boolean {
+    if (b.crossPa < 0) return true;
+    const nextPage = b.va - (b.va % 4096) + 4096;
+    try {
+      return this.cpu.mmu.translate(nextPage, Access.FETCH) === b.crossPa;
+    } catch {
+      return false; // the run decodes again and reports the fault at the instruction
+    }
   }
 
   /** Drops every block decoded from `frame`. */
@@ -128,7 +166,7 @@ export class BlockCache {
     let curVa = va;
     let curPa = pa;
     const pageEnd = pa - (pa % 4096) + 4096;
-    let cacheable = true;
+    let crossPa = -1;
     while (insns.length < MAX_BLOCK) {
       const inPage = pageEnd - curPa;
       let insn: Insn;
@@ -138,9 +176,9 @@ export class BlockCache {
         if (!(e instanceof NeedMoreBytes)) throw e;
         // The instruction crosses into the next page.
         if (insns.length > 0) break; // end the block here; the crossing instruction starts its own
-        insn = this.decodeCrossing(curVa, curPa, inPage);
-        cacheable = false;
-        insns.push(insn);
+        const crossing = this.decodeCrossing(curVa, curPa, inPage);
+        insns.push(crossing.insn);
+        crossPa = crossing.nextPa;
         break;
       }
       insns.push(insn);
@@ -148,24 +186,30 @@ export class BlockCache {
       curPa += insn.len;
       if (insn.def.flow || curPa >= pageEnd) break;
     }
-    const block: Block = { va, pa, insns, valid: true, next: null, nextEpoch: -1, runs: 0, compiled: null };
+    const block: Block = { va, pa, insns, valid: true, next: null, nextEpoch: -1, runs: 0, compiled: null, crossPa };
     this.decodedBlocks++;
-    if (cacheable) {
-      const list = this.byPa.get(pa);
-      if (list) list.push(block);
-      else this.byPa.set(pa, [block]);
-      const frame = Math.floor(pa / 4096);
-      const pas = this.byFrame.get(frame);
-      if (pas) {
-        if (!pas.includes(pa)) pas.push(pa);
-      } else this.byFrame.set(frame, [pa]);
-      this.cpu.memory.codeFrames[frame] = 1;
-    }
+    const list = this.byPa.get(pa);
+    if (list) list.push(block);
+    else this.byPa.set(pa, [block]);
+    this.watchFrame(Math.floor(pa / 4096), pa);
+    if (crossPa >= 0) this.watchFrame(Math.floor(crossPa / 4096), pa);
     return block;
   }
 
-  /** Decodes an instruction whose bytes continue on the next page (fetching that page may fault). */
-  private decodeCrossing(va: number, pa: number, inPage: number): Insn {
+  /** Drops the blocks at `pa` when `frame` is written. */
+  private watchFrame(frame: number, pa: number): void {
+    const pas = this.byFrame.get(frame);
+    if (pas) {
+      if (!pas.includes(pa)) pas.push(pa);
+    } else this.byFrame.set(frame, [pa]);
+    this.cpu.memory.codeFrames[frame] = 1;
+  }
+
+  /**
+   * Decodes an instruction whose bytes continue on the next page (fetching that page may fault); returns
+   * it with the physical address of the second page.
+   */
+  private decodeCrossing(va: number, pa: number, inPage: number): { insn: Insn; nextPa: number } {
     const w = this.window;
     w.set(this.cpu.memory.bytes.subarray(pa, pa + inPage), 0);
     const nextVa = va + inPage;
@@ -176,7 +220,7 @@ export class BlockCache {
       // Fetching the rest faults only if the instruction really needs those bytes: decode what we have first.
       if (e instanceof GuestFault) {
         try {
-          return this.decoder.decode(w, 0, inPage, va);
+          return { insn: this.decoder.decode(w, 0, inPage, va), nextPa: -1 };
         } catch (inner) {
           if (inner instanceof NeedMoreBytes) throw e;
           throw inner;
@@ -186,7 +230,7 @@ export class BlockCache {
     }
     w.set(this.cpu.memory.bytes.subarray(nextPa, nextPa + 15 - inPage), inPage);
     try {
-      return this.decoder.decode(w, 0, 15, va);
+      return { insn: this.decoder.decode(w, 0, 15, va), nextPa };
     } catch (e) {
       if (e instanceof NeedMoreBytes) {
         throw new GuestFault(Vector.PF, PfError.FETCH | PfError.USER, linearToBigInt(nextVa), 'fetch');

@@ -19,6 +19,8 @@ import { mulHighU32 } from '../isa/exec/wide-multiply';
 import type { Cpu } from './cpu';
 import { BlockEmitter } from './jit/emitter';
 import { INTEGER_FORMS, condition } from './jit/integer-forms';
+import { sseForm } from './jit/sse-forms';
+import { GuestFault, Vector } from './fault';
 
 /** Runs the block (possibly several times round a self-loop); returns the instructions retired. */
 export type CompiledBlock = (cpu: Cpu, budget: number) => number;
@@ -27,7 +29,13 @@ export type CompiledBlock = (cpu: Cpu, budget: number) => number;
 export const COMPILE_THRESHOLD = 50;
 
 /** Helpers generated code may call (as `H.name`). */
-const HELPERS = { mulHighU32 };
+const HELPERS = {
+  mulHighU32,
+  /** A legacy-SSE 128-bit memory operand that is not 16-byte aligned. */
+  misaligned(i: Insn): never {
+    throw new GuestFault(Vector.GP, 0, 0n, `${i.def.mnemonic}: misaligned 16-byte operand`);
+  },
+};
 
 /** Compiles `insns` (starting at `va`); returns null when the block is not worth compiling. */
 export function compileBlock(insns: readonly Insn[], va: number): CompiledBlock | null {
@@ -53,29 +61,40 @@ export function compileBlock(insns: readonly Insn[], va: number): CompiledBlock 
       inlined++;
       continue;
     }
-    const form = INTEGER_FORMS.get(i.def.exec);
+    const form = INTEGER_FORMS.get(i.def.exec) ?? sseForm(i);
     if (form !== undefined && form(e, k, i)) {
       inlined++;
       continue;
     }
-    // Everything else calls its interpreter handler, which expects RIP at the next instruction.
+    // Everything else calls its interpreter handler, which expects RIP at the next instruction and the
+    // flags in the CPU, and keeps them right itself if it faults.
     e.flush();
+    e.handlerCall();
     e.emit(`c.rip = ${i.next}; I[${k}].exec(c, I[${k}]); if (c.stop) return n + ${k + 1};`);
   }
   if (inlined === 0) return null;
   e.flush();
   // A control transfer has set RIP already; a block cut at a page end or at its size limit falls through.
   const tail = last.def.flow ? `return n + ${count};` : `c.rip = ${last.next}; return n + ${count};`;
+  const recovery = e.faultRecovery();
+  const loop = [
+    'for (;;) {',
+    ...(selfLoop ? ['  c.jitRetired = n;'] : []),
+    ...e.lines.map((l) => `  ${l}`),
+    `  ${tail}`,
+    '}',
+  ];
   const body = [
     '"use strict";',
     'return function compiledBlock(c, budget) {',
     '  const g = c.regs;',
+    '  const x = c.xmm32;',
     '  let n = 0;',
-    '  for (;;) {',
-    ...(selfLoop ? ['    c.jitRetired = n;'] : []),
-    ...e.lines.map((l) => `    ${l}`),
-    `    ${tail}`,
-    '  }',
+    `  ${e.declarations()}`,
+    '  let f = -1;',
+    ...(recovery === ''
+      ? loop.map((l) => `  ${l}`)
+      : ['  try {', ...loop.map((l) => `    ${l}`), `  } catch (x) { ${recovery} throw x; }`]),
     '};',
   ].join('\n');
   const factory = new Function('I', 'H', body) as (I: readonly Insn[], H: typeof HELPERS) => CompiledBlock;

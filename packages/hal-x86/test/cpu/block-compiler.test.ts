@@ -124,6 +124,35 @@ describe('block compiler', () => {
     }
   });
 
+  it('restores deferred flags and RIP when an instruction faults in the middle of a compiled block', () => {
+    // add rax, rbx leaves its flags deferred; the load after it faults once rdi runs off the data pages,
+    // and the exception must see ADD's flags, RIP at the load and every earlier store done.
+    const code = [
+      0x48, 0x01, 0xd8, // add rax, rbx
+      0x48, 0x8b, 0x0f, // mov rcx, [rdi]
+      0x48, 0x83, 0xc7, 0x08, // add rdi, 8
+      0x48, 0xff, 0xca, // dec rdx
+      0x48, 0x89, 0x16, // mov [rsi], rdx
+      0x75, 0xee, // jnz top
+      0x0f, 0x05, // syscall
+    ];
+    for (const [a, b] of [
+      [0x7fffffffffffffffn, 1n], // OF
+      [-1n, 1n], // CF, ZF
+      [0x123n, 0x456n],
+    ] as const) {
+      const r = runBoth(code, (cpu) => {
+        cpu.setReg(0, a);
+        cpu.setReg(3, b);
+        cpu.setReg(7, DATA + 8); // runs off the end of the 4 data pages
+        cpu.setReg(6, DATA);
+        cpu.setReg(2, 1 << 20);
+      });
+      expect(r.jit.exit).toBe(`exception:14:${DATA + 4 * 4096}`);
+      expect(r.jit, `a ${a} b ${b}`).toEqual(r.interp);
+    }
+  });
+
   it('drops a compiled block whose code a hot loop rewrites', () => {
     // A counted loop that adds 1 to rax; when rcx reaches 100 it patches its own "add rax, 1" into
     // "add rax, 2" (the block is compiled long before that).

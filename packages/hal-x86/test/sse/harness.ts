@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AddressSpace, Cpu, FrameAllocator, PhysicalMemory, Reg, Vector } from '../../src/index';
+import { AddressSpace, Cpu, FrameAllocator, PhysicalMemory, Reg, type VcpuExit, Vector } from '../../src/index';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -119,13 +119,19 @@ export interface Machine {
   as: AddressSpace;
 }
 
-export function makeMachine(): Machine {
+/**
+ * Which execution tier runs the cases: the interpreter, or the block compiler with every block compiled
+ * before its first execution (so the instruction under test runs as generated code).
+ */
+export type Tier = 'interpreter' | 'compiled';
+
+export function makeMachine(tier: Tier = 'interpreter'): Machine {
   const mem = new PhysicalMemory(1 << 20);
   const frames = new FrameAllocator(mem);
   const as = new AddressSpace(mem, frames);
   as.mapAnonymous(CODE_VA, 4096, { executable: true });
   as.mapAnonymous(DATA_VA, 8192, { writable: true });
-  const cpu = new Cpu(mem);
+  const cpu = new Cpu(mem, tier === 'compiled' ? { jit: true, compileThreshold: 1 } : { jit: false });
   cpu.mmu.cr3 = as.root;
   return { cpu, as };
 }
@@ -139,6 +145,17 @@ const SIGNAL_OF: Record<number, number> = {
 };
 
 const ZERO_PAGE = new Uint8Array(2048);
+
+/**
+ * Runs the instruction through the compiled tier. A block is compiled only when it runs whole: the
+ * instruction and the HLT after it, which faults at CPL 3 (#GP); that fault, at the HLT, means the
+ * instruction completed, reported as the interpreter's budget exit.
+ */
+function runCompiled(cpu: Cpu, hltAddress: number): VcpuExit {
+  const exit = cpu.run(2);
+  if (exit.kind === 'exception' && exit.vector === Vector.GP && cpu.rip === hltAddress) return { kind: 'budget' };
+  return exit;
+}
 
 /** Runs one case on the emulator and formats the result like the oracle. */
 export function runEmulator(m: Machine, c: Case): string {
@@ -158,7 +175,7 @@ export function runEmulator(m: Machine, c: Case): string {
   cpu.mxcsr = c.mxcsr;
   cpu.rflags = c.rflags;
   cpu.rip = CODE_VA;
-  const exit = cpu.run(1);
+  const exit = cpu.jit ? runCompiled(cpu, CODE_VA + c.code.length) : cpu.run(1);
   let sig = 0;
   if (exit.kind === 'exception') {
     sig = SIGNAL_OF[exit.vector] ?? 100 + exit.vector;
@@ -209,18 +226,21 @@ export interface DiffReport {
 /** Runs all cases on both sides; failures are grouped per family. */
 export function differential(cases: Case[]): DiffReport {
   const want = runOracle(cases);
-  const m = makeMachine();
   const failures = new Map<string, string[]>();
   const perFamily = new Map<string, number>();
-  cases.forEach((c, k) => {
-    perFamily.set(c.family, (perFamily.get(c.family) ?? 0) + 1);
-    const got = runEmulator(m, c);
-    if (got !== want[k]) {
-      const list = failures.get(c.family) ?? [];
-      list.push(describeMismatch(c, want[k], got));
-      failures.set(c.family, list);
-    }
-  });
+  for (const c of cases) perFamily.set(c.family, (perFamily.get(c.family) ?? 0) + 1);
+  // Every case runs in both execution tiers; a failure names the tier.
+  for (const tier of ['interpreter', 'compiled'] as const) {
+    const m = makeMachine(tier);
+    cases.forEach((c, k) => {
+      const got = runEmulator(m, c);
+      if (got !== want[k]) {
+        const list = failures.get(c.family) ?? [];
+        list.push(`[${tier}] ${describeMismatch(c, want[k] as string, got)}`);
+        failures.set(c.family, list);
+      }
+    });
+  }
   return { total: cases.length, failures, perFamily };
 }
 

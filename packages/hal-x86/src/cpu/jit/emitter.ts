@@ -6,8 +6,14 @@
  * Generated code runs inside `function compiledBlock(c, budget)` with `g = c.regs` (the register file as
  * int32 lo/hi pairs) and `I` (the block's decoded instructions). Values follow the interpreter's
  * conventions: 64-bit values are lo/hi int32 pairs, 32-bit values int32, 8- and 16-bit values masked and
- * unsigned. Every read of a register is copied into a constant first, so an instruction that writes a
+ * unsigned. Every read of a register is copied into a temporary first, so an instruction that writes a
  * register it also reads sees the old value, as in the interpreter.
+ *
+ * Faults are rare, so compiled code does not keep RIP and the lazy flags exact at every instruction that
+ * might fault: it only notes the instruction's index in the local `f`. The function's catch clause then
+ * writes the flags as they stood before that instruction and points RIP after it (the run loop's
+ * convention for locating the faulting instruction) before rethrowing. The temporaries are function-level
+ * variables so the catch clause can read them.
  */
 import type { Insn } from '../../isa/insn';
 import { carryExpression, type PendingFlags } from './conditions';
@@ -28,6 +34,8 @@ export class BlockEmitter {
   private temps = 0;
   /** The flag producer whose record has not been written to the CPU yet. */
   pending: PendingFlags | null = null;
+  /** For each instruction that may fault inline: what the catch clause must do (by instruction index). */
+  readonly faultStates = new Map<number, string>();
 
   constructor(readonly insns: readonly Insn[]) {}
 
@@ -39,22 +47,39 @@ export class BlockEmitter {
     return `t${this.temps++}`;
   }
 
-  /** Binds `expr` to a new constant and returns its name. */
+  /** Binds `expr` to a new temporary and returns its name. */
   bind(expr: string): string {
     const t = this.fresh();
-    this.emit(`const ${t} = ${expr};`);
+    this.emit(`${t} = ${expr};`);
     return t;
+  }
+
+  /** Declarations of every temporary used (function-level, so the catch clause sees them). */
+  declarations(): string {
+    if (this.temps === 0) return '';
+    return `let ${Array.from({ length: this.temps }, (_, k) => `t${k}`).join(', ')};`;
   }
 
   // ------------------------------------------------------------------------------------------ flags
 
-  /** Writes the deferred flag record to the CPU (before anything that may observe or fault). */
-  flush(): void {
+  /** Code that writes the deferred flag record to the CPU ('' when nothing is deferred). */
+  flushCode(): string {
     const p = this.pending;
-    if (p === null) return;
-    this.emit(`c.setLazy(${p.op}, ${p.size}, ${p.r}, ${p.rh}, ${p.a}, ${p.ah}, ${p.b}, ${p.bh});`);
-    if (p.cf !== null) this.emit(`c.fcf = ${p.cf};`);
+    if (p === null) return '';
+    const record = `c.setLazy(${p.op}, ${p.size}, ${p.r}, ${p.rh}, ${p.a}, ${p.ah}, ${p.b}, ${p.bh});`;
+    return p.cf !== null ? `${record} c.fcf = ${p.cf};` : record;
+  }
+
+  /** Writes the deferred flag record to the CPU (before anything that may observe it). */
+  flush(): void {
+    const code = this.flushCode();
+    if (code !== '') this.emit(code);
     this.pending = null;
+  }
+
+  /** Code for leaving the block after instruction k completes early (its store hit this block's code). */
+  private stopExit(k: number, ripAfter = (this.insns[k] as Insn).next): string {
+    return `if (c.stop) { ${this.flushCode()} c.rip = ${ripAfter}; return n + ${k + 1}; }`;
   }
 
   /** Records a flag producer; nothing is written until something needs it. */
@@ -121,12 +146,25 @@ export class BlockEmitter {
   // ------------------------------------------------------------------------------------------ memory
 
   /**
-   * Sets RIP to the next instruction, the convention that lets the run loop tell which instruction of a
-   * block faulted, and writes the flags, which must be exact when a fault leaves the block.
+   * Marks instruction k as possibly faulting from here on: if it does, the catch clause writes the flags
+   * deferred at this point and sets RIP to the next instruction, the convention that lets the run loop tell
+   * which instruction of a block faulted.
    */
-  mayFault(i: Insn): void {
-    this.flush();
-    this.emit(`c.rip = ${i.next};`);
+  mayFault(k: number): void {
+    const i = this.insns[k] as Insn;
+    this.faultStates.set(k, `${this.flushCode()} c.rip = ${i.next};`);
+    this.emit(`f = ${k};`);
+  }
+
+  /** Before a handler call, which keeps RIP and the flags itself: the catch clause must leave them. */
+  handlerCall(): void {
+    this.emit('f = -1;');
+  }
+
+  /** The catch clause's dispatch on `f`. */
+  faultRecovery(): string {
+    const cases = [...this.faultStates].map(([k, code]) => `case ${k}: ${code} break;`);
+    return cases.length === 0 ? '' : `switch (f) { ${cases.join(' ')} }`;
   }
 
   /**
@@ -152,7 +190,7 @@ export class BlockEmitter {
     const sum = terms.join(' + ');
     if (guards.length === 0) return this.bind(sum);
     const a = this.fresh();
-    this.emit(`let ${a} = ${guards.join(' && ')} ? ${sum} : c.ea(I[${k}]);`);
+    this.emit(`${a} = ${guards.join(' && ')} ? ${sum} : c.ea(I[${k}]);`);
     if (i.base === 4 || i.base === 5) this.emit(`if (!(${a} >= ${-CANON} && ${a} < ${CANON})) ${a} = c.ea(I[${k}]);`);
     return a;
   }
@@ -172,8 +210,11 @@ export class BlockEmitter {
     }
   }
 
-  /** Writes memory; returns from the block if the write hit this block's code (self-modifying code). */
-  writeMem(addr: string, size: number, v: Value, retired: number): void {
+  /**
+   * Writes memory as instruction k; leaves the block if the write hit this block's code (self-modifying
+   * code: the rest must be decoded again).
+   */
+  writeMem(addr: string, size: number, v: Value, k: number, stopCheck = true): void {
     switch (size) {
       case 8:
         this.emit(`c.wr64(${addr}, ${v.lo}, ${v.hi});`);
@@ -187,7 +228,7 @@ export class BlockEmitter {
       default:
         this.emit(`c.wr8(${addr}, ${v.lo});`);
     }
-    this.emit(`if (c.stop) return n + ${retired};`);
+    if (stopCheck) this.emit(this.stopExit(k));
   }
 
   /** Faults now if a later write of `size` bytes would (read-modify-write instructions are atomic). */
@@ -207,13 +248,13 @@ export class BlockEmitter {
   }
 
   /** Pushes an 8-byte value (read beforehand, so PUSH RSP stores the old RSP); #SS/#PF leave RSP as it was. */
-  push64(v: Value, retired: number): void {
+  push64(v: Value, k: number, ripAfter?: number): void {
     const sp = this.bind(`${this.rspNumber()} - 8`);
     this.emit(
       `if (${sp} >= ${-CANON} && ${sp} < ${CANON - 8}) c.wr64(${sp}, ${v.lo}, ${v.hi}); else c.wrStack(${sp}, 8, ${v.lo}, ${v.hi});`,
     );
     this.setRsp(sp);
-    this.emit(`if (c.stop) return n + ${retired};`);
+    this.emit(this.stopExit(k, ripAfter));
   }
 
   /**

@@ -42,13 +42,13 @@ function readE(e: BlockEmitter, i: Insn, size: number, addr: string | null): Val
 
 function writeE(e: BlockEmitter, i: Insn, size: number, addr: string | null, v: Value, k: number): void {
   if (addr === null) e.writeReg(e.rmReg(i, size), size, v);
-  else e.writeMem(addr, size, v, k + 1);
+  else e.writeMem(addr, size, v, k);
 }
 
-/** The memory operand's address (after setting RIP for a possible fault), or null for a register operand. */
+/** The memory operand's address (marking the instruction as one that may fault), or null for a register. */
 function operandAddress(e: BlockEmitter, k: number, i: Insn): string | null {
   if (i.mod === 3) return null;
-  e.mayFault(i);
+  e.mayFault(k);
   return e.address(k);
 }
 
@@ -117,10 +117,7 @@ function aluToE(e: BlockEmitter, k: number, i: Insn, op: number, source: (size: 
   const b = source(s);
   const a = readE(e, i, s, addr);
   const r = aluOp(e, op, s, a, b);
-  if (write) {
-    if (addr !== null) e.flush(); // the store may hit this block's code and end it: flags first
-    writeE(e, i, s, addr, r, k);
-  }
+  if (write) writeE(e, i, s, addr, r, k);
   return true;
 }
 
@@ -187,7 +184,6 @@ function unary(kind: 'inc' | 'dec' | 'neg' | 'not'): FormEmitter {
       r = aluOp(e, kind === 'inc' ? ADD : SUB, s, a, ONE);
       e.setFlags(BlockEmitter.flags(kind === 'inc' ? FlagOp.INC : FlagOp.DEC, s, r, a, ONE, cf));
     }
-    if (addr !== null) e.flush();
     writeE(e, i, s, addr, r, k);
     return true;
   };
@@ -205,7 +201,6 @@ function shiftBy(countOf: (i: Insn) => number): FormEmitter {
     if (addr !== null) e.probeWrite(addr, s);
     const a = readE(e, i, s, addr);
     const r = op <= Sh.ShiftOp.ROR ? rotate(e, op === Sh.ShiftOp.ROL, s, a, n) : shift(e, op, s, a, n);
-    if (addr !== null) e.flush();
     writeE(e, i, s, addr, r, k);
     return true;
   };
@@ -412,21 +407,21 @@ const cwd: FormEmitter = (e, _k, i) => {
 const pushZ: FormEmitter = (e, k, i) => {
   if (i.opsize !== 8) return false;
   const v = e.readReg(i.reg, 8);
-  e.mayFault(i);
-  e.push64(v, k + 1);
+  e.mayFault(k);
+  e.push64(v, k);
   return true;
 };
 
 const pushI: FormEmitter = (e, k, i) => {
   if (i.opsize !== 8) return false;
-  e.mayFault(i);
-  e.push64({ lo: String(i.imm), hi: String(i.immHi) }, k + 1);
+  e.mayFault(k);
+  e.push64({ lo: String(i.imm), hi: String(i.immHi) }, k);
   return true;
 };
 
-const popZ: FormEmitter = (e, _k, i) => {
+const popZ: FormEmitter = (e, k, i) => {
   if (i.opsize !== 8) return false;
-  e.mayFault(i);
+  e.mayFault(k);
   const { value, sp } = e.peek64();
   e.popDone(sp);
   e.writeReg(i.reg, 8, value);
@@ -434,9 +429,9 @@ const popZ: FormEmitter = (e, _k, i) => {
 };
 
 /** LEAVE: RSP = RBP + 8 and RBP = [RBP], with RSP unchanged if the read faults. */
-const leave: FormEmitter = (e, _k, i) => {
+const leave: FormEmitter = (e, k, i) => {
   if (i.opsize !== 8) return false;
-  e.mayFault(i);
+  e.mayFault(k);
   const bp = e.bind('g[11] * 4294967296 + (g[10] >>> 0)');
   const lo = e.bind(`${bp} >= ${-(2 ** 47)} && ${bp} < ${2 ** 47 - 8} ? c.rd64(${bp}) : c.rdStack(${bp}, 8)`);
   const hi = e.bind('c.hi');
@@ -461,15 +456,15 @@ const jmpRel: FormEmitter = (e, _k, i) => {
 
 const callRel: FormEmitter = (e, k, i) => {
   if (!canonical(i.imm)) return false;
-  e.mayFault(i);
-  e.push64({ lo: String(i.next | 0), hi: String(Math.floor(i.next / 4294967296) | 0) }, k + 1);
+  e.mayFault(k);
+  e.push64({ lo: String(i.next | 0), hi: String(Math.floor(i.next / 4294967296) | 0) }, k, i.imm);
   e.emit(`c.rip = ${i.imm};`);
   return true;
 };
 
-const ret: FormEmitter = (e, _k, i) => {
+const ret: FormEmitter = (e, k, i) => {
   const extra = i.def.operands.length > 0 ? i.imm & 0xffff : 0;
-  e.mayFault(i);
+  e.mayFault(k);
   const { value, sp } = e.peek64();
   const target = e.bind(`${value.hi} * 4294967296 + (${value.lo} >>> 0)`);
   e.emit(`if (!(${target} >= ${-(2 ** 47)} && ${target} < ${2 ** 47})) c.checkBranchTarget(${target});`);
