@@ -32,7 +32,7 @@ import {
   src32,
   src64,
 } from './sse-fp';
-import { D, loadD, loadW, loadW32, loadW64, S, storeD } from './sse-operands';
+import { D, loadD, loadW, loadW32, loadW64, S, storeD, wIndex, wVector } from './sse-operands';
 
 /** Operation codes, in the order of opcodes 0F 58..5F where they come from there. */
 export const FpOp = { ADD: 0, MUL: 1, SUB: 4, MIN: 5, DIV: 6, MAX: 7, SQRT: 8 } as const;
@@ -215,32 +215,29 @@ export const LogicOp = { AND: 0, ANDN: 1, OR: 2, XOR: 3 } as const;
 /** ANDPS/ANDNPS/ORPS/XORPS and their pd twins; also PAND/PANDN/POR/PXOR (same operation on 128 bits). */
 export function logic(c: Cpu, i: Insn): void {
   const x = c.xmm32;
-  const b = i.reg << 2;
+  const d = i.reg << 2;
   if (i.mod === 3 && i.rm === i.reg && (i.sub === LogicOp.XOR || i.sub === LogicOp.ANDN)) {
     // The zeroing idiom: xorps x, x.
-    x[b] = 0;
-    x[b + 1] = 0;
-    x[b + 2] = 0;
-    x[b + 3] = 0;
+    x[d] = 0;
+    x[d + 1] = 0;
+    x[d + 2] = 0;
+    x[d + 3] = 0;
     return;
   }
-  loadW(c, i);
-  const s = S.i32;
-  for (let k = 0; k < 4; k++) {
-    const a = x[b + k];
-    switch (i.sub) {
-      case LogicOp.AND:
-        x[b + k] = a & s[k];
-        break;
-      case LogicOp.ANDN:
-        x[b + k] = ~a & s[k];
-        break;
-      case LogicOp.OR:
-        x[b + k] = a | s[k];
-        break;
-      default:
-        x[b + k] = a ^ s[k];
-    }
+  const src = wVector(c, i);
+  const s = wIndex(i);
+  switch (i.sub) {
+    case LogicOp.AND:
+      for (let k = 0; k < 4; k++) x[d + k] &= src[s + k];
+      break;
+    case LogicOp.ANDN:
+      for (let k = 0; k < 4; k++) x[d + k] = ~x[d + k] & src[s + k];
+      break;
+    case LogicOp.OR:
+      for (let k = 0; k < 4; k++) x[d + k] |= src[s + k];
+      break;
+    default:
+      for (let k = 0; k < 4; k++) x[d + k] ^= src[s + k];
   }
 }
 

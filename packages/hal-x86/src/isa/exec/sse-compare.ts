@@ -18,7 +18,8 @@ function unordered(pred: number, snan: boolean): boolean {
   return (pred & 4) !== 0 ? pred !== 7 : pred === 3;
 }
 
-function ordered(pred: number, a: number, b: number): boolean {
+/** Predicate `pred` (imm8[2:0]) on two ordered (non-NaN) operands. */
+export function ordered(pred: number, a: number, b: number): boolean {
   switch (pred) {
     case 0:
       return a === b;

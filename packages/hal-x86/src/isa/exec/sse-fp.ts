@@ -24,6 +24,7 @@ export const MX_PE = 0x20;
 export const MX_DAZ = 0x40;
 export const MX_OM = 0x400;
 export const MX_UM = 0x800;
+export const MX_PM = 0x1000;
 export const MX_FTZ = 0x8000;
 /** Writable MXCSR bits (the MXCSR_MASK that FXSAVE reports). */
 export const MXCSR_MASK = 0xffff;
@@ -32,9 +33,9 @@ export const MIN64 = 2.2250738585072014e-308; // 2^-1022
 export const MIN32 = 1.1754943508222875e-38; // 2^-126
 const TWO32 = 4294967296;
 const TWO63 = 2 ** 63;
-const TINY_SAFE = 2 ** -900; // below this, Dekker products may lose bits to underflow
-const HUGE_SAFE = 2 ** 995; // above this, Veltkamp splitting may overflow
-const PROD_SAFE = 2 ** 1020; // above this, the partial products of Dekker's algorithm may overflow
+export const TINY_SAFE = 2 ** -900; // below this, Dekker products may lose bits to underflow
+export const HUGE_SAFE = 2 ** 995; // above this, Veltkamp splitting may overflow
+export const PROD_SAFE = 2 ** 1020; // above this, the partial products of Dekker's algorithm may overflow
 
 /** QNaN floating-point indefinite. */
 export const INDEF32 = 0xffc00000 | 0;
@@ -160,7 +161,7 @@ export function daz64(x: number): number {
 // ------------------------------------------------------------------------- error-free transforms
 
 /** The rounding error of s = fl(a + b): a + b - s exactly (no overflow). */
-function twoSumErr(a: number, b: number, s: number): number {
+export function twoSumErr(a: number, b: number, s: number): number {
   const bv = s - a;
   const av = s - bv;
   return a - av + (b - bv);
@@ -169,7 +170,7 @@ function twoSumErr(a: number, b: number, s: number): number {
 const SPLIT = 134217729; // 2^27 + 1
 
 /** The rounding error of p = fl(a * b): a * b - p exactly (no overflow or underflow in the parts). */
-function twoProdErr(a: number, b: number, p: number): number {
+export function twoProdErr(a: number, b: number, p: number): number {
   let t = SPLIT * a;
   const ah = t - (t - a);
   const al = a - ah;

@@ -9,7 +9,7 @@
 import type { Cpu } from '../../cpu/cpu';
 import { Reg } from '../../cpu/registers';
 import type { Insn } from '../insn';
-import { eaAligned, read128, S, write128 } from './sse-operands';
+import { eaAligned, write128 } from './sse-operands';
 
 function copyReg(c: Cpu, to: number, from: number): void {
   const x = c.xmm32;
@@ -21,54 +21,44 @@ function copyReg(c: Cpu, to: number, from: number): void {
   x[t + 3] = x[f + 3];
 }
 
-function setFromS(c: Cpu, r: number): void {
+/** Loads 16 bytes at `la` into register r; both halves are read (and may fault) before r changes. */
+function loadReg(c: Cpu, r: number, la: number): void {
+  const lo0 = c.rd64(la);
+  const hi0 = c.hi;
+  const lo1 = c.rd64(la + 8);
+  const hi1 = c.hi;
   const x = c.xmm32;
-  const s = S.i32;
   const b = r << 2;
-  x[b] = s[0];
-  x[b + 1] = s[1];
-  x[b + 2] = s[2];
-  x[b + 3] = s[3];
+  x[b] = lo0;
+  x[b + 1] = hi0;
+  x[b + 2] = lo1;
+  x[b + 3] = hi1;
 }
 
 // ---------------------------------------------------------------------------- whole 128-bit moves
 
 /** MOVAPS/MOVAPD/MOVDQA Vx, Wx (aligned load). */
 export function movaLoad(c: Cpu, i: Insn): void {
-  if (i.mod === 3) {
-    copyReg(c, i.reg, i.rm);
-    return;
-  }
-  read128(c, eaAligned(c, i), S);
-  setFromS(c, i.reg);
+  if (i.mod === 3) copyReg(c, i.reg, i.rm);
+  else loadReg(c, i.reg, eaAligned(c, i));
 }
 
 /** MOVUPS/MOVUPD/MOVDQU Vx, Wx. */
 export function movuLoad(c: Cpu, i: Insn): void {
-  if (i.mod === 3) {
-    copyReg(c, i.reg, i.rm);
-    return;
-  }
-  read128(c, c.ea(i), S);
-  setFromS(c, i.reg);
+  if (i.mod === 3) copyReg(c, i.reg, i.rm);
+  else loadReg(c, i.reg, c.ea(i));
 }
 
 /** MOVAPS/MOVAPD/MOVDQA Wx, Vx and the non-temporal MOVNTPS/MOVNTPD/MOVNTDQ (aligned store). */
 export function movaStore(c: Cpu, i: Insn): void {
-  if (i.mod === 3) {
-    copyReg(c, i.rm, i.reg);
-    return;
-  }
-  write128(c, eaAligned(c, i), c.xmm32, i.reg << 2);
+  if (i.mod === 3) copyReg(c, i.rm, i.reg);
+  else write128(c, eaAligned(c, i), c.xmm32, i.reg << 2);
 }
 
 /** MOVUPS/MOVUPD/MOVDQU Wx, Vx. */
 export function movuStore(c: Cpu, i: Insn): void {
-  if (i.mod === 3) {
-    copyReg(c, i.rm, i.reg);
-    return;
-  }
-  write128(c, c.ea(i), c.xmm32, i.reg << 2);
+  if (i.mod === 3) copyReg(c, i.rm, i.reg);
+  else write128(c, c.ea(i), c.xmm32, i.reg << 2);
 }
 
 // ----------------------------------------------------------------------------------- scalar moves

@@ -1,10 +1,15 @@
 /**
  * Operand access shared by the SSE/SSE2 handlers.
  *
- * Handlers work on two 16-byte scratch vectors: D, a copy of the destination register, and S, the source
- * (an xmm register or memory). They compute into D and commit it with `storeD`; an instruction that faults
- * part way (#XM, #GP) therefore leaves the destination untouched, as the architecture requires. Every
- * scratch vector has one view per element type, so handlers index elements without conversions.
+ * The general floating-point handlers work on two 16-byte scratch vectors: D, a copy of the destination
+ * register, and S, the source (an xmm register or memory). They compute into D and commit it with
+ * `storeD`; an instruction that faults part way (#XM, #GP) therefore leaves the destination untouched, as
+ * the architecture requires. Every scratch vector has one view per element type, so handlers index
+ * elements without conversions.
+ *
+ * Handlers that cannot fault once their operands are read (integer, shuffles, and the specialised
+ * floating-point handlers once they have decided) skip the copies: they read the source where it lies
+ * (`wVector`: the register file, or S after the memory read) and write the destination register directly.
  *
  * Data moves through the integer views only: reading a float32 signalling NaN through a Float32Array
  * quiets it (the host converts it to a double), so float views are for arithmetic, never for copying.
@@ -113,6 +118,29 @@ export function loadW64(c: Cpu, i: Insn): void {
 export function loadW32(c: Cpu, i: Insn): void {
   if (i.mod === 3) loadSReg(c, i.rm);
   else S.i32[0] = c.rd32(c.ea(i));
+}
+
+/**
+ * The full 128-bit W operand as int32 elements, without copying a register source: the array that holds
+ * it (the xmm register file, or S after an aligned memory read); `wIndex` gives its first element there.
+ * Handlers that compute in place must read every source element they need before writing the destination,
+ * which may be the same register.
+ */
+export function wVector(c: Cpu, i: Insn): Int32Array {
+  if (i.mod === 3) return c.xmm32;
+  read128(c, eaAligned(c, i), S);
+  return S.i32;
+}
+
+export function wIndex(i: Insn): number {
+  return i.mod === 3 ? i.rm << 2 : 0;
+}
+
+/** wVector as bytes (xmm8 or S.u8); the operand starts at byte `wIndex(i) * 4`. */
+export function wBytes(c: Cpu, i: Insn): Uint8Array {
+  if (i.mod === 3) return c.xmm8;
+  read128(c, eaAligned(c, i), S);
+  return S.u8;
 }
 
 /** A third scratch vector for results that are assembled from both D and S (shuffles, packs, unpacks). */

@@ -7,13 +7,16 @@
  */
 
 import * as Ar from '../exec/sse-arith';
+import * as Af from '../exec/sse-arith-fast';
 import * as Cmp from '../exec/sse-compare';
+import * as Cf from '../exec/sse-compare-fast';
 import * as Cv from '../exec/sse-convert';
+import * as Vf from '../exec/sse-convert-fast';
 import * as I from '../exec/sse-int';
 import * as Mv from '../exec/sse-move';
 import * as Sh from '../exec/sse-shuffle';
 import * as St from '../exec/sse-state';
-import { defineOp, type OpDef, type OpDefInput } from '../opdef';
+import { defineOp, type Handler, type OpDef, type OpDefInput } from '../opdef';
 
 const rows: OpDefInput[] = [];
 const add = (r: Omit<OpDefInput, 'map' | 'size'>) => rows.push({ map: 1, size: 'x', ...r });
@@ -133,11 +136,16 @@ const FP_ARITH: [number, string, number][] = [
   [0x5e, 'div', Ar.FpOp.DIV],
   [0x5f, 'max', Ar.FpOp.MAX],
 ];
+/** The four forms of each operation: general handler, and the choice of specialised one (sse-arith-fast.ts). */
+const FP_FORMS = [
+  ['ps', 'none', 'Vps,Wps', Ar.arithPS, Af.specializePS],
+  ['pd', 0x66, 'Vpd,Wpd', Ar.arithPD, Af.specializePD],
+  ['ss', 0xf3, 'Vss,Wss', Ar.arithSS, Af.specializeSS],
+  ['sd', 0xf2, 'Vsd,Wsd', Ar.arithSD, Af.specializeSD],
+] as const;
 for (const [opcode, name, sub] of FP_ARITH) {
-  add({ mnemonic: `${name}ps`, opcode, prefix: 'none', operands: 'Vps,Wps', exec: Ar.arithPS, sub });
-  add({ mnemonic: `${name}pd`, opcode, prefix: 0x66, operands: 'Vpd,Wpd', exec: Ar.arithPD, sub });
-  add({ mnemonic: `${name}ss`, opcode, prefix: 0xf3, operands: 'Vss,Wss', exec: Ar.arithSS, sub });
-  add({ mnemonic: `${name}sd`, opcode, prefix: 0xf2, operands: 'Vsd,Wsd', exec: Ar.arithSD, sub });
+  for (const [suffix, prefix, operands, exec, specialize] of FP_FORMS)
+    add({ mnemonic: `${name}${suffix}`, opcode, prefix, operands, exec, sub, specialize });
 }
 add({ mnemonic: 'rsqrtps', opcode: 0x52, prefix: 'none', operands: 'Vps,Wps', exec: Ar.approxPS, sub: 1 });
 add({ mnemonic: 'rsqrtss', opcode: 0x52, prefix: 0xf3, operands: 'Vss,Wss', exec: Ar.approxSS, sub: 1 });
@@ -168,16 +176,35 @@ add({ mnemonic: 'pxor', opcode: 0xef, prefix: 0x66, operands: 'Vx,Wx', exec: Ar.
 
 // ------------------------------------------------------------------------------------- compares
 
-add({ mnemonic: 'ucomiss', opcode: 0x2e, prefix: 'none', operands: 'Vss,Wss', exec: Cmp.comiss, sub: 0 });
-add({ mnemonic: 'ucomisd', opcode: 0x2e, prefix: 0x66, operands: 'Vsd,Wsd', exec: Cmp.comisd, sub: 0 });
-add({ mnemonic: 'comiss', opcode: 0x2f, prefix: 'none', operands: 'Vss,Wss', exec: Cmp.comiss, sub: 1 });
-add({ mnemonic: 'comisd', opcode: 0x2f, prefix: 0x66, operands: 'Vsd,Wsd', exec: Cmp.comisd, sub: 1 });
-add({ mnemonic: 'cmpps', opcode: 0xc2, prefix: 'none', operands: 'Vps,Wps,Ib', exec: Cmp.cmpPS });
-add({ mnemonic: 'cmppd', opcode: 0xc2, prefix: 0x66, operands: 'Vpd,Wpd,Ib', exec: Cmp.cmpPD });
-add({ mnemonic: 'cmpss', opcode: 0xc2, prefix: 0xf3, operands: 'Vss,Wss,Ib', exec: Cmp.cmpSS });
-add({ mnemonic: 'cmpsd', opcode: 0xc2, prefix: 0xf2, operands: 'Vsd,Wsd,Ib', exec: Cmp.cmpSD });
+const comiss = {
+  prefix: 'none',
+  operands: 'Vss,Wss',
+  exec: Cmp.comiss,
+  specialize: Cf.specializeComiss,
+} as const;
+const comisd = {
+  prefix: 0x66,
+  operands: 'Vsd,Wsd',
+  exec: Cmp.comisd,
+  specialize: Cf.specializeComisd,
+} as const;
+add({ ...comiss, mnemonic: 'ucomiss', opcode: 0x2e, sub: 0 });
+add({ ...comisd, mnemonic: 'ucomisd', opcode: 0x2e, sub: 0 });
+add({ ...comiss, mnemonic: 'comiss', opcode: 0x2f, sub: 1 });
+add({ ...comisd, mnemonic: 'comisd', opcode: 0x2f, sub: 1 });
+const CMP_FORMS = [
+  ['cmpps', 'none', 'Vps,Wps,Ib', Cmp.cmpPS, Cf.specializeCmpPS],
+  ['cmppd', 0x66, 'Vpd,Wpd,Ib', Cmp.cmpPD, Cf.specializeCmpPD],
+  ['cmpss', 0xf3, 'Vss,Wss,Ib', Cmp.cmpSS, Cf.specializeCmpSS],
+  ['cmpsd', 0xf2, 'Vsd,Wsd,Ib', Cmp.cmpSD, Cf.specializeCmpSD],
+] as const;
+for (const [mnemonic, prefix, operands, exec, specialize] of CMP_FORMS)
+  add({ mnemonic, opcode: 0xc2, prefix, operands, exec, specialize });
 
 // ---------------------------------------------------------------------------------- conversions
+
+/** A specialised handler for every form of the row. */
+const always = (h: Handler) => () => h;
 
 add({
   mnemonic: 'cvtsi2ss',
@@ -186,6 +213,7 @@ add({
   operands: 'Vss,Ey',
   exec: Cv.cvtsi2ss,
   suffix: true,
+  specialize: always(Vf.cvtsi2ssFast),
 });
 add({
   mnemonic: 'cvtsi2sd',
@@ -194,20 +222,34 @@ add({
   operands: 'Vsd,Ey',
   exec: Cv.cvtsi2sd,
   suffix: true,
+  specialize: always(Vf.cvtsi2sdFast),
 });
-add({ mnemonic: 'cvttss2si', opcode: 0x2c, prefix: 0xf3, operands: 'Gy,Wss', exec: Cv.cvtss2si, sub: 1 });
-add({ mnemonic: 'cvttsd2si', opcode: 0x2c, prefix: 0xf2, operands: 'Gy,Wsd', exec: Cv.cvtsd2si, sub: 1 });
-add({ mnemonic: 'cvtss2si', opcode: 0x2d, prefix: 0xf3, operands: 'Gy,Wss', exec: Cv.cvtss2si, sub: 0 });
-add({ mnemonic: 'cvtsd2si', opcode: 0x2d, prefix: 0xf2, operands: 'Gy,Wsd', exec: Cv.cvtsd2si, sub: 0 });
-add({ mnemonic: 'cvtps2pd', opcode: 0x5a, prefix: 'none', operands: 'Vpd,Wq', exec: Cv.cvtps2pd });
-add({ mnemonic: 'cvtpd2ps', opcode: 0x5a, prefix: 0x66, operands: 'Vps,Wpd', exec: Cv.cvtpd2ps });
-add({ mnemonic: 'cvtss2sd', opcode: 0x5a, prefix: 0xf3, operands: 'Vsd,Wss', exec: Cv.cvtss2sd });
-add({ mnemonic: 'cvtsd2ss', opcode: 0x5a, prefix: 0xf2, operands: 'Vss,Wsd', exec: Cv.cvtsd2ss });
-add({ mnemonic: 'cvtdq2ps', opcode: 0x5b, prefix: 'none', operands: 'Vps,Wdq', exec: Cv.cvtdq2ps });
-add({ mnemonic: 'cvtps2dq', opcode: 0x5b, prefix: 0x66, operands: 'Vdq,Wps', exec: Cv.cvtps2dq, sub: 0 });
-add({ mnemonic: 'cvttps2dq', opcode: 0x5b, prefix: 0xf3, operands: 'Vdq,Wps', exec: Cv.cvtps2dq, sub: 1 });
-add({ mnemonic: 'cvttpd2dq', opcode: 0xe6, prefix: 0x66, operands: 'Vdq,Wpd', exec: Cv.cvtpd2dq, sub: 1 });
-add({ mnemonic: 'cvtpd2dq', opcode: 0xe6, prefix: 0xf2, operands: 'Vdq,Wpd', exec: Cv.cvtpd2dq, sub: 0 });
+type ConversionRow = [
+  mnemonic: string,
+  opcode: number,
+  prefix: 0x66 | 0xf2 | 0xf3 | 'none',
+  operands: string,
+  exec: Handler,
+  sub: number,
+  specialize: OpDefInput['specialize'],
+];
+const CONVERSIONS: ConversionRow[] = [
+  ['cvttss2si', 0x2c, 0xf3, 'Gy,Wss', Cv.cvtss2si, 1, Vf.specializeCvttss2si],
+  ['cvttsd2si', 0x2c, 0xf2, 'Gy,Wsd', Cv.cvtsd2si, 1, Vf.specializeCvttsd2si],
+  ['cvtss2si', 0x2d, 0xf3, 'Gy,Wss', Cv.cvtss2si, 0, Vf.specializeCvttss2si],
+  ['cvtsd2si', 0x2d, 0xf2, 'Gy,Wsd', Cv.cvtsd2si, 0, Vf.specializeCvttsd2si],
+  ['cvtps2pd', 0x5a, 'none', 'Vpd,Wq', Cv.cvtps2pd, 0, always(Vf.cvtps2pdFast)],
+  ['cvtpd2ps', 0x5a, 0x66, 'Vps,Wpd', Cv.cvtpd2ps, 0, always(Vf.cvtpd2psFast)],
+  ['cvtss2sd', 0x5a, 0xf3, 'Vsd,Wss', Cv.cvtss2sd, 0, always(Vf.cvtss2sdFast)],
+  ['cvtsd2ss', 0x5a, 0xf2, 'Vss,Wsd', Cv.cvtsd2ss, 0, always(Vf.cvtsd2ssFast)],
+  ['cvtdq2ps', 0x5b, 'none', 'Vps,Wdq', Cv.cvtdq2ps, 0, always(Vf.cvtdq2psFast)],
+  ['cvtps2dq', 0x5b, 0x66, 'Vdq,Wps', Cv.cvtps2dq, 0, Vf.specializeCvttps2dq],
+  ['cvttps2dq', 0x5b, 0xf3, 'Vdq,Wps', Cv.cvtps2dq, 1, Vf.specializeCvttps2dq],
+  ['cvttpd2dq', 0xe6, 0x66, 'Vdq,Wpd', Cv.cvtpd2dq, 1, Vf.specializeCvttpd2dq],
+  ['cvtpd2dq', 0xe6, 0xf2, 'Vdq,Wpd', Cv.cvtpd2dq, 0, Vf.specializeCvttpd2dq],
+];
+for (const [mnemonic, opcode, prefix, operands, exec, sub, specialize] of CONVERSIONS)
+  add({ mnemonic, opcode, prefix, operands, exec, sub, specialize });
 add({ mnemonic: 'cvtdq2pd', opcode: 0xe6, prefix: 0xf3, operands: 'Vpd,Wq', exec: Cv.cvtdq2pd });
 
 // ------------------------------------------------------------------------ shuffles and unpacks
@@ -286,20 +328,20 @@ for (const [opcode, mnemonic, exec] of PACKED)
   add({ mnemonic, opcode, prefix: 0x66, operands: 'Vx,Wx', exec });
 
 // Shift groups 12, 13, 14: the register operand is in modrm.rm.
-const { SLL, SRL, SRA } = I.ShiftKind;
-const SHIFT_GROUPS: [number, number, string, number, (typeof I)['paddb']][] = [
-  [0x71, 2, 'psrlw', SRL, I.shiftImm16],
-  [0x71, 4, 'psraw', SRA, I.shiftImm16],
-  [0x71, 6, 'psllw', SLL, I.shiftImm16],
-  [0x72, 2, 'psrld', SRL, I.shiftImm32],
-  [0x72, 4, 'psrad', SRA, I.shiftImm32],
-  [0x72, 6, 'pslld', SLL, I.shiftImm32],
-  [0x73, 2, 'psrlq', SRL, I.shiftImm64],
-  [0x73, 3, 'psrldq', SRL, I.byteShift],
-  [0x73, 6, 'psllq', SLL, I.shiftImm64],
-  [0x73, 7, 'pslldq', SLL, I.byteShift],
+const { SLL, SRL } = I.ShiftKind;
+const SHIFT_GROUPS: [number, number, string, (typeof I)['paddb'], number][] = [
+  [0x71, 2, 'psrlw', I.psrlwImm, 0],
+  [0x71, 4, 'psraw', I.psrawImm, 0],
+  [0x71, 6, 'psllw', I.psllwImm, 0],
+  [0x72, 2, 'psrld', I.psrldImm, 0],
+  [0x72, 4, 'psrad', I.psradImm, 0],
+  [0x72, 6, 'pslld', I.pslldImm, 0],
+  [0x73, 2, 'psrlq', I.psrlqImm, 0],
+  [0x73, 3, 'psrldq', I.byteShift, SRL],
+  [0x73, 6, 'psllq', I.psllqImm, 0],
+  [0x73, 7, 'pslldq', I.byteShift, SLL],
 ];
-for (const [opcode, ext, mnemonic, sub, exec] of SHIFT_GROUPS) {
+for (const [opcode, ext, mnemonic, exec, sub] of SHIFT_GROUPS) {
   add({ mnemonic, opcode, ext, prefix: 0x66, form: 'reg', operands: 'Ux,Ib', exec, sub });
 }
 
