@@ -61,6 +61,11 @@ export class Cpu extends LazyFlags {
 
   /** Scratch output: the high half of the last 64-bit value a reader returned. */
   hi = 0;
+  /** Scratch output of rd128: the four dwords read, lowest first. */
+  q0 = 0;
+  q1 = 0;
+  q2 = 0;
+  q3 = 0;
 
   /** Instructions retired since creation. */
   instret = 0;
@@ -283,6 +288,46 @@ export class Cpu extends LazyFlags {
     const lo = this.rd32(la);
     this.hi = this.rd32(la + 4);
     return lo;
+  }
+
+  /** Reads 16 bytes into q0..q3 with one translation when they lie in one page. */
+  rd128(la: number): void {
+    const vpn = Math.floor(la / 4096);
+    const s = vpn & TLB_MASK;
+    const off = la - vpn * 4096;
+    if (this.tlbTag[s] === vpn && (this.tlbPerm[s] & TlbPerm.READ) !== 0 && off <= 4080) {
+      const pa = ((this.tlbFrame[s] as number) >>> 0) + off;
+      const v = this.view;
+      this.q0 = v.getInt32(pa, true);
+      this.q1 = v.getInt32(pa + 4, true);
+      this.q2 = v.getInt32(pa + 8, true);
+      this.q3 = v.getInt32(pa + 12, true);
+      return;
+    }
+    this.q0 = this.rd64(la);
+    this.q1 = this.hi;
+    this.q2 = this.rd64(la + 8);
+    this.q3 = this.hi;
+  }
+
+  /** Writes 16 bytes (dwords lowest first); both halves are checked before either is written. */
+  wr128(la: number, d0: number, d1: number, d2: number, d3: number): void {
+    const vpn = Math.floor(la / 4096);
+    const s = vpn & TLB_MASK;
+    const off = la - vpn * 4096;
+    if (this.tlbTag[s] === vpn && (this.tlbPerm[s] & TlbPerm.WRITE) !== 0 && off <= 4080) {
+      const pa = ((this.tlbFrame[s] as number) >>> 0) + off;
+      const v = this.view;
+      v.setInt32(pa, d0, true);
+      v.setInt32(pa + 4, d1, true);
+      v.setInt32(pa + 8, d2, true);
+      v.setInt32(pa + 12, d3, true);
+      if (this.codeFrames[pa >>> 12] !== 0) this.memory.noteWrite(pa, 16);
+      return;
+    }
+    this.probeWrite(la, 16);
+    this.wr64(la, d0, d1);
+    this.wr64(la + 8, d2, d3);
   }
 
   /** Reads `size` bytes (1, 2, 4, 8); 8-byte reads leave the high half in `hi`. */

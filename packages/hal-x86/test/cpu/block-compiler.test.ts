@@ -153,6 +153,28 @@ describe('block compiler', () => {
     }
   });
 
+  it('writes nothing when a 16-byte store straddles into an unmapped page', () => {
+    // movdqu [rdi], xmm0 ; movups [rdi], xmm0 ; syscall — rdi is 8 bytes before the end of the data pages.
+    for (const store of [
+      [0xf3, 0x0f, 0x7f, 0x07],
+      [0x0f, 0x11, 0x07],
+    ]) {
+      const results = [1, 50].map((threshold) => {
+        const { cpu, as } = machine([...store, 0x0f, 0x05], true);
+        const compiled = new Cpu(cpu.memory, { jit: true, compileThreshold: threshold });
+        compiled.mmu.cr3 = cpu.mmu.cr3;
+        compiled.rip = CODE;
+        compiled.setReg(7, DATA + 4 * 4096 - 8);
+        compiled.xmm32.fill(-1);
+        const exit = compiled.run(10);
+        return snapshot(compiled, as, exit);
+      });
+      expect(results[0].exit).toBe(`exception:14:${DATA + 4 * 4096}`);
+      expect(results[0]).toEqual(results[1]);
+      expect(results[0].data).toBe('00'.repeat(4 * 4096));
+    }
+  });
+
   it('drops a compiled block whose code a hot loop rewrites', () => {
     // A counted loop that adds 1 to rax; when rcx reaches 100 it patches its own "add rax, 1" into
     // "add rax, 2" (the block is compiled long before that).

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { mulS64, mulU32, mulU64, product } from '../../src/isa/exec/wide-multiply';
+import { mulHighU32, mulS64, mulU32, mulU64, product } from '../../src/isa/exec/wide-multiply';
 import * as wm from '../../src/isa/exec/wide-multiply';
 
 const u64 = (lo: number, hi: number) => (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
@@ -16,6 +16,20 @@ describe('wide multiplication without BigInt', () => {
       }),
       { numRuns: 20000, seed: 1 },
     );
+  });
+
+  it('mulHighU32 is the exact high word of the 64-bit product', () => {
+    const high = (a: number, b: number) => Number(BigInt.asIntN(32, (BigInt(a >>> 0) * BigInt(b >>> 0)) >> 32n));
+    fc.assert(
+      fc.property(edge, edge, (a, b) => {
+        expect(mulHighU32(a, b)).toBe(high(a, b));
+      }),
+      { numRuns: 20000, seed: 4 },
+    );
+    // Products next to multiples of 2^32, where a rounding error would show.
+    for (let a = 0xffffffff; a > 0xffffff00; a--) {
+      for (let b = 0xffffffff; b > 0xffffff00; b--) expect(mulHighU32(a | 0, b | 0)).toBe(high(a, b));
+    }
   });
 
   it('mulU64 equals the exact 128-bit product', () => {

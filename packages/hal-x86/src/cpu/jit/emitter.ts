@@ -25,6 +25,9 @@ const CANON = 2 ** 47;
 export interface Value {
   lo: string;
   hi: string;
+  /** The upper two dwords of a 16-byte value (SSE stores). */
+  q2?: string;
+  q3?: string;
 }
 
 export const SIZE_MASK: Record<number, string> = { 1: '255', 2: '65535' };
@@ -214,8 +217,11 @@ export class BlockEmitter {
    * Writes memory as instruction k; leaves the block if the write hit this block's code (self-modifying
    * code: the rest must be decoded again).
    */
-  writeMem(addr: string, size: number, v: Value, k: number, stopCheck = true): void {
+  writeMem(addr: string, size: number, v: Value, k: number): void {
     switch (size) {
+      case 16:
+        this.emit(`c.wr128(${addr}, ${v.lo}, ${v.hi}, ${v.q2}, ${v.q3});`);
+        break;
       case 8:
         this.emit(`c.wr64(${addr}, ${v.lo}, ${v.hi});`);
         break;
@@ -228,7 +234,7 @@ export class BlockEmitter {
       default:
         this.emit(`c.wr8(${addr}, ${v.lo});`);
     }
-    if (stopCheck) this.emit(this.stopExit(k));
+    this.emit(this.stopExit(k));
   }
 
   /** Faults now if a later write of `size` bytes would (read-modify-write instructions are atomic). */

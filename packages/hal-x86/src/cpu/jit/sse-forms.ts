@@ -31,10 +31,8 @@ function readW(e: BlockEmitter, k: number, i: Insn, unaligned = false): Vec {
   e.mayFault(k);
   const a = e.address(k);
   if (!unaligned) e.emit(`if ((${a} & 15) !== 0) H.misaligned(I[${k}]);`);
-  const lo = e.bind(`c.rd64(${a})`);
-  const loHi = e.bind('c.hi');
-  const hi = e.bind(`c.rd64(${a} + 8)`);
-  return [lo, loHi, hi, e.bind('c.hi')];
+  e.emit(`c.rd128(${a});`);
+  return [e.bind('c.q0'), e.bind('c.q1'), e.bind('c.q2'), e.bind('c.q3')];
 }
 
 /** Stores 128 bits to the W operand (both halves are checked before either is written). */
@@ -46,10 +44,7 @@ function writeW(e: BlockEmitter, k: number, i: Insn, v: Vec, unaligned: boolean)
   e.mayFault(k);
   const a = e.address(k);
   if (!unaligned) e.emit(`if ((${a} & 15) !== 0) H.misaligned(I[${k}]);`);
-  else e.emit(`c.probeWrite(${a}, 16);`);
-  // Both halves are written before a write to this block's code ends it.
-  e.writeMem(a, 8, { lo: v[0], hi: v[1] }, k, false);
-  e.writeMem(`(${a} + 8)`, 8, { lo: v[2], hi: v[3] }, k);
+  e.writeMem(a, 16, { lo: v[0], hi: v[1], q2: v[2], q3: v[3] }, k);
 }
 
 /** A Vx,Wx operation: dst = f(dst, src), computed lane by lane into temporaries first. */

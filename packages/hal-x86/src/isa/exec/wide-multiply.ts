@@ -24,10 +24,13 @@ export function mulU32(a: number, b: number): number {
   return Math.imul(a, b);
 }
 
-/** High word (int32) of the unsigned 32x32 product of a and b. */
+/**
+ * High word (int32) of the unsigned 32x32 product of a and b. The double product is within 2^11 of the
+ * exact one and so is the difference with the exact low word, so dividing by 2^32 and rounding to the
+ * nearest integer gives the high word exactly.
+ */
 export function mulHighU32(a: number, b: number): number {
-  mulU32(a, b);
-  return mulHigh;
+  return Math.round(((a >>> 0) * (b >>> 0) - (Math.imul(a, b) >>> 0)) / TWO32) | 0;
 }
 
 /** Low 64 bits of a 64x64 product (signed and unsigned agree), lo returned, hi in `mulHigh`. */
