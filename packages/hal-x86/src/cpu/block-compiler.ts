@@ -77,10 +77,11 @@ export function compileBlock(insns: readonly Insn[], va: number): CompiledBlock 
   // A control transfer has set RIP already; a block cut at a page end or at its size limit falls through.
   const tail = last.def.flow ? `return n + ${count};` : `c.rip = ${last.next}; return n + ${count};`;
   const recovery = e.faultRecovery();
+  const { declarations, lines } = e.finish();
   const loop = [
     'for (;;) {',
     ...(selfLoop ? ['  c.jitRetired = n;'] : []),
-    ...e.lines.map((l) => `  ${l}`),
+    ...lines.map((l) => `  ${l}`),
     `  ${tail}`,
     '}',
   ];
@@ -90,7 +91,7 @@ export function compileBlock(insns: readonly Insn[], va: number): CompiledBlock 
     '  const g = c.regs;',
     '  const x = c.xmm32;',
     '  let n = 0;',
-    `  ${e.declarations()}`,
+    `  ${declarations}`,
     '  let f = -1;',
     ...(recovery === ''
       ? loop.map((l) => `  ${l}`)

@@ -12,8 +12,8 @@
  * Faults are rare, so compiled code does not keep RIP and the lazy flags exact at every instruction that
  * might fault: it only notes the instruction's index in the local `f`. The function's catch clause then
  * writes the flags as they stood before that instruction and points RIP after it (the run loop's
- * convention for locating the faulting instruction) before rethrowing. The temporaries are function-level
- * variables so the catch clause can read them.
+ * convention for locating the faulting instruction) before rethrowing. The temporaries that clause reads
+ * are function-level variables; all others are block-local constants.
  */
 import type { Insn } from '../../isa/insn';
 import { carryExpression, type PendingFlags } from './conditions';
@@ -29,6 +29,9 @@ export interface Value {
   q2?: string;
   q3?: string;
 }
+
+/** Marks a line that declares a temporary (see finish). */
+const DECLARE = '\u0001';
 
 export const SIZE_MASK: Record<number, string> = { 1: '255', 2: '65535' };
 
@@ -53,14 +56,32 @@ export class BlockEmitter {
   /** Binds `expr` to a new temporary and returns its name. */
   bind(expr: string): string {
     const t = this.fresh();
-    this.emit(`${t} = ${expr};`);
+    this.emit(`${DECLARE}const ${t} = ${expr};`);
     return t;
   }
 
-  /** Declarations of every temporary used (function-level, so the catch clause sees them). */
-  declarations(): string {
-    if (this.temps === 0) return '';
-    return `let ${Array.from({ length: this.temps }, (_, k) => `t${k}`).join(', ')};`;
+  /** Like bind, for a temporary that is assigned again afterwards. */
+  bindMutable(expr: string): string {
+    const t = this.fresh();
+    this.emit(`${DECLARE}let ${t} = ${expr};`);
+    return t;
+  }
+
+  /**
+   * The code lines with their declarations settled: temporaries the catch clause reads are declared once
+   * at function level (returned first) and only assigned in the body; every other one stays a block-local
+   * constant, which costs nothing on entry.
+   */
+  finish(): { declarations: string; lines: string[] } {
+    const shared = new Set<string>();
+    for (const code of this.faultStates.values()) for (const t of code.match(/\bt\d+\b/g) ?? []) shared.add(t);
+    const lines = this.lines.map((line) => {
+      if (!line.startsWith(DECLARE)) return line;
+      const body = line.slice(DECLARE.length);
+      const name = body.slice(body.indexOf(' ') + 1, body.indexOf(' = '));
+      return shared.has(name) ? body.slice(body.indexOf(' ') + 1) : body;
+    });
+    return { declarations: shared.size > 0 ? `let ${[...shared].join(', ')};` : '', lines };
   }
 
   // ------------------------------------------------------------------------------------------ flags
@@ -192,8 +213,7 @@ export class BlockEmitter {
     if (i.disp !== 0 || terms.length === 0) terms.push(String(i.disp));
     const sum = terms.join(' + ');
     if (guards.length === 0) return this.bind(sum);
-    const a = this.fresh();
-    this.emit(`${a} = ${guards.join(' && ')} ? ${sum} : c.ea(I[${k}]);`);
+    const a = this.bindMutable(`${guards.join(' && ')} ? ${sum} : c.ea(I[${k}])`);
     if (i.base === 4 || i.base === 5) this.emit(`if (!(${a} >= ${-CANON} && ${a} < ${CANON})) ${a} = c.ea(I[${k}]);`);
     return a;
   }
