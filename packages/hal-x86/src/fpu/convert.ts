@@ -1,7 +1,7 @@
 /**
  * x87 format conversions: FLD m32/m64 (fromFloat32/fromFloat64), FST/FSTP
  * m32/m64 (toFloat32/toFloat64), FILD (fromInt), FIST/FISTP/FISTTP (toInt),
- * FBLD/FBSTP (packed BCD).  FLD/FSTP m80 are packF80/unpackF80 (no exceptions).
+ * FBLD/FBSTP (packed BCD).  FLD/FSTP m80 copy the 10-byte image (no exceptions).
  *
  * Behaviour verified against the host CPU (test/fpu):
  * - Loads: an SNaN raises #IA (quieted when masked; nothing is loaded when

@@ -25,16 +25,12 @@ import {
   type Template,
   TRANSCENDENTAL,
 } from './gen';
-import { diffOutcome, X87Machine } from './machine';
-import { nativeOracle, oracleUnavailableReason, runNative, type X87Case, type X87Outcome } from './native';
+import { compareWithHost, type Mismatch } from './host-compare';
+import { nativeOracle, oracleUnavailableReason, type X87Case } from './native';
 
 const available = nativeOracle() !== null;
 if (!available) console.warn(`[x87] host oracle unavailable, skipping: ${oracleUnavailableReason()}`);
 
-interface Mismatch {
-  c: X87Case;
-  lines: string[];
-}
 
 function hexCode(b: Uint8Array): string {
   return Buffer.from(b).toString('hex');
@@ -46,34 +42,11 @@ function formatMismatch(m: Mismatch): string {
     .join('\n')}`;
 }
 
-/**
- * Runs the cases on both sides and returns the ones that differ. A differing case is run natively once
- * more: a context switch on the host between two instructions can reset FIP/FDP/FOP (the kernel's
- * XSAVE on AMD saves them only with an exception pending), which would otherwise show up as a difference.
- */
-function compare(cases: X87Case[]): Mismatch[] {
-  const host = runNative(cases);
-  const m = new X87Machine();
-  const suspects: { c: X87Case; sim: X87Outcome }[] = [];
-  cases.forEach((c, k) => {
-    const sim = m.run(c);
-    if (diffOutcome(host[k] as X87Outcome, sim).length > 0) suspects.push({ c, sim });
-  });
-  if (suspects.length === 0) return [];
-  const again = runNative(suspects.map((s) => s.c));
-  const bad: Mismatch[] = [];
-  suspects.forEach(({ c, sim }, n) => {
-    const lines = diffOutcome(again[n] as X87Outcome, sim);
-    if (lines.length > 0) bad.push({ c, lines });
-  });
-  return bad;
-}
-
 function runGroup(seed: number, n: number, templates: readonly Template[], maxLength = 3): Mismatch[] {
   const r = new Rng(seed);
   const cases: X87Case[] = [];
   for (let k = 0; k < n; k++) cases.push(genCase(r, templates, { maxLength }));
-  return compare(cases);
+  return compareWithHost(cases);
 }
 
 /** 80-bit value as an ordinal, so that neighbouring representable values differ by one. */
@@ -152,7 +125,7 @@ describe.skipIf(!available)('x87 instructions against the host CPU', () => {
         });
       }
     }
-    const bad = compare(cases);
+    const bad = compareWithHost(cases);
     expect(bad.length, bad.slice(0, 12).map(formatMismatch).join('\n')).toBe(0);
   });
 
@@ -162,7 +135,7 @@ describe.skipIf(!available)('x87 instructions against the host CPU', () => {
     const cases: X87Case[] = [];
     for (let k = 0; k < n; k++)
       cases.push(genCase(r, TRANSCENDENTAL, { maxLength: 1, transcendental: true }));
-    const bad = compare(cases);
+    const bad = compareWithHost(cases);
     const wrong = bad.filter((m) => !withinTolerance(m.lines));
     expect(
       wrong.length,

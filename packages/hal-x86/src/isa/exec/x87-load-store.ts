@@ -13,16 +13,23 @@ import {
   type ConstantName,
   F80_INDEFINITE,
   type Float80,
+  float32ToParts,
+  float64ToParts,
   fromBCD,
   fromFloat32,
   fromFloat64,
-  fromInt,
   type IntWidth,
+  int32ToParts,
+  int64ToParts,
   intBits,
   loadConstant,
+  partsToF80,
+  partsToFloat32,
+  partsToFloat64,
+  partsToInt,
+  SW,
   stackOverflow,
   stackUnderflow,
-  SW,
   toBCD,
   toFloat32,
   toFloat64,
@@ -33,16 +40,19 @@ import {
   begin,
   commit,
   commitMem,
-  f80FromBits,
   f80ToBits,
   isEmpty,
   isFull,
+  opA,
   pop,
   push,
-  rdU64,
+  pushParts,
   rdU80,
+  readSt,
   setSt,
   st,
+  stored,
+  u64,
   wrU64,
   wrU80,
 } from './x87-stack';
@@ -56,53 +66,68 @@ const F32_INDEFINITE = 0xffc00000 | 0;
 const F64_INDEFINITE = 0xfff8000000000000n;
 const INT_WIDTH: Record<number, IntWidth> = { [Fmt.I16]: 16, [Fmt.I32]: 32, [Fmt.I64]: 64 };
 
-/** FLD m32fp / m64fp / m80fp, FILD m16int / m32int / m64int, FBLD m80bcd. */
+/**
+ * FLD m32fp / m64fp / m80fp, FILD m16int / m32int / m64int, FBLD m80bcd. The value goes through `opA`
+ * when its widening needs no exception check (normal and zero floats, every integer, any 80-bit image),
+ * through the general conversions of src/fpu otherwise.
+ */
 export function fldMem(c: Cpu, i: Insn): void {
   const x = c.x87;
   const e = begin(c);
   const la = c.ea(i);
-  let v: Float80;
+  const full = isFull(x);
+  let v: Float80 | null = null; // null: the value is in opA
   switch (i.sub) {
     case Fmt.F32: {
       const bits = c.rd32(la);
-      v = isFull(x) ? stackOverflow(e) : fromFloat32(e, bits);
+      if (full) v = stackOverflow(e);
+      else if (!float32ToParts(bits, opA)) v = fromFloat32(e, bits);
       break;
     }
     case Fmt.F64: {
-      const bits = rdU64(c, la);
-      v = isFull(x) ? stackOverflow(e) : fromFloat64(e, bits);
+      const lo = c.rd64(la);
+      const hi = c.hi;
+      if (full) v = stackOverflow(e);
+      else if (!float64ToParts(lo, hi, opA)) v = fromFloat64(e, u64(lo, hi));
       break;
     }
     case Fmt.F80: {
-      const bits = rdU80(c, la);
-      if (isFull(x)) v = stackOverflow(e);
-      else {
-        v = f80FromBits(bits); // no conversion, no exception (not even for an SNaN)
-        e.setCC(SW.C1, false);
-      }
+      // no conversion, no exception (not even for an SNaN)
+      const lo = c.rd64(la);
+      const hi = c.hi;
+      const signExp = c.rd16(la + 8);
+      if (full) v = stackOverflow(e);
+      else opA.set(signExp, hi >>> 0, lo >>> 0);
       break;
     }
     case Fmt.I16: {
-      const n = BigInt((c.rd16(la) << 16) >> 16);
-      v = isFull(x) ? stackOverflow(e) : fromInt(e, n);
+      const n = (c.rd16(la) << 16) >> 16;
+      if (full) v = stackOverflow(e);
+      else int32ToParts(n, opA);
       break;
     }
     case Fmt.I32: {
-      const n = BigInt(c.rd32(la));
-      v = isFull(x) ? stackOverflow(e) : fromInt(e, n);
+      const n = c.rd32(la);
+      if (full) v = stackOverflow(e);
+      else int32ToParts(n, opA);
       break;
     }
     case Fmt.I64: {
-      const n = BigInt.asIntN(64, rdU64(c, la));
-      v = isFull(x) ? stackOverflow(e) : fromInt(e, n);
+      const lo = c.rd64(la);
+      const hi = c.hi;
+      if (full) v = stackOverflow(e);
+      else int64ToParts(lo, hi, opA);
       break;
     }
     default: {
       const bcd = rdU80(c, la);
-      v = isFull(x) ? stackOverflow(e) : fromBCD(e, bcd);
+      v = full ? stackOverflow(e) : fromBCD(e, bcd);
     }
   }
-  if (!e.suppressed) push(x, v);
+  if (v === null) {
+    e.setCC(SW.C1, false);
+    pushParts(x, opA);
+  } else if (!e.suppressed) push(x, v);
   commitMem(c, i, la);
 }
 
@@ -111,15 +136,19 @@ export function fldReg(c: Cpu, i: Insn): void {
   const x = c.x87;
   const e = begin(c);
   const j = i.rm & 7;
-  let v: Float80;
-  if (isEmpty(x, j))
-    v = stackUnderflow(e); // reported as an underflow even when the stack is also full
-  else if (isFull(x)) v = stackOverflow(e);
-  else {
-    v = st(x, j);
+  if (isEmpty(x, j)) {
+    // reported as an underflow even when the stack is also full
+    const v = stackUnderflow(e);
+    if (!e.suppressed) push(x, v);
+  } else if (isFull(x)) {
+    const v = stackOverflow(e);
+    if (!e.suppressed) push(x, v);
+  } else {
     e.setCC(SW.C1, false);
+    const from = (x.top + j) & 7;
+    x.top = (x.top + 7) & 7;
+    x.copyRegister(from, x.top);
   }
-  if (!e.suppressed) push(x, v);
   commit(c, i);
 }
 
@@ -129,8 +158,17 @@ export const CONSTANTS: readonly ConstantName[] = ['one', 'l2t', 'l2e', 'pi', 'l
 export function fldConst(c: Cpu, i: Insn): void {
   const x = c.x87;
   const e = begin(c);
-  const v = isFull(x) ? stackOverflow(e) : loadConstant(e, CONSTANTS[i.sub] as ConstantName);
-  if (!e.suppressed) push(x, v);
+  const name = CONSTANTS[i.sub] as ConstantName;
+  if (!isFull(x) && (name === 'one' || name === 'zero')) {
+    // exact whatever the rounding control
+    e.setCC(SW.C1, false);
+    if (name === 'one') opA.set(0x3fff, 0x80000000, 0);
+    else opA.set(0, 0, 0);
+    pushParts(x, opA);
+  } else {
+    const v = isFull(x) ? stackOverflow(e) : loadConstant(e, name);
+    if (!e.suppressed) push(x, v);
+  }
   commit(c, i);
 }
 
@@ -143,29 +181,48 @@ export function fstMem(c: Cpu, i: Insn): void {
   const empty = isEmpty(x, 0);
   let v: Float80 = F80_INDEFINITE;
   if (empty) stackUnderflow(e);
-  else v = st(x, 0);
+  else readSt(x, 0, opA);
   switch (fmt) {
     case Fmt.F32: {
-      const bits = empty ? F32_INDEFINITE : toFloat32(e, v);
+      if (!empty && partsToFloat32(e, opA, stored)) {
+        c.wr32(la, stored.lo | 0);
+        break;
+      }
+      const bits = empty ? F32_INDEFINITE : toFloat32(e, partsToF80(opA));
       if (!e.suppressed) c.wr32(la, bits | 0);
       break;
     }
     case Fmt.F64: {
-      const bits = empty ? F64_INDEFINITE : toFloat64(e, v);
+      if (!empty && partsToFloat64(e, opA, stored)) {
+        c.wr64(la, stored.lo | 0, stored.hi | 0);
+        break;
+      }
+      const bits = empty ? F64_INDEFINITE : toFloat64(e, partsToF80(opA));
       if (!e.suppressed) wrU64(c, la, bits);
       break;
     }
     case Fmt.F80:
-      if (!empty) e.setCC(SW.C1, false);
-      if (!e.suppressed) wrU80(c, la, f80ToBits(v));
+      if (!empty) {
+        e.setCC(SW.C1, false);
+        c.probeWrite(la, 10);
+        c.wr64(la, opA.lo | 0, opA.hi | 0);
+        c.wr16(la + 8, opA.signExp);
+      } else if (!e.suppressed) wrU80(c, la, f80ToBits(v));
       break;
     case Fmt.BCD: {
-      const bits = empty ? BCD_INDEFINITE : toBCD(e, v);
+      const bits = empty ? BCD_INDEFINITE : toBCD(e, partsToF80(opA));
       if (!e.suppressed) wrU80(c, la, bits);
       break;
     }
     default: {
       const width = INT_WIDTH[fmt] as IntWidth;
+      if (!empty && partsToInt(e, opA, width, false, stored)) {
+        if (width === 16) c.wr16(la, stored.lo & 0xffff);
+        else if (width === 32) c.wr32(la, stored.lo | 0);
+        else c.wr64(la, stored.lo | 0, stored.hi | 0);
+        break;
+      }
+      if (!empty) v = partsToF80(opA);
       const n = empty ? -(1n << BigInt(width - 1)) : toInt(e, v, width);
       if (!e.suppressed) {
         const bits = intBits(n, width);
@@ -194,15 +251,14 @@ export function fstReg(c: Cpu, i: Insn): void {
     commit(c, i);
     return;
   }
-  if (isEmpty(x, 0)) v = stackUnderflow(e);
-  else {
-    v = st(x, 0);
+  if (isEmpty(x, 0)) {
+    v = stackUnderflow(e);
+    if (!e.suppressed) setSt(x, i.rm & 7, v);
+  } else {
     e.setCC(SW.C1, false);
+    x.copyRegister(x.top, (x.top + (i.rm & 7)) & 7);
   }
-  if (!e.suppressed) {
-    setSt(x, i.rm & 7, v);
-    if (i.sub !== 0) pop(x);
-  }
+  if (!e.suppressed && i.sub !== 0) pop(x);
   commit(c, i);
 }
 
@@ -213,20 +269,17 @@ export function fxch(c: Cpu, i: Insn): void {
   const j = i.rm & 7;
   const e0 = isEmpty(x, 0);
   const ej = isEmpty(x, j);
-  let a: Float80;
-  let b: Float80;
   if (e0 || ej) {
     const ind = stackUnderflow(e);
-    a = e0 ? ind : st(x, 0);
-    b = ej ? ind : st(x, j);
+    const a = e0 ? ind : st(x, 0);
+    const b = ej ? ind : st(x, j);
+    if (!e.suppressed) {
+      setSt(x, 0, b);
+      setSt(x, j, a);
+    }
   } else {
-    a = st(x, 0);
-    b = st(x, j);
     e.setCC(SW.C1, false);
-  }
-  if (!e.suppressed) {
-    setSt(x, 0, b);
-    setSt(x, j, a);
+    x.swapRegisters(x.top, (x.top + j) & 7);
   }
   commit(c, i);
 }
@@ -243,7 +296,7 @@ export function fcmov(c: Cpu, i: Insn): void {
     const ind = stackUnderflow(e);
     if (!e.suppressed) setSt(x, 0, ind);
   } else if (c.cond(i.sub)) {
-    setSt(x, 0, st(x, j));
+    x.copyRegister((x.top + j) & 7, x.top);
   }
   commit(c, i);
 }

@@ -2,8 +2,9 @@
  * The x87 register stack as the instruction handlers see it, and the frame every x87 instruction runs in.
  *
  * ST(i) is physical register (TOP + i) mod 8. Registers are kept as 10-byte images in X87State.data;
- * handlers read them as Float80 values (src/fpu) and write them back with `setSt`, which also updates the
- * tag. Pushing decrements TOP, popping marks ST(0) empty and increments TOP.
+ * handlers read them as words (F80Parts) with `readSt` for the fast paths of src/fpu, or as Float80 values
+ * with `st` for the general ones, and write them back with `writeSt` / `setSt`, which also update the tag.
+ * Pushing decrements TOP, popping marks ST(0) empty and increments TOP.
  *
  * An instruction runs as: `begin` (a waiting instruction first raises #MF if an unmasked exception is
  * pending, i.e. ES is set), read memory operands, compute against the scratch environment `env`, write
@@ -13,12 +14,19 @@
  */
 import type { Cpu } from '../../cpu/cpu';
 import { GuestFault, Vector } from '../../cpu/fault';
-import { type Float80, makeF80, packF80, SW, unpackF80, X87Env } from '../../fpu';
+import { F80Parts, type Float80, f80ToParts, partsToF80, SW, U64Pair, X87Env } from '../../fpu';
 import type { Insn } from '../insn';
-import { Tag, tagOfBytes, X87_CODE_SELECTOR, type X87State } from './x87-state';
+import { Tag, X87_CODE_SELECTOR, type X87State } from './x87-state';
 
 /** Scratch environment of the instruction being executed (handlers never nest). */
 export const env = new X87Env();
+
+/** Scratch operands and result of the instruction being executed, in word form. */
+export const opA = new F80Parts();
+export const opB = new F80Parts();
+export const result = new F80Parts();
+/** Scratch 64-bit memory image of a fast store. */
+export const stored = new U64Pair();
 
 /** #MF when an unmasked exception is pending: what every waiting x87 instruction (and FWAIT) checks first. */
 export function checkPending(c: Cpu): void {
@@ -68,16 +76,27 @@ export function isEmpty(x: X87State, i: number): boolean {
   return x.tag((x.top + i) & 7) === Tag.EMPTY;
 }
 
+/** Reads ST(i) as words into `out` (whatever the register holds, even when tagged empty). */
+export function readSt(x: X87State, i: number, out: F80Parts): F80Parts {
+  x.readRegister((x.top + i) & 7, out);
+  return out;
+}
+
+/** Writes ST(i) from words and tags it from its contents. */
+export function writeSt(x: X87State, i: number, v: F80Parts): void {
+  x.writeRegister((x.top + i) & 7, v.signExp, v.hi, v.lo);
+}
+
+const stScratch = new F80Parts();
+
 /** ST(i) as a value (whatever the register holds, even when tagged empty). */
 export function st(x: X87State, i: number): Float80 {
-  return unpackF80(x.data, ((x.top + i) & 7) * 10);
+  return partsToF80(readSt(x, i, stScratch));
 }
 
 /** Writes ST(i) and tags it from its contents. */
 export function setSt(x: X87State, i: number, v: Float80): void {
-  const p = (x.top + i) & 7;
-  packF80(v, x.data, p * 10);
-  x.setTag(p, tagOfBytes(x.data, p * 10));
+  writeSt(x, i, f80ToParts(v, stScratch));
 }
 
 /** Whether a push would overflow: ST(7), the register that becomes ST(0), is in use. */
@@ -90,6 +109,12 @@ export function push(x: X87State, v: Float80): void {
   setSt(x, 0, v);
 }
 
+/** Pushes a value given as words. */
+export function pushParts(x: X87State, v: F80Parts): void {
+  x.top = (x.top + 7) & 7;
+  writeSt(x, 0, v);
+}
+
 export function pop(x: X87State): void {
   x.setTag(x.top, Tag.EMPTY);
   x.top = (x.top + 1) & 7;
@@ -99,10 +124,15 @@ export function pop(x: X87State): void {
 
 const MASK32 = 0xffffffffn;
 
+/** The unsigned 64-bit value of two 32-bit halves (signed or not, as rd64 returns them). */
+export function u64(lo: number, hi: number): bigint {
+  return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+}
+
 /** Reads 8 bytes as an unsigned bigint. */
 export function rdU64(c: Cpu, la: number): bigint {
   const lo = c.rd64(la);
-  return (BigInt(c.hi >>> 0) << 32n) | BigInt(lo >>> 0);
+  return u64(lo, c.hi);
 }
 
 export function wrU64(c: Cpu, la: number, v: bigint): void {
@@ -120,11 +150,6 @@ export function wrU80(c: Cpu, la: number, v: bigint): void {
   c.probeWrite(la, 10);
   wrU64(c, la, v & 0xffffffffffffffffn);
   c.wr16(la + 8, Number(v >> 64n) & 0xffff);
-}
-
-export function f80FromBits(v: bigint): Float80 {
-  const se = Number(v >> 64n) & 0xffff;
-  return makeF80(se >> 15, se & 0x7fff, v & 0xffffffffffffffffn);
 }
 
 export function f80ToBits(v: Float80): bigint {

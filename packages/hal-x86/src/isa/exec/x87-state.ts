@@ -2,7 +2,12 @@
  * Architectural state of the x87 FPU: eight 80-bit data registers (stored in their 10-byte memory format,
  * indexed physically), the control, status and tag words, and the last-instruction pointers that FSTENV
  * and FXSAVE report.
+ *
+ * The register bytes are the one copy of the registers: FXSAVE/FXRSTOR and FNSAVE/FRSTOR move them as
+ * they are, and the instructions read and write them as words (sign/exponent, significand halves; see
+ * F80Parts) through `view`, so that moving a value between registers and memory never converts it.
  */
+import type { F80Parts } from '../../fpu';
 
 /** Tag values (two bits per physical register in `ftw`). */
 export const Tag = { VALID: 0, ZERO: 1, SPECIAL: 2, EMPTY: 3 } as const;
@@ -17,6 +22,8 @@ export const X87_CODE_SELECTOR = 0x33;
 export class X87State {
   /** Physical registers R0..R7, 10 bytes each (little-endian extended-precision format). */
   readonly data = new Uint8Array(80);
+  /** The same bytes as little-endian words: register r's significand at 10r (low half) and 10r + 4. */
+  readonly view = new DataView(this.data.buffer);
   /** Control word: all exceptions masked, 64-bit precision, round to nearest (the FNINIT value). */
   fcw = 0x037f;
   /** Status word without TOP (kept separately in `top`). */
@@ -75,6 +82,51 @@ export class X87State {
     return tw;
   }
 
+  /** Reads physical register `phys` as words. */
+  readRegister(phys: number, out: F80Parts): void {
+    const at = phys * 10;
+    const v = this.view;
+    out.lo = v.getUint32(at, true);
+    out.hi = v.getUint32(at + 4, true);
+    out.signExp = v.getUint16(at + 8, true);
+  }
+
+  /** Writes physical register `phys` and tags it from its contents (never empty). */
+  writeRegister(phys: number, signExp: number, hi: number, lo: number): void {
+    const at = phys * 10;
+    const v = this.view;
+    v.setUint32(at, lo, true);
+    v.setUint32(at + 4, hi, true);
+    v.setUint16(at + 8, signExp, true);
+    this.ftw = (this.ftw & ~(3 << (2 * phys))) | (tagOfParts(signExp, hi, lo) << (2 * phys));
+  }
+
+  /** Copies physical register `from` to `to`, tagging the copy from its contents. */
+  copyRegister(from: number, to: number): void {
+    const v = this.view;
+    const src = from * 10;
+    this.writeRegister(to, v.getUint16(src + 8, true), v.getUint32(src + 4, true), v.getUint32(src, true));
+  }
+
+  /** Exchanges physical registers `p` and `q`, tags included. */
+  swapRegisters(p: number, q: number): void {
+    const v = this.view;
+    const a = p * 10;
+    const b = q * 10;
+    const lo = v.getUint32(a, true);
+    const hi = v.getUint32(a + 4, true);
+    const signExp = v.getUint16(a + 8, true);
+    v.setUint32(a, v.getUint32(b, true), true);
+    v.setUint32(a + 4, v.getUint32(b + 4, true), true);
+    v.setUint16(a + 8, v.getUint16(b + 8, true), true);
+    v.setUint32(b, lo, true);
+    v.setUint32(b + 4, hi, true);
+    v.setUint16(b + 8, signExp, true);
+    const tp = this.tag(p);
+    this.setTag(p, this.tag(q));
+    this.setTag(q, tp);
+  }
+
   /** Recomputes the non-empty tags from the register contents (after a state load). */
   retag(): void {
     this.ftw = this.fullTagWord();
@@ -90,4 +142,12 @@ export function tagOfBytes(d: Uint8Array, at: number): number {
     return Tag.ZERO;
   }
   return ((d[at + 7] as number) & 0x80) !== 0 ? Tag.VALID : Tag.SPECIAL;
+}
+
+/** Tag of a register value given as words: 1 zero, 2 special (NaN, infinity, denormal, unsupported), else 0. */
+export function tagOfParts(signExp: number, hi: number, lo: number): number {
+  const exp = signExp & 0x7fff;
+  if (exp === 0x7fff) return Tag.SPECIAL;
+  if (exp === 0) return hi === 0 && lo === 0 ? Tag.ZERO : Tag.SPECIAL;
+  return hi >= 0x80000000 ? Tag.VALID : Tag.SPECIAL;
 }
