@@ -1,8 +1,9 @@
 /**
  * Pre-decoded basic blocks, cached by the physical address of their first byte.
  *
- * A block is a run of decoded instructions that ends at a control transfer, at the end of a 4 KiB page, or
- * after MAX_BLOCK instructions. Blocks are registered against the physical frame they came from; any write
+ * A block is a run of decoded instructions that ends at an unconditional control transfer, at the end of a
+ * 4 KiB page, or after MAX_BLOCK instructions; a conditional branch inside it is a side exit. Blocks are
+ * registered against the physical frame they came from; any write
  * to that frame (through the CPU or host helpers) drops them, so self-modifying and freshly loaded code
  * is always re-decoded. If the block being executed is dropped, the CPU stops after the writing
  * instruction and decodes again from the next one, as the architecture requires.
@@ -17,6 +18,7 @@ import { Decoder, NeedMoreBytes } from '../isa/decoder';
 import type { Insn } from '../isa/insn';
 import { OPCODE_TABLE } from '../isa/tables';
 import type { CompiledBlock } from './block-compiler';
+import { jcc } from '../isa/exec/branch';
 
 export const MAX_BLOCK = 64;
 
@@ -184,7 +186,13 @@ export class BlockCache {
       insns.push(insn);
       curVa = insn.next;
       curPa += insn.len;
-      if (insn.def.flow || curPa >= pageEnd) break;
+      if (curPa >= pageEnd) break;
+      if (insn.def.flow) {
+        // A conditional branch does not end the block: the fall-through path goes on in it, and the
+        // taken branch leaves it (fewer, longer blocks; most branches in loops and libc fall through).
+        if (insn.def.exec !== jcc) break;
+        insn.sideExit = true;
+      }
     }
     const block: Block = { va, pa, insns, valid: true, next: null, nextEpoch: -1, runs: 0, compiled: null, crossPa };
     this.decodedBlocks++;

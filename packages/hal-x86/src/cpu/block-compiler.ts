@@ -47,8 +47,17 @@ export function compileBlock(insns: readonly Insn[], va: number): CompiledBlock 
 
   for (let k = 0; k < count; k++) {
     const i = insns[k] as Insn;
-    if (i.def.exec === B.jcc) {
-      // Always the block's last instruction: the flags become visible after it either way.
+    // (A branch to a non-canonical address faults at the branch: the handler deals with it.)
+    const inlineBranch = i.def.exec === B.jcc && i.imm >= -(2 ** 47) && i.imm < 2 ** 47;
+    if (inlineBranch && i.sideExit) {
+      // A side exit: leave the block if taken, with the flags written; fall through with them deferred.
+      const taken = condition(e, i.sub);
+      e.emit(`if (${taken}) { ${e.flushCode()} c.rip = ${i.imm}; return n + ${k + 1}; }`);
+      inlined++;
+      continue;
+    }
+    if (inlineBranch) {
+      // The block's last instruction: the flags become visible after it either way.
       const taken = condition(e, i.sub);
       e.flush();
       if (selfLoop) {
@@ -70,12 +79,15 @@ export function compileBlock(insns: readonly Insn[], va: number): CompiledBlock 
     // flags in the CPU, and keeps them right itself if it faults.
     e.flush();
     e.handlerCall();
-    e.emit(`c.rip = ${i.next}; I[${k}].exec(c, I[${k}]); if (c.stop) return n + ${k + 1};`);
+    const leave = i.sideExit ? `c.stop || c.rip !== ${i.next}` : 'c.stop';
+    e.emit(`c.rip = ${i.next}; I[${k}].exec(c, I[${k}]); if (${leave}) return n + ${k + 1};`);
   }
   if (inlined === 0) return null;
   e.flush();
-  // A control transfer has set RIP already; a block cut at a page end or at its size limit falls through.
-  const tail = last.def.flow ? `return n + ${count};` : `c.rip = ${last.next}; return n + ${count};`;
+  // A control transfer has set RIP already; a block cut at a page end or at its size limit (possibly right
+  // after a side exit not taken) falls through.
+  const tail =
+    last.def.flow && !last.sideExit ? `return n + ${count};` : `c.rip = ${last.next}; return n + ${count};`;
   const recovery = e.faultRecovery();
   const { declarations, lines } = e.finish();
   const loop = [

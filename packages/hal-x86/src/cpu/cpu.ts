@@ -578,7 +578,7 @@ export class Cpu extends LazyFlags {
           const ins = insns[k++] as Insn;
           this.rip = ins.next;
           ins.exec(this, ins);
-          if (this.stop) break;
+          if (this.stop || (ins.sideExit && this.rip !== ins.next)) break;
         }
       }
       this.blocks.current = null;

@@ -52,6 +52,12 @@ export class Insn {
   /** Copy of def.sub for quick access. */
   sub = 0;
 
+  /**
+   * A conditional branch in the middle of a pre-decoded block: when taken, the block is left there (the
+   * block goes on with the fall-through path). Set by the block cache.
+   */
+  sideExit = false;
+
   constructor(def: OpDef) {
     this.def = def;
     this.exec = def.exec;

@@ -175,6 +175,40 @@ describe('block compiler', () => {
     }
   });
 
+  it('falls through a side exit that ends a block at its size limit', () => {
+    // 63 x inc rax ; jz far (never taken: a conditional branch is the 64th and last instruction of the
+    // block) ; inc rbx ; dec rcx ; jnz top (rel32) ; syscall
+    const body = [...Array.from({ length: 63 }, () => [0x48, 0xff, 0xc0]).flat(), 0x0f, 0x84, 0x00, 0x01, 0x00, 0x00];
+    const tail = [0x48, 0xff, 0xc3, 0x48, 0xff, 0xc9];
+    const back = -(body.length + tail.length + 6);
+    const code = [...body, ...tail, 0x0f, 0x85, ...[0, 8, 16, 24].map((s) => (back >> s) & 0xff), 0x0f, 0x05];
+    const r = runBoth(code, (cpu) => {
+      cpu.setReg(0, 1);
+      cpu.setReg(1, 300);
+    });
+    expect(r.jit.exit).toBe('syscall');
+    expect(r.jit).toEqual(r.interp);
+    expect(r.jit.regs[0]).toBe(1n + 63n * 300n);
+    expect(r.jit.regs[3]).toBe(300n);
+  });
+
+  it('leaves a block at a taken side exit and goes on after one not taken', () => {
+    // top: add rax, 1 ; test al, 1 ; jnz odd ; add rbx, 1 ; odd: dec rcx ; jnz top ; syscall
+    const code = [
+      0x48, 0x83, 0xc0, 0x01, // add rax, 1
+      0xa8, 0x01, // test al, 1
+      0x75, 0x04, // jnz +4 (side exit)
+      0x48, 0x83, 0xc3, 0x01, // add rbx, 1
+      0x48, 0xff, 0xc9, // dec rcx
+      0x75, 0xef, // jnz top
+      0x0f, 0x05,
+    ];
+    const r = runBoth(code, (cpu) => cpu.setReg(1, 1001));
+    expect(r.jit.exit).toBe('syscall');
+    expect(r.jit).toEqual(r.interp);
+    expect(r.jit.regs[3]).toBe(500n);
+  });
+
   it('drops a compiled block whose code a hot loop rewrites', () => {
     // A counted loop that adds 1 to rax; when rcx reaches 100 it patches its own "add rax, 1" into
     // "add rax, 2" (the block is compiled long before that).
