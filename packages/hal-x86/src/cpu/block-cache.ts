@@ -1,10 +1,11 @@
 /**
  * Pre-decoded basic blocks, cached by the physical address of their first byte.
  *
- * A block is a run of decoded instructions that ends at an unconditional control transfer, at the end of a
- * 4 KiB page, or after MAX_BLOCK instructions; a conditional branch inside it is a side exit. Blocks are
- * registered against the physical frame they came from; any write
- * to that frame (through the CPU or host helpers) drops them, so self-modifying and freshly loaded code
+ * A block is a run of decoded instructions from one 4 KiB page that ends at an unconditional control
+ * transfer or at the end of the page, or after MAX_BLOCK instructions. A conditional branch inside it is a
+ * side exit, and a direct JMP or CALL to the same page is followed: the block goes on at the target.
+ * Blocks are registered against the physical frame they came from; any write to that frame (through the
+ * CPU or host helpers) drops them, so self-modifying and freshly loaded code
  * is always re-decoded. If the block being executed is dropped, the CPU stops after the writing
  * instruction and decodes again from the next one, as the architecture requires.
  *
@@ -18,7 +19,7 @@ import { Decoder, NeedMoreBytes } from '../isa/decoder';
 import type { Insn } from '../isa/insn';
 import { OPCODE_TABLE } from '../isa/tables';
 import type { CompiledBlock } from './block-compiler';
-import { jcc } from '../isa/exec/branch';
+import { callRel, jcc, jmpRel } from '../isa/exec/branch';
 
 export const MAX_BLOCK = 64;
 
@@ -186,13 +187,23 @@ export class BlockCache {
       insns.push(insn);
       curVa = insn.next;
       curPa += insn.len;
-      if (curPa >= pageEnd) break;
       if (insn.def.flow) {
+        const follows = insn.def.exec === jmpRel || insn.def.exec === callRel;
+        if (follows && this.inPageNotVisited(insn.imm, va, insns)) {
+          // A direct JMP or CALL to code in the same page: the block goes on at the target, so a call to a
+          // small function or a jump inside one does not cost a dispatch.
+          curVa = insn.imm;
+          curPa = pa - (va - insn.imm);
+          continue;
+        }
         // A conditional branch does not end the block: the fall-through path goes on in it, and the
         // taken branch leaves it (fewer, longer blocks; most branches in loops and libc fall through).
-        if (insn.def.exec !== jcc) break;
+        // A branch back to the block's start does end it: the block is a loop, which compiled code runs
+        // without leaving the function.
+        if (insn.def.exec !== jcc || insn.imm === va) break;
         insn.sideExit = true;
       }
+      if (curPa >= pageEnd) break;
     }
     const block: Block = { va, pa, insns, valid: true, next: null, nextEpoch: -1, runs: 0, compiled: null, crossPa };
     this.decodedBlocks++;
@@ -202,6 +213,14 @@ export class BlockCache {
     this.watchFrame(Math.floor(pa / 4096), pa);
     if (crossPa >= 0) this.watchFrame(Math.floor(crossPa / 4096), pa);
     return block;
+  }
+
+  /** Whether `target` lies in the page of `va` (so in the same frame) and starts no instruction of `insns`. */
+  private inPageNotVisited(target: number, va: number, insns: readonly Insn[]): boolean {
+    const page = va - (va % 4096);
+    if (target < page || target >= page + 4096) return false;
+    for (const i of insns) if (i.addr === target) return false;
+    return true;
   }
 
   /** Drops the blocks at `pa` when `frame` is written. */

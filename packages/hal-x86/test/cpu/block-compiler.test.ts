@@ -209,6 +209,41 @@ describe('block compiler', () => {
     expect(r.jit.regs[3]).toBe(500n);
   });
 
+  it('follows direct jumps and calls within the page, faults in the followed code included', () => {
+    // top: add rax, 1 ; jmp L1 ; ud2 ; L1: call F ; dec rcx ; jnz top ; syscall ; F: add rbx, [rdi] ; ret
+    const code = [
+      0x48, 0x83, 0xc0, 0x01, // 0: add rax, 1
+      0xeb, 0x02, // 4: jmp +2 -> 8
+      0x0f, 0x0b, // 6: ud2 (never executed)
+      0xe8, 0x08, 0x00, 0x00, 0x00, // 8: call +8 -> 21
+      0x48, 0xff, 0xc9, // 13: dec rcx
+      0x75, 0xef, // 16: jnz -17 -> 0
+      0x0f, 0x05, // 18: syscall
+      0x90, // 20: nop
+      0x48, 0x03, 0x1f, // 21: add rbx, [rdi]
+      0x48, 0x83, 0xc7, 0x08, // 24: add rdi, 8
+      0xc3, // 28: ret
+    ];
+    const setup = (cpu: Cpu) => {
+      cpu.setReg(1, 600);
+      cpu.setReg(4, DATA + 4 * 4096); // the stack: the top of the data pages
+      cpu.setReg(7, DATA);
+    };
+    // 600 rounds read 600 quadwords (4800 bytes); with rdi starting near the end of the data the load in
+    // the called code faults part-way.
+    const ok = runBoth(code, setup);
+    expect(ok.jit.exit).toBe('syscall');
+    expect(ok.jit).toEqual(ok.interp);
+    expect(ok.jit.regs[0]).toBe(600n);
+    const faulting = runBoth(code, (cpu) => {
+      setup(cpu);
+      cpu.setReg(7, DATA + 4 * 4096 - 8 * 100);
+      cpu.setReg(4, DATA + 4096);
+    });
+    expect(faulting.jit.exit).toBe(`exception:14:${DATA + 4 * 4096}`);
+    expect(faulting.jit).toEqual(faulting.interp);
+  });
+
   it('drops a compiled block whose code a hot loop rewrites', () => {
     // A counted loop that adds 1 to rax; when rcx reaches 100 it patches its own "add rax, 1" into
     // "add rax, 2" (the block is compiled long before that).

@@ -447,8 +447,10 @@ function canonical(target: number): boolean {
   return target >= -(2 ** 47) && target < 2 ** 47;
 }
 
-const jmpRel: FormEmitter = (e, _k, i) => {
+const jmpRel: FormEmitter = (e, k, i) => {
   if (!canonical(i.imm)) return false;
+  // Inside a block the jump was followed at decode time: the target's code comes next.
+  if (k < e.insns.length - 1) return true;
   e.flush();
   e.emit(`c.rip = ${i.imm};`);
   return true;
