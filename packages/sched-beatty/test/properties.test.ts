@@ -30,32 +30,7 @@ function replay(s: Scheduler<string>, ops: readonly Op[]): (string | undefined)[
   for (const op of ops) {
     if (!model.valid(op)) continue;
     model.apply(op);
-    switch (op.kind) {
-      case 'add':
-        s.add(op.id, op.weight);
-        break;
-      case 'remove':
-        s.remove(op.id);
-        break;
-      case 'block':
-        s.block(op.id);
-        break;
-      case 'unblock':
-        s.unblock(op.id);
-        break;
-      case 'setWeight':
-        s.setWeight(op.id, op.weight);
-        break;
-      case 'charge':
-        s.charge(op.id, op.amount);
-        break;
-      case 'run': {
-        const x = s.pickNext(now++);
-        picks.push(x);
-        if (x !== undefined) s.charge(x, op.amount);
-        break;
-      }
-    }
+    applyOp(s, op, () => now++, (x) => picks.push(x));
   }
   return picks;
 }
