@@ -1,17 +1,20 @@
 /**
  * Second execution tier: compiles a hot pre-decoded block into one JavaScript function.
  *
- * The integer instructions programs execute most are emitted inline with their operands as constants (see
- * jit/integer-forms.ts); every other instruction calls its interpreter handler. Flag updates are kept at
- * compile time and written to the lazy-flag record only when something could observe them (a handler call,
- * an instruction that may fault, the block's exit), so a flag result that the next CMP overwrites is never
- * stored, and a Jcc, CMOVcc or SETcc after CMP/SUB/TEST/ADD/INC... tests the operands directly (see
- * jit/conditions.ts). A block that ends by branching back to its own start runs as a loop inside the
- * function until the branch falls through or the instruction budget is reached.
+ * The instructions programs execute most are emitted inline with their operands as constants (integer
+ * forms in jit/integer-forms.ts, exact SSE2 moves and integer lanes in jit/sse-forms.ts); every other
+ * instruction calls its interpreter handler. Flag updates are kept at compile time and written to the
+ * lazy-flag record only when something could observe them (a handler call, a side exit, the block's end),
+ * so a flag result that the next CMP overwrites is never stored, and a Jcc, CMOVcc or SETcc after
+ * CMP/SUB/TEST/ADD/INC... tests the operands directly (jit/conditions.ts). An instruction that may fault
+ * only notes its index; the function's catch clause restores the flags and RIP of that point (see
+ * jit/emitter.ts). Conditional branches inside the block are side exits, and a block that ends by
+ * branching back to its own start runs as a loop inside the function until the branch falls through or the
+ * instruction budget is reached.
  *
- * The interpreter stays the reference: compiled code follows the same conventions (RIP holds the next
- * instruction's address whenever something may fault; `stop` ends the block), and the differential and
- * program tests run with compilation both on and off.
+ * The interpreter stays the reference: compiled code leaves the same state at every exit and fault (RIP,
+ * flags, retired-instruction counts; `stop` ends the block after a write to its code), and the
+ * differential suites run every case through both tiers.
  */
 import type { Insn } from '../isa/insn';
 import * as B from '../isa/exec/branch';
