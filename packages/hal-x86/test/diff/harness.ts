@@ -3,11 +3,10 @@
  * a data page) runs once natively on the host CPU through native-runner.c and once on the simulated CPU,
  * and the final architectural states are compared field by field.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildHostProgram } from '../support/host-program';
 import {
   AddressSpace,
   Cpu,
@@ -69,40 +68,23 @@ export interface Outcome {
 // ----------------------------------------------------------------------------- native side
 
 const here = dirname(fileURLToPath(import.meta.url));
+/** The flags native-runner.c has always been built with. */
+const FLAGS = ['-O1', '-Wall', '-fno-stack-protector'];
 let runnerPath: string | null | undefined;
 let whyNot = '';
 
 /** Compiles native-runner.c (cached by content hash in test/.build); null when that is impossible. */
 export function nativeRunner(): string | null {
   if (runnerPath !== undefined) return runnerPath;
-  runnerPath = null;
-  if (process.arch !== 'x64' || process.platform !== 'linux') {
-    whyNot = `host is ${process.platform}/${process.arch}: the native runner needs x86-64 Linux`;
-    return null;
-  }
-  try {
-    execFileSync('gcc', ['--version'], { stdio: 'ignore' });
-  } catch {
-    whyNot = 'gcc not found: skipping the differential tests against the host CPU';
-    return null;
-  }
-  const src = join(here, 'native-runner.c');
-  const hash = createHash('sha256').update(readFileSync(src)).digest('hex').slice(0, 16);
-  const dir = join(here, '..', '.build', 'diff');
-  const out = join(dir, `native-runner-${hash}`);
-  if (!existsSync(out)) {
-    mkdirSync(dir, { recursive: true });
-    const tmp = `${out}.${process.pid}.tmp`;
-    try {
-      execFileSync('gcc', ['-O1', '-Wall', '-fno-stack-protector', '-o', tmp, src], { stdio: 'pipe' });
-      renameSync(tmp, out);
-    } catch (e) {
-      whyNot = `gcc failed to build native-runner.c: ${(e as Error).message}`;
-      return null;
-    }
-  }
-  runnerPath = out;
-  return out;
+  const built = buildHostProgram(
+    join(here, 'native-runner.c'),
+    'diff',
+    'the differential tests against the host CPU',
+    FLAGS,
+  );
+  whyNot = built.whyNot;
+  runnerPath = built.path;
+  return runnerPath;
 }
 
 export function nativeUnavailableReason(): string {

@@ -3,11 +3,10 @@
  * gcc, feeds it operations in one batch and compares the host CPU's state with
  * what the TypeScript model predicts, in the oracle's own output format.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildHostProgram } from '../support/host-program';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -17,26 +16,9 @@ let whyNot = '';
 /** Path of the compiled oracle, or null (with `oracleUnavailableReason()`) when it cannot be built. */
 export function oraclePath(): string | null {
   if (compiled !== undefined) return compiled;
-  compiled = null;
-  if (process.arch !== 'x64') {
-    whyNot = `host is ${process.arch}, the x87 oracle needs x86-64`;
-    return null;
-  }
-  try {
-    execFileSync('gcc', ['--version'], { stdio: 'ignore' });
-  } catch {
-    whyNot = 'gcc not found: skipping the host-CPU x87 comparison tests';
-    return null;
-  }
-  const dir = mkdtempSync(join(tmpdir(), 'x87-oracle-'));
-  const out = join(dir, 'oracle');
-  try {
-    execFileSync('gcc', ['-O1', '-o', out, join(here, 'oracle.c')], { stdio: 'pipe' });
-  } catch (e) {
-    whyNot = `gcc failed to build oracle.c: ${(e as Error).message}`;
-    return null;
-  }
-  compiled = existsSync(out) ? out : null;
+  const built = buildHostProgram(join(here, 'oracle.c'), 'fpu', 'the host-CPU x87 arithmetic comparison');
+  whyNot = built.whyNot;
+  compiled = built.path;
   return compiled;
 }
 

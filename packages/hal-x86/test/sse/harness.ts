@@ -6,12 +6,19 @@
  * Operand conventions shared with the oracle: xmm0, xmm1, xmm8, xmm9, rax and rcx carry inputs and are
  * compared afterwards; rdx points at a memory buffer (64-byte aligned plus `memOff`).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AddressSpace, Cpu, FrameAllocator, PhysicalMemory, Reg, type VcpuExit, Vector } from '../../src/index';
+import { buildHostProgram } from '../support/host-program';
+import {
+  AddressSpace,
+  Cpu,
+  FrameAllocator,
+  PhysicalMemory,
+  Reg,
+  type VcpuExit,
+  Vector,
+} from '../../src/index';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -72,19 +79,9 @@ let whyNot = '';
 /** Path of the compiled oracle, or null when the host cannot run it (see `oracleUnavailable`). */
 export function oraclePath(): string | null {
   if (oracleBin !== undefined) return oracleBin;
-  oracleBin = null;
-  if (process.arch !== 'x64' || process.platform !== 'linux') {
-    whyNot = `host is ${process.platform}/${process.arch}; the SSE oracle needs x86-64 Linux`;
-    return null;
-  }
-  const out = join(mkdtempSync(join(tmpdir(), 'sse-oracle-')), 'oracle');
-  try {
-    execFileSync('gcc', ['-O1', '-o', out, join(here, 'oracle.c')], { stdio: 'pipe' });
-  } catch (e) {
-    whyNot = `cannot build oracle.c with gcc: ${(e as Error).message}`;
-    return null;
-  }
-  oracleBin = existsSync(out) ? out : null;
+  const built = buildHostProgram(join(here, 'oracle.c'), 'sse', 'the SSE comparison with the host CPU');
+  whyNot = built.whyNot;
+  oracleBin = built.path;
   return oracleBin;
 }
 
@@ -153,7 +150,8 @@ const ZERO_PAGE = new Uint8Array(2048);
  */
 function runCompiled(cpu: Cpu, hltAddress: number): VcpuExit {
   const exit = cpu.run(2);
-  if (exit.kind === 'exception' && exit.vector === Vector.GP && cpu.rip === hltAddress) return { kind: 'budget' };
+  if (exit.kind === 'exception' && exit.vector === Vector.GP && cpu.rip === hltAddress)
+    return { kind: 'budget' };
   return exit;
 }
 

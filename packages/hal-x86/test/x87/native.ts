@@ -2,11 +2,10 @@
  * Runs x87 test cases on the host CPU through oracle.c (compiled once, cached by content hash in
  * test/.build/x87) and parses what it prints.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildHostProgram } from '../support/host-program';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -50,34 +49,14 @@ let whyNot = '';
 
 export function nativeOracle(): string | null {
   if (compiled !== undefined) return compiled;
-  compiled = null;
-  if (process.arch !== 'x64' || process.platform !== 'linux') {
-    whyNot = `host is ${process.platform}/${process.arch}: the x87 oracle needs x86-64 Linux`;
-    return null;
-  }
-  try {
-    execFileSync('gcc', ['--version'], { stdio: 'ignore' });
-  } catch {
-    whyNot = 'gcc not found: skipping the x87 comparisons with the host CPU';
-    return null;
-  }
-  const src = join(here, 'oracle.c');
-  const hash = createHash('sha256').update(readFileSync(src)).digest('hex').slice(0, 16);
-  const dir = join(here, '..', '.build', 'x87');
-  const out = join(dir, `oracle-${hash}`);
-  if (!existsSync(out)) {
-    mkdirSync(dir, { recursive: true });
-    const tmp = `${out}.${process.pid}.tmp`;
-    try {
-      execFileSync('gcc', ['-O1', '-Wall', '-fno-stack-protector', '-o', tmp, src], { stdio: 'pipe' });
-      renameSync(tmp, out);
-    } catch (e) {
-      whyNot = `gcc failed to build oracle.c: ${(e as Error).message}`;
-      return null;
-    }
-  }
-  compiled = out;
-  return out;
+  const built = buildHostProgram(join(here, 'oracle.c'), 'x87', 'the x87 comparison with the host CPU', [
+    '-O1',
+    '-Wall',
+    '-fno-stack-protector',
+  ]);
+  whyNot = built.whyNot;
+  compiled = built.path;
+  return compiled;
 }
 
 export function oracleUnavailableReason(): string {
