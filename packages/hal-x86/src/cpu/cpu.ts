@@ -16,6 +16,16 @@ import { Reg } from './registers';
 import type { Insn } from '../isa/insn';
 import { X87State } from '../isa/exec/x87-state';
 import { COMPILE_THRESHOLD, compileBlock } from './block-compiler';
+import type { PortIoBus } from '../devices/io-bus';
+
+/**
+ * The CPU's side of an interrupt controller: when the controller asserts the CPU's INTR input (`Cpu.intr`)
+ * and RFLAGS.IF allows, the CPU runs an acknowledge cycle and receives the vector to deliver (or null when
+ * the request went away in the meantime).
+ */
+export interface InterruptAcknowledge {
+  acknowledge(): number | null;
+}
 
 const TWO32 = 4294967296;
 const CANON = 2 ** 47;
@@ -71,6 +81,8 @@ export class Cpu extends LazyFlags {
   instret = 0;
   tscPerInstruction: number;
   tscOffset = 0;
+  /** When set (e.g. by a MachineClock), RDTSC reads this instead of counting instructions. */
+  tscSource: (() => bigint) | null = null;
 
   trace: ((cpu: Cpu, insn: Insn) => void) | null;
   /** Whether hot blocks are compiled (see block-compiler.ts). */
@@ -85,6 +97,11 @@ export class Cpu extends LazyFlags {
   pendingExit: VcpuExit | null = null;
   /** Interrupt vectors raised by devices and not yet delivered. */
   private readonly pendingInterrupts: number[] = [];
+  /** The INTR input, driven by `interruptController` (a local APIC) when it has a deliverable interrupt. */
+  intr = false;
+  interruptController: InterruptAcknowledge | null = null;
+  /** Where IN/OUT at CPL 0 go; null reads all ones and drops writes. */
+  ports: PortIoBus | null = null;
 
   readonly blocks: BlockCache;
   private readonly bytes: Uint8Array;
@@ -239,7 +256,8 @@ export class Cpu extends LazyFlags {
     const pa = this.mmu.translate(la, access);
     const end = la + size - 1;
     // The part on the next page faults with CR2 at that page's first byte, as on hardware.
-    if (Math.floor(end / 4096) !== Math.floor(la / 4096)) this.mmu.translate(Math.floor(end / 4096) * 4096, access);
+    if (Math.floor(end / 4096) !== Math.floor(la / 4096))
+      this.mmu.translate(Math.floor(end / 4096) * 4096, access);
     return pa;
   }
 
@@ -425,7 +443,8 @@ export class Cpu extends LazyFlags {
   probeWrite(la: number, size: number): void {
     const vpn = Math.floor(la / 4096);
     const s = vpn & TLB_MASK;
-    if (this.tlbTag[s] === vpn && (this.tlbPerm[s] & TlbPerm.WRITE) !== 0 && la - vpn * 4096 <= 4096 - size) return;
+    if (this.tlbTag[s] === vpn && (this.tlbPerm[s] & TlbPerm.WRITE) !== 0 && la - vpn * 4096 <= 4096 - size)
+      return;
     this.translateSpan(la, size, Access.WRITE);
   }
 
@@ -520,8 +539,18 @@ export class Cpu extends LazyFlags {
     this.pendingInterrupts.push(vector);
   }
 
+  /** The next interrupt to deliver now that RFLAGS.IF is set: queued vectors first, then the INTR input. */
+  private takeInterrupt(): VcpuExit | null {
+    if (this.pendingInterrupts.length > 0)
+      return { kind: 'interrupt', vector: this.pendingInterrupts.shift() as number };
+    if (!this.intr || this.interruptController === null) return null;
+    const vector = this.interruptController.acknowledge();
+    return vector === null ? null : { kind: 'interrupt', vector };
+  }
+
   /** The virtual time-stamp counter (advances with retired instructions). */
   get tsc(): bigint {
+    if (this.tscSource !== null) return this.tscSource();
     return BigInt(Math.floor(this.instret * this.tscPerInstruction + this.tscOffset));
   }
 
@@ -556,8 +585,9 @@ export class Cpu extends LazyFlags {
     let prev: Block | null = null;
     const pending = this.pendingInterrupts;
     for (;;) {
-      if (pending.length > 0 && (this.fother & 0x200) !== 0) {
-        return { kind: 'interrupt', vector: pending.shift() as number };
+      if ((pending.length > 0 || this.intr) && (this.fother & 0x200) !== 0) {
+        const exit = this.takeInterrupt();
+        if (exit !== null) return exit;
       }
       const remaining = limit - this.instret;
       if (remaining <= 0) return { kind: 'budget' };
@@ -595,8 +625,9 @@ export class Cpu extends LazyFlags {
   /** The same loop one instruction at a time, calling the trace hook before each. */
   private runTraced(limit: number): VcpuExit {
     for (;;) {
-      if (this.pendingInterrupts.length > 0 && (this.fother & 0x200) !== 0) {
-        return { kind: 'interrupt', vector: this.pendingInterrupts.shift() as number };
+      if ((this.pendingInterrupts.length > 0 || this.intr) && (this.fother & 0x200) !== 0) {
+        const exit = this.takeInterrupt();
+        if (exit !== null) return exit;
       }
       if (limit - this.instret <= 0) return { kind: 'budget' };
       const block = this.blocks.lookup(this.rip);
@@ -622,7 +653,13 @@ export class Cpu extends LazyFlags {
     }
     // A bug in a handler must not take the host down with it: report it as an exception the host can see.
     const message = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-    return { kind: 'exception', vector: Vector.UD, errorCode: 0, cr2: 0n, detail: `internal error: ${message}` };
+    return {
+      kind: 'exception',
+      vector: Vector.UD,
+      errorCode: 0,
+      cr2: 0n,
+      detail: `internal error: ${message}`,
+    };
   }
 }
 

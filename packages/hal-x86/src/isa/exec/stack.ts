@@ -1,6 +1,6 @@
 /** Stack operations: PUSH/POP of registers, immediates, memory and RFLAGS; ENTER/LEAVE. */
 import { Reg } from '../../cpu/registers';
-import { USER_WRITABLE_FLAGS } from '../../cpu/flags';
+import { Flag, USER_WRITABLE_FLAGS } from '../../cpu/flags';
 import type { Cpu } from '../../cpu/cpu';
 import type { Handler } from '../opdef';
 
@@ -65,10 +65,11 @@ export const pushf: Handler = (c, i) => {
   push(c, i.opsize, c.rflags & 0xfcffff, 0);
 };
 
-/** POPF: at CPL 3 only the user-writable flags change. */
+/** POPF: at CPL 3 only the user-writable flags change; CPL 0 may also change IF. */
 export const popf: Handler = (c, i) => {
   const v = pop(c, i.opsize);
-  const mask = i.opsize === 2 ? USER_WRITABLE_FLAGS & 0xffff : USER_WRITABLE_FLAGS;
+  const writable = c.cpl === 0 ? USER_WRITABLE_FLAGS | Flag.IF : USER_WRITABLE_FLAGS;
+  const mask = i.opsize === 2 ? writable & 0xffff : writable;
   c.rflags = (c.rflags & ~mask) | (v & mask);
 };
 

@@ -41,7 +41,7 @@ export const hlt: Handler = (c) => {
   c.stop = true;
 };
 
-/** Privileged instructions (CLI, STI, IN, OUT, ...) at CPL 3 raise #GP(0). */
+/** Privileged instructions (INS, OUTS, and CLI/STI/IN/OUT at CPL 3) raise #GP(0). */
 export const privileged: Handler = (c, i) => {
   if (c.cpl !== 0) throw new GuestFault(Vector.GP, 0, 0n, `${i.def.mnemonic} is privileged`);
   throw new GuestFault(Vector.UD, 0, 0n, `${i.def.mnemonic} is not modelled at CPL 0`);
@@ -79,4 +79,48 @@ export const lahf: Handler = (c) => {
 export const sahf: Handler = (c) => {
   const ah = c.getRegSized(16, 1);
   c.setArith((c.materialize() & ~0xd5) | (ah & 0xd5));
+};
+
+function requireCpl0(c: Parameters<Handler>[0], mnemonic: string): void {
+  if (c.cpl !== 0) throw new GuestFault(Vector.GP, 0, 0n, `${mnemonic} is privileged`);
+}
+
+/** Width of IN/OUT: byte for the even opcodes, else 16 or 32 bits (REX.W does not widen port I/O). */
+function portWidth(i: Parameters<Handler>[1]): 1 | 2 | 4 {
+  return (i.def.opcode & 1) === 0 ? 1 : i.osz ? 2 : 4;
+}
+
+/** The port: an immediate byte (E4-E7) or DX (EC-EF). */
+function portNumber(c: Parameters<Handler>[0], i: Parameters<Handler>[1]): number {
+  return i.def.opcode < 0xe8 ? i.imm & 0xff : (c.regs[2] as number) & 0xffff;
+}
+
+/** IN: at CPL 0 reads a device register through the CPU's port bus (all ones when none is attached). */
+export const portIn: Handler = (c, i) => {
+  requireCpl0(c, 'in');
+  const width = portWidth(i);
+  const value = c.ports === null ? 0xffffffff : c.ports.read(portNumber(c, i), width);
+  // IN AL/AX keep the rest of RAX; IN EAX zero-extends like any 32-bit write.
+  c.setRegSized(0, width, width === 4 ? value | 0 : value, 0);
+};
+
+/** OUT: at CPL 0 writes a device register through the CPU's port bus. */
+export const portOut: Handler = (c, i) => {
+  requireCpl0(c, 'out');
+  const width = portWidth(i);
+  const mask = width === 1 ? 0xff : width === 2 ? 0xffff : 0xffffffff;
+  c.ports?.write(portNumber(c, i), width, ((c.regs[0] as number) & mask) >>> 0);
+};
+
+/** CLI/STI at CPL 0. STI's one-instruction interrupt shadow is not modelled: delivery waits for a block end. */
+export const cli: Handler = (c) => {
+  requireCpl0(c, 'cli');
+  c.fother &= ~Flag.IF;
+};
+
+export const sti: Handler = (c) => {
+  requireCpl0(c, 'sti');
+  c.fother |= Flag.IF;
+  // End the block so a pending interrupt is seen at once.
+  c.stop = true;
 };

@@ -55,7 +55,8 @@ add({ mnemonic: 'push', opcode: 0x6a, operands: 'Is', size: 'd64', exec: St.push
 add({ mnemonic: 'imul', opcode: 0x6b, operands: 'Gv,Ev,Is', exec: M.imulGEI });
 for (const op of [0x6c, 0x6d, 0x6e, 0x6f, 0xe4, 0xe5, 0xe6, 0xe7, 0xec, 0xed, 0xee, 0xef, 0xfa, 0xfb]) {
   const names: Record<number, string> = { 0x6c: 'insb', 0x6d: 'insl', 0x6e: 'outsb', 0x6f: 'outsl', 0xfa: 'cli', 0xfb: 'sti' };
-  add({ mnemonic: names[op] ?? (op & 2 ? 'out' : 'in'), opcode: op, size: 'x', operands: op >= 0xe4 && op <= 0xe7 ? 'Ib' : '', exec: Sys.privileged, flow: true });
+  const exec = op === 0xfa ? Sys.cli : op === 0xfb ? Sys.sti : op >= 0xe4 ? (op & 2 ? Sys.portOut : Sys.portIn) : Sys.privileged;
+  add({ mnemonic: names[op] ?? (op & 2 ? 'out' : 'in'), opcode: op, size: 'x', operands: op >= 0xe4 && op <= 0xe7 ? 'Ib' : '', exec, flow: true });
 }
 CC.forEach((cc, n) => {
   add({ mnemonic: `j${cc}`, opcode: 0x70 + n, operands: 'Jb', size: 'f64', exec: B.jcc, sub: n, flow: true, specialize: F.specializeJcc });
