@@ -214,6 +214,10 @@ describe('README.md', () => {
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
       if (block.includes('cpu.run(')) expect(r.stdout).toMatch(/^exit\(42\) after 5 instructions\n$/);
+      // A block followed by "prints" and a text block must print exactly that.
+      const after = readme.slice(readme.indexOf(block) + block.length);
+      const printed = /^```\n\nprints[^\n]*\n\n```text\n([\s\S]*?)```/.exec(after);
+      if (printed) expect(r.stdout).toBe(printed[1]);
       if (needsHello) {
         expect(r.stdout).toContain("Hello from ExoV6's simulated x86-64 CPU!");
         expect(r.stdout).toMatch(/\n0 \d+ \d+ {2}\n$/);

@@ -95,6 +95,8 @@ export class Cpu extends LazyFlags {
   stop = false;
   /** An exit a handler requested (syscall, hlt); returned after the instruction retires. */
   pendingExit: VcpuExit | null = null;
+  /** Where the current `run` stops (an instruction count); see endRunBy. */
+  private runLimit = 0;
   /** Interrupt vectors raised by devices and not yet delivered. */
   private readonly pendingInterrupts: number[] = [];
   /** The INTR input, driven by `interruptController` (a local APIC) when it has a deliverable interrupt. */
@@ -534,6 +536,15 @@ export class Cpu extends LazyFlags {
 
   // ------------------------------------------------------------------ host interface
 
+  /**
+   * Ends the current `run` by the time `instret` reaches `instructions` (at the next block boundary): a
+   * device that schedules an event during the run (after an OUT, say) calls this through the platform so
+   * the event is not overrun.
+   */
+  endRunBy(instructions: number): void {
+    if (instructions < this.runLimit) this.runLimit = instructions;
+  }
+
   /** Queues a device interrupt; delivered as an `interrupt` exit when RFLAGS.IF is set. */
   raiseInterrupt(vector: number): void {
     this.pendingInterrupts.push(vector);
@@ -559,9 +570,9 @@ export class Cpu extends LazyFlags {
    * Never throws for anything the guest does: faults become `exception` exits.
    */
   run(budget: number): VcpuExit {
-    const limit = this.instret + Math.max(0, Math.floor(budget));
+    this.runLimit = this.instret + Math.max(0, Math.floor(budget));
     try {
-      return this.trace === null ? this.runBlocks(limit) : this.runTraced(limit);
+      return this.trace === null ? this.runBlocks() : this.runTraced();
     } catch (e) {
       const block = this.blocks.current;
       this.blocks.current = null;
@@ -581,7 +592,7 @@ export class Cpu extends LazyFlags {
   }
 
   /** The interpreter loop: whole pre-decoded blocks, following chain links between them. */
-  private runBlocks(limit: number): VcpuExit {
+  private runBlocks(): VcpuExit {
     let prev: Block | null = null;
     const pending = this.pendingInterrupts;
     for (;;) {
@@ -589,7 +600,7 @@ export class Cpu extends LazyFlags {
         const exit = this.takeInterrupt();
         if (exit !== null) return exit;
       }
-      const remaining = limit - this.instret;
+      const remaining = this.runLimit - this.instret;
       if (remaining <= 0) return { kind: 'budget' };
       const block = this.blocks.follow(prev, this.rip);
       const insns = block.insns;
@@ -623,13 +634,13 @@ export class Cpu extends LazyFlags {
   }
 
   /** The same loop one instruction at a time, calling the trace hook before each. */
-  private runTraced(limit: number): VcpuExit {
+  private runTraced(): VcpuExit {
     for (;;) {
       if ((this.pendingInterrupts.length > 0 || this.intr) && (this.fother & 0x200) !== 0) {
         const exit = this.takeInterrupt();
         if (exit !== null) return exit;
       }
-      if (limit - this.instret <= 0) return { kind: 'budget' };
+      if (this.runLimit - this.instret <= 0) return { kind: 'budget' };
       const block = this.blocks.lookup(this.rip);
       const ins = block.insns[0] as Insn;
       this.stop = false;

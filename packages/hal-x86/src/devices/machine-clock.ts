@@ -57,6 +57,11 @@ export class MachineClock {
   private readonly heap: TimerEvent[] = [];
   private readonly live = new Set<TimerId>();
   private nextSeq = 0;
+  /**
+   * Called when `schedule` makes the next deadline earlier, so whoever runs the vCPU can cut short a run
+   * whose budget was computed before the event existed (see PcPlatform).
+   */
+  onEarlierDeadline: ((atNs: number) => void) | null = null;
 
   constructor(options: MachineClockOptions = {}) {
     this.mode = options.mode ?? 'virtual';
@@ -104,9 +109,11 @@ export class MachineClock {
   /** Calls `fire(nowNs)` once machine time reaches `atNs` (from the next `runDue`). */
   schedule(atNs: number, fire: (nowNs: number) => void): TimerId {
     if (Number.isNaN(atNs)) throw new ClockError('timer deadline is NaN');
+    const earlier = this.onEarlierDeadline !== null && atNs < this.nextDeadlineNs();
     const id = this.nextSeq++;
     this.push({ at: atNs, seq: id, id, fire });
     this.live.add(id);
+    if (earlier) this.onEarlierDeadline?.(atNs);
     return id;
   }
 
@@ -127,9 +134,14 @@ export class MachineClock {
    */
   instructionsUntilNextEvent(max: number, hostSlice = 100_000): number {
     if (this.mode === 'host') return Math.max(1, Math.min(max, hostSlice));
-    const dt = this.nextDeadlineNs() - this.nowNs();
-    if (dt === Number.POSITIVE_INFINITY) return max;
-    return Math.max(1, Math.min(max, Math.ceil(dt / this.nsPerInstruction)));
+    return Math.max(1, Math.min(max, this.instructionsUntil(this.nextDeadlineNs())));
+  }
+
+  /** Virtual mode: instructions to retire before machine time reaches `ns` (Infinity for Infinity). */
+  instructionsUntil(ns: number): number {
+    const dt = ns - this.nowNs();
+    if (dt === Number.POSITIVE_INFINITY) return dt;
+    return Math.max(0, Math.ceil(dt / this.nsPerInstruction));
   }
 
   /** Fires every callback whose deadline has passed, earliest first (ties in scheduling order). */

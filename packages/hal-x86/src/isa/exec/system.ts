@@ -92,7 +92,8 @@ function portWidth(i: Parameters<Handler>[1]): 1 | 2 | 4 {
 
 /** The port: an immediate byte (E4-E7) or DX (EC-EF). */
 function portNumber(c: Parameters<Handler>[0], i: Parameters<Handler>[1]): number {
-  return i.def.opcode < 0xe8 ? i.imm & 0xff : (c.regs[2] as number) & 0xffff;
+  // DX is the low half of RDX: register r is the int32 pair regs[2r], regs[2r + 1].
+  return i.def.opcode < 0xe8 ? i.imm & 0xff : (c.regs[4] as number) & 0xffff;
 }
 
 /** IN: at CPL 0 reads a device register through the CPU's port bus (all ones when none is attached). */
