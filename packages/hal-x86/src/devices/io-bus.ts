@@ -9,7 +9,7 @@
 /** Width of one register access in bytes. */
 export type AccessSize = 1 | 2 | 4;
 
-/** A device's port-I/O side. `port` is the absolute port number; values are `size` bytes wide. */
+/** A device's port-I/O side. `port` is the absolute port number; values are `size` bytes wide, unsigned. */
 export interface PortDevice {
   readPort(port: number, size: AccessSize): number;
   writePort(port: number, size: AccessSize, value: number): void;
@@ -106,13 +106,15 @@ export class PortIoBus {
   read(port: number, size: AccessSize): number {
     checkSize(size);
     const claim = this.map.find(port & 0xffff);
-    return claim === undefined ? ALL_ONES[size] : claim.device.readPort(port & 0xffff, size) & ALL_ONES[size];
+    return claim === undefined
+      ? ALL_ONES[size]
+      : (claim.device.readPort(port & 0xffff, size) & ALL_ONES[size]) >>> 0;
   }
 
   write(port: number, size: AccessSize, value: number): void {
     checkSize(size);
     const claim = this.map.find(port & 0xffff);
-    if (claim !== undefined) claim.device.writePort(port & 0xffff, size, value & ALL_ONES[size]);
+    if (claim !== undefined) claim.device.writePort(port & 0xffff, size, (value & ALL_ONES[size]) >>> 0);
   }
 
   inb(port: number): number {
