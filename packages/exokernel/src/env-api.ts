@@ -1,0 +1,98 @@
+/**
+ * The TypeScript calling convention: what library-OS code holds. An `EnvApi` is bound to one environment
+ * and keeps the kernel in a private field, so the code it is handed to can reach nothing of the kernel's
+ * internals; every method is one capability-checked primitive, with the same semantics (and the same
+ * `ExoError` codes) as the guest system-call ABI.
+ */
+import type { CapabilityInfo, Exokernel } from './kernel';
+import type { Environment, RevocationNotice } from './environment';
+
+export class EnvApi {
+  readonly #kernel: Exokernel;
+  readonly #env: Environment;
+
+  /** @internal The kernel hands these out (`Exokernel.bind`). */
+  constructor(kernel: Exokernel, env: Environment) {
+    this.#kernel = kernel;
+    this.#env = env;
+  }
+
+  /** This environment's number. */
+  get envId(): number {
+    return this.#env.id;
+  }
+
+  /** Frames of quota left. */
+  get quotaFree(): number {
+    return this.#env.quotaFree;
+  }
+
+  // frames
+  frameAlloc(options?: { label?: string }): number {
+    return this.#kernel.frameAlloc(this.#env, options);
+  }
+  frameFree(frameCap: number): void {
+    this.#kernel.frameFree(this.#env, frameCap);
+  }
+  frameRead(frameCap: number, offset: number, length: number): Uint8Array {
+    return this.#kernel.frameRead(this.#env, frameCap, offset, length);
+  }
+  frameWrite(frameCap: number, offset: number, data: Uint8Array): void {
+    this.#kernel.frameWrite(this.#env, frameCap, offset, data);
+  }
+  frameCopy(toCap: number, fromCap: number): void {
+    this.#kernel.frameCopy(this.#env, toCap, fromCap);
+  }
+
+  // address spaces
+  asCreate(): number {
+    return this.#kernel.asCreate(this.#env);
+  }
+  map(
+    spaceCap: number,
+    va: number,
+    frameCap: number,
+    perms?: { writable?: boolean; executable?: boolean },
+  ): void {
+    this.#kernel.map(this.#env, spaceCap, va, frameCap, perms);
+  }
+  unmap(spaceCap: number, va: number): void {
+    this.#kernel.unmap(this.#env, spaceCap, va);
+  }
+  lookup(spaceCap: number, va: number): number | null {
+    return this.#kernel.lookup(this.#env, spaceCap, va);
+  }
+
+  // environments
+  envCreate(options: { quota: number; label?: string }): number {
+    return this.#kernel.envCreate(this.#env, options);
+  }
+
+  // capabilities
+  capDerive(cap: number, request: { rights: number; label?: string; badge?: number }): number {
+    return this.#kernel.capDerive(this.#env, cap, request);
+  }
+  capGrant(
+    cap: number,
+    request: { rights: number; label?: string; badge?: number },
+    toEnvCap: number,
+  ): number {
+    return this.#kernel.capGrant(this.#env, cap, request, toEnvCap);
+  }
+  capTransfer(cap: number, toEnvCap: number): number {
+    return this.#kernel.capTransfer(this.#env, cap, toEnvCap);
+  }
+  capRevoke(cap: number): number {
+    return this.#kernel.capRevoke(this.#env, cap);
+  }
+  capDelete(cap: number): void {
+    this.#kernel.capDelete(this.#env, cap);
+  }
+  capInspect(cap: number): CapabilityInfo {
+    return this.#kernel.capInspect(this.#env, cap);
+  }
+  /** Capabilities of this environment revoked since the last call, with the mappings that went with them. */
+  takeRevocations(): RevocationNotice[] {
+    return this.#kernel.takeRevocations(this.#env);
+  }
+}

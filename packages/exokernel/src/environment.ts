@@ -1,0 +1,60 @@
+/**
+ * An environment: the exokernel's unit of protection and execution. It owns a capability space (its
+ * names for everything it may touch), a frame quota, a security label, and, once it runs, an address
+ * space and a register context. It knows nothing of processes or files: a library OS builds those.
+ */
+import type { CapSpace, ObjectRef } from '@exov6/caplattice';
+import type { ExoAddressSpace } from './address-space';
+import { ExoError } from './errors';
+
+export type EnvironmentStatus = 'runnable' | 'suspended' | 'dead';
+
+/** Told to an environment when a capability it held was revoked (visible revocation). */
+export interface RevocationNotice {
+  readonly capId: number;
+  /** The frame, when the capability had authorised mappings (the id alone says nothing once it is gone). */
+  readonly object: ObjectRef | null;
+  /** Mappings removed because they had been made through this capability. */
+  readonly unmapped: number;
+}
+
+export class Environment {
+  status: EnvironmentStatus = 'runnable';
+  /** Frames this environment may still hold (allocated frames and page tables count). */
+  quotaLimit: number;
+  quotaUsed = 0;
+  /** Mappings made through each capability of this space, as (address space, va) pairs. */
+  readonly mappingsByCap = new Map<number, Set<{ aspace: ExoAddressSpace; va: number }>>();
+  /** Revocations not yet collected by the environment. */
+  readonly revocations: RevocationNotice[] = [];
+  /** The address space its context runs in, once set. */
+  addressSpace: ExoAddressSpace | null = null;
+
+  constructor(
+    readonly id: number,
+    readonly space: CapSpace<number>,
+    readonly label: number,
+    quota: number,
+    /** The environment that created it (null for the first one). */
+    readonly parent: Environment | null,
+  ) {
+    this.quotaLimit = quota;
+  }
+
+  /** Frames of quota left. */
+  get quotaFree(): number {
+    return this.quotaLimit - this.quotaUsed;
+  }
+
+  /** Takes `frames` of quota, or refuses with E_NOMEM (nothing taken). */
+  charge(frames: number): void {
+    if (this.quotaUsed + frames > this.quotaLimit) {
+      throw new ExoError('E_NOMEM', `environment ${this.id}: frame quota of ${this.quotaLimit} exhausted`);
+    }
+    this.quotaUsed += frames;
+  }
+
+  refund(frames: number): void {
+    this.quotaUsed = Math.max(0, this.quotaUsed - frames);
+  }
+}

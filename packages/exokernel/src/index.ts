@@ -1,0 +1,14 @@
+/**
+ * @exov6/exokernel: secure multiplexing of CPU, memory, devices and IPC through capabilities, with upcalls
+ * to library operating systems. Mechanism only: it knows nothing of processes, files or sockets.
+ */
+export { Exokernel, USER_VA_LIMIT } from './kernel';
+export type { ExokernelOptions, RootEnvironmentOptions, CapabilityInfo, KernelSnapshot } from './kernel';
+export { EnvApi } from './env-api';
+export { Environment } from './environment';
+export type { EnvironmentStatus, RevocationNotice } from './environment';
+export { ExoError, ExoErrno } from './errors';
+export type { ExoErrorCode } from './errors';
+export { ObjectType, FRAME_RIGHTS, ADDRESS_SPACE_RIGHTS, ENVIRONMENT_RIGHTS } from './objects';
+export type { ObjectTypeName } from './objects';
+export type { Mapping } from './address-space';

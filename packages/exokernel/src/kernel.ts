@@ -1,0 +1,611 @@
+/**
+ * The exokernel's state and its primitives. Mechanism only: frames, address spaces, environments and
+ * capabilities, each primitive checking the caller's capability (rights, object type, label) before it
+ * changes anything, and changing nothing when it refuses.
+ *
+ * Every physical frame handed out has an original capability in the kernel's own CapSpace; what an
+ * environment holds is derived from it, so revoking the original (when its allocator frees it) reaches
+ * every copy in every space. A mapping is remembered with the capability that authorised it: deleting or
+ * revoking that capability unmaps the page everywhere it was mapped through it, and the holder finds a
+ * `RevocationNotice` (visible revocation).
+ *
+ * Labels follow the Denning flow policy of the lattice: mapping a frame readable into an address space is
+ * a read of the frame by the space (frame label <= space label), mapping it writable is also a write
+ * (space label <= frame label).
+ */
+import {
+  type CapSpace,
+  DerivationTree,
+  denningPolicy,
+  EXOV6_LATTICE,
+  type FiniteLattice,
+  type FlowPolicy,
+  type ObjectRef,
+  Rights,
+} from '@exov6/caplattice';
+import { Cpu, FrameAllocator, PAGE_SIZE, PhysicalMemory } from '@exov6/hal-x86';
+import { ExoAddressSpace, type Mapping } from './address-space';
+import { EnvApi } from './env-api';
+import { Environment, type RevocationNotice } from './environment';
+import { checkInteger, ExoError, fromCapLattice } from './errors';
+import {
+  ADDRESS_SPACE_RIGHTS,
+  ENVIRONMENT_RIGHTS,
+  FRAME_RIGHTS,
+  ObjectType,
+  type ObjectTypeName,
+} from './objects';
+
+/** User virtual addresses: the lower canonical half, below 2^47. */
+export const USER_VA_LIMIT = 2 ** 47;
+/** At most this many bytes move in one frameRead/frameWrite (one frame). */
+const MAX_IO = PAGE_SIZE;
+
+export interface ExokernelOptions {
+  /** Guest physical memory in bytes (default 64 MiB). */
+  memoryBytes?: number;
+  /** The security lattice (default the ExoV6 lattice). */
+  lattice?: FiniteLattice;
+}
+
+export interface RootEnvironmentOptions {
+  /** Frames the first environment may hold (default: all of memory the kernel does not use). */
+  quota?: number;
+  /** Its label (a lattice node name; default the lattice's top). */
+  label?: string;
+}
+
+/** What `capInspect` tells the holder about one of its capabilities. */
+export interface CapabilityInfo {
+  readonly type: string;
+  readonly objectId: number;
+  readonly rights: number;
+  readonly label: string;
+  readonly badge: number | undefined;
+}
+
+/** See `Exokernel.snapshot`. */
+export interface KernelSnapshot {
+  envs: {
+    id: number;
+    status: string;
+    quotaLimit: number;
+    quotaUsed: number;
+    revocations: number;
+    caps: {
+      id: number;
+      type: string;
+      object: number;
+      rights: number;
+      label: number;
+      badge: number | undefined;
+    }[];
+  }[];
+  spaces: {
+    id: number;
+    mappings: {
+      va: number;
+      frame: number;
+      writable: boolean;
+      executable: boolean;
+      holder: number;
+      capId: number;
+    }[];
+  }[];
+  framesInUse: number;
+  capabilities: number;
+}
+
+/** Frame bookkeeping: who allocated it, through which capability, and its original in the kernel space. */
+interface FrameRecord {
+  readonly owner: Environment;
+  readonly ownerCap: number;
+  readonly root: number;
+}
+
+export class Exokernel {
+  readonly memory: PhysicalMemory;
+  readonly frames: FrameAllocator;
+  readonly cpu: Cpu;
+  readonly lattice: FiniteLattice;
+  readonly flow: FlowPolicy<number>;
+  readonly tree: DerivationTree<number>;
+  /** The kernel's own space: the original of every capability it hands out. */
+  private readonly kernelSpace: CapSpace<number>;
+  private readonly environments = new Map<number, Environment>();
+  private readonly addressSpaces = new Map<number, ExoAddressSpace>();
+  private readonly frameRecords = new Map<number, FrameRecord>();
+  private nextEnvId = 1;
+  private nextSpaceId = 1;
+
+  constructor(options: ExokernelOptions = {}) {
+    const bytes = options.memoryBytes ?? 64 * 1024 * 1024;
+    checkInteger('Exokernel', 'memoryBytes', bytes, 1 << 20, 2 ** 40);
+    this.memory = new PhysicalMemory(bytes);
+    this.frames = new FrameAllocator(this.memory);
+    this.frames.alloc(); // frame 0 stays unused, so a null physical address is never a real page
+    this.cpu = new Cpu(this.memory, { cpl: 3 });
+    this.lattice = options.lattice ?? EXOV6_LATTICE;
+    this.flow = denningPolicy(this.lattice);
+    this.tree = new DerivationTree({ lattice: this.lattice });
+    this.kernelSpace = this.tree.createSpace('kernel');
+  }
+
+  // ------------------------------------------------------------------ environments
+
+  /** Creates the first environment (the one a library OS boots in). */
+  createRootEnvironment(options: RootEnvironmentOptions = {}): Environment {
+    const quota = options.quota ?? this.memory.frameCount - this.frames.framesInUse;
+    checkInteger('createRootEnvironment', 'quota', quota, 0, this.memory.frameCount);
+    const label =
+      options.label === undefined ? this.lattice.top : this.labelNode('createRootEnvironment', options.label);
+    return this.newEnvironment(label, quota, null);
+  }
+
+  private newEnvironment(label: number, quota: number, parent: Environment | null): Environment {
+    const id = this.nextEnvId++;
+    let env: Environment | null = null;
+    const space = this.tree.createSpace({
+      name: `env${id}`,
+      onRevoked: (capId) => this.revoked(env as Environment, capId),
+    });
+    env = new Environment(id, space, label, quota, parent);
+    this.environments.set(id, env);
+    return env;
+  }
+
+  /** envCreate: a new environment with `quota` frames taken from the caller's, at a label <= the caller's. */
+  envCreate(caller: Environment, options: { quota: number; label?: string }): number {
+    const op = 'envCreate';
+    this.live(caller, op);
+    const quota = checkInteger(op, 'quota', options?.quota, 0, caller.quotaFree);
+    const label = options.label === undefined ? caller.label : this.labelNode(op, options.label);
+    if (!this.lattice.leq(label, caller.label)) {
+      throw new ExoError('E_LABEL', `${op}: label ${options.label} is not <= the caller's label`);
+    }
+    caller.charge(quota);
+    const child = this.newEnvironment(label, quota, caller);
+    const root = this.kernelSpace.create(
+      { type: ObjectType.ENVIRONMENT, id: child.id },
+      ENVIRONMENT_RIGHTS,
+      label,
+    );
+    return this.wrap(op, () => this.kernelSpace.derive(root, { rights: ENVIRONMENT_RIGHTS }, caller.space));
+  }
+
+  environment(id: number): Environment | undefined {
+    return this.environments.get(id);
+  }
+
+  /** The TypeScript calling convention for library-OS code running as `env`. */
+  bind(env: Environment): EnvApi {
+    return new EnvApi(this, env);
+  }
+
+  /** The environment an environment capability of `holder` names (for the host, e.g. to bind a child). */
+  environmentOf(holder: Environment, envCap: number): Environment {
+    const env = this.environments.get(
+      this.objectOf(holder, envCap, ObjectType.ENVIRONMENT, Rights.INVOKE, 'environmentOf').id,
+    );
+    if (env === undefined) throw new ExoError('E_STATE', 'environmentOf: no such environment');
+    return env;
+  }
+
+  /**
+   * Everything the primitives can change, as plain data: per environment its status, quota and
+   * capabilities (id, object, rights, label), per address space its mappings, and the frames in use.
+   * Two snapshots are equal exactly when no primitive changed anything in between (the isolation tests
+   * compare them around every refused call).
+   */
+  snapshot(): KernelSnapshot {
+    const envs = [...this.environments.values()].map((e) => ({
+      id: e.id,
+      status: e.status,
+      quotaLimit: e.quotaLimit,
+      quotaUsed: e.quotaUsed,
+      revocations: e.revocations.length,
+      caps: e.space.ids().map((id) => {
+        const c = e.space.inspect(id);
+        return {
+          id,
+          type: c.object.type,
+          object: c.object.id,
+          rights: c.rights,
+          label: c.label,
+          badge: c.badge,
+        };
+      }),
+    }));
+    const spaces = [...this.addressSpaces.values()].map((a) => ({
+      id: a.id,
+      mappings: [...a.mappings.values()].map((m) => ({
+        va: m.va,
+        frame: m.frame,
+        writable: m.writable,
+        executable: m.executable,
+        holder: m.holder.id,
+        capId: m.capId,
+      })),
+    }));
+    return {
+      envs,
+      spaces,
+      framesInUse: this.frames.framesInUse,
+      capabilities: this.tree.stats().capabilities,
+    };
+  }
+
+  // ------------------------------------------------------------------ frames
+
+  /** frameAlloc: a zeroed frame, charged to the caller's quota, at the caller's label or a lower one. */
+  frameAlloc(caller: Environment, options: { label?: string } = {}): number {
+    const op = 'frameAlloc';
+    this.live(caller, op);
+    const label = options.label === undefined ? caller.label : this.labelNode(op, options.label);
+    if (!this.lattice.leq(label, caller.label)) {
+      throw new ExoError('E_LABEL', `${op}: label ${options.label} is not <= the caller's label`);
+    }
+    caller.charge(1);
+    let pa: number;
+    try {
+      pa = this.frames.alloc();
+    } catch {
+      caller.refund(1);
+      throw new ExoError('E_NOMEM', `${op}: physical memory is exhausted`);
+    }
+    const frame = pa / PAGE_SIZE;
+    const root = this.kernelSpace.create({ type: ObjectType.FRAME, id: frame }, FRAME_RIGHTS, label);
+    const ownerCap = this.wrap(op, () =>
+      this.kernelSpace.derive(root, { rights: FRAME_RIGHTS }, caller.space),
+    );
+    this.frameRecords.set(frame, { owner: caller, ownerCap, root });
+    return ownerCap;
+  }
+
+  /**
+   * frameFree: returns a frame to the machine. Only its allocation capability may (the one frameAlloc
+   * returned, still in the allocator's space); every capability derived from it anywhere is revoked and
+   * every mapping of the frame made through them removed first.
+   */
+  frameFree(caller: Environment, frameCap: number): void {
+    const op = 'frameFree';
+    this.live(caller, op);
+    const frame = this.objectOf(caller, frameCap, ObjectType.FRAME, Rights.REVOKE, op).id;
+    const record = this.frameRecords.get(frame);
+    if (record === undefined || record.owner !== caller || record.ownerCap !== frameCap) {
+      throw new ExoError('E_RIGHTS', `${op}: only the capability frameAlloc returned may free the frame`);
+    }
+    this.kernelSpace.revoke(record.root); // the holders' onRevoked unmaps and tells them
+    this.kernelSpace.delete(record.root);
+    this.frameRecords.delete(frame);
+    this.frames.release(frame * PAGE_SIZE);
+    caller.refund(1);
+  }
+
+  /** frameRead: up to one frame of bytes from a frame the caller may READ. */
+  frameRead(caller: Environment, frameCap: number, offset: number, length: number): Uint8Array {
+    const op = 'frameRead';
+    const frame = this.objectOf(caller, frameCap, ObjectType.FRAME, Rights.READ, op).id;
+    checkInteger(op, 'offset', offset, 0, PAGE_SIZE);
+    checkInteger(op, 'length', length, 0, Math.min(MAX_IO, PAGE_SIZE - offset));
+    const pa = frame * PAGE_SIZE + offset;
+    return this.memory.bytes.slice(pa, pa + length);
+  }
+
+  /** frameWrite: bytes into a frame the caller may WRITE. */
+  frameWrite(caller: Environment, frameCap: number, offset: number, data: Uint8Array): void {
+    const op = 'frameWrite';
+    const frame = this.objectOf(caller, frameCap, ObjectType.FRAME, Rights.WRITE, op).id;
+    if (!(data instanceof Uint8Array)) throw new ExoError('E_INVAL', `${op}: data must be a Uint8Array`);
+    checkInteger(op, 'offset', offset, 0, PAGE_SIZE);
+    checkInteger(op, 'data.length', data.length, 0, PAGE_SIZE - offset);
+    this.memory.write(frame * PAGE_SIZE + offset, data);
+  }
+
+  /** frameCopy: the whole content of one frame (READ) into another (WRITE), for copy-on-write. */
+  frameCopy(caller: Environment, toCap: number, fromCap: number): void {
+    const op = 'frameCopy';
+    const to = this.objectOf(caller, toCap, ObjectType.FRAME, Rights.WRITE, op).id;
+    const from = this.objectOf(caller, fromCap, ObjectType.FRAME, Rights.READ, op).id;
+    const src = this.memory.bytes.subarray(from * PAGE_SIZE, (from + 1) * PAGE_SIZE);
+    this.memory.write(to * PAGE_SIZE, src);
+  }
+
+  // ------------------------------------------------------------------ address spaces and mappings
+
+  /** asCreate: an empty address space; its page tables are charged to the caller's quota. */
+  asCreate(caller: Environment): number {
+    const op = 'asCreate';
+    this.live(caller, op);
+    const id = this.nextSpaceId++;
+    let aspace: ExoAddressSpace;
+    try {
+      aspace = new ExoAddressSpace(id, this.memory, this.frames, caller);
+    } catch (e) {
+      if (e instanceof ExoError) throw e;
+      throw new ExoError('E_NOMEM', `${op}: physical memory is exhausted`);
+    }
+    this.addressSpaces.set(id, aspace);
+    const root = this.kernelSpace.create(
+      { type: ObjectType.ADDRESS_SPACE, id },
+      ADDRESS_SPACE_RIGHTS,
+      caller.label,
+    );
+    return this.wrap(op, () => this.kernelSpace.derive(root, { rights: ADDRESS_SPACE_RIGHTS }, caller.space));
+  }
+
+  /**
+   * map: maps a frame at `va` in an address space. Needs MAP on the space, MAP and READ on the frame,
+   * WRITE for a writable mapping, EXECUTE for an executable one, and the labels' consent.
+   */
+  map(
+    caller: Environment,
+    spaceCap: number,
+    va: number,
+    frameCap: number,
+    perms: { writable?: boolean; executable?: boolean } = {},
+  ): void {
+    const op = 'map';
+    this.live(caller, op);
+    const writable = perms?.writable === true;
+    const executable = perms?.executable === true;
+    const space = this.capability(caller, spaceCap, ObjectType.ADDRESS_SPACE, Rights.MAP, op);
+    const need = Rights.MAP | Rights.READ | (writable ? Rights.WRITE : 0) | (executable ? Rights.EXECUTE : 0);
+    const frame = this.capability(caller, frameCap, ObjectType.FRAME, need, op);
+    this.checkPage(op, va);
+    if (!this.flow.canRead(space.label, frame.label)) {
+      throw new ExoError('E_LABEL', `${op}: the frame's label does not flow into the address space's`);
+    }
+    if (writable && !this.flow.canWrite(space.label, frame.label)) {
+      throw new ExoError('E_LABEL', `${op}: a writable mapping needs the space's label <= the frame's`);
+    }
+    const aspace = this.addressSpaces.get(space.object.id) as ExoAddressSpace;
+    if (aspace.mappings.has(va))
+      throw new ExoError('E_EXISTS', `${op}: 0x${va.toString(16)} is already mapped`);
+    const mapping: Mapping = {
+      va,
+      frame: frame.object.id,
+      writable,
+      executable,
+      holder: caller,
+      capId: frameCap,
+    };
+    aspace.map(mapping); // may refuse with E_NOMEM for a page table, before anything is recorded
+    let uses = caller.mappingsByCap.get(frameCap);
+    if (uses === undefined) {
+      uses = new Set();
+      caller.mappingsByCap.set(frameCap, uses);
+    }
+    uses.add({ aspace, va });
+  }
+
+  /** unmap: removes the mapping at `va` (MAP on the space). */
+  unmap(caller: Environment, spaceCap: number, va: number): void {
+    const op = 'unmap';
+    this.live(caller, op);
+    const space = this.objectOf(caller, spaceCap, ObjectType.ADDRESS_SPACE, Rights.MAP, op);
+    this.checkPage(op, va);
+    const aspace = this.addressSpaces.get(space.id) as ExoAddressSpace;
+    const m = aspace.mappings.get(va);
+    if (m === undefined) throw new ExoError('E_NOENT', `${op}: nothing is mapped at 0x${va.toString(16)}`);
+    this.removeMapping(aspace, m);
+  }
+
+  /** The frame number mapped at `va` of a space the caller may READ, or null. */
+  lookup(caller: Environment, spaceCap: number, va: number): number | null {
+    const op = 'lookup';
+    const space = this.objectOf(caller, spaceCap, ObjectType.ADDRESS_SPACE, Rights.READ, op);
+    this.checkPage(op, va);
+    return (this.addressSpaces.get(space.id) as ExoAddressSpace).mappings.get(va)?.frame ?? null;
+  }
+
+  private removeMapping(aspace: ExoAddressSpace, m: Mapping): void {
+    aspace.unmap(m.va);
+    const uses = m.holder.mappingsByCap.get(m.capId);
+    if (uses !== undefined) {
+      for (const u of uses) if (u.aspace === aspace && u.va === m.va) uses.delete(u);
+      if (uses.size === 0) m.holder.mappingsByCap.delete(m.capId);
+    }
+    if (this.cpu.mmu.cr3 === aspace.root) this.cpu.mmu.invlpg(m.va);
+  }
+
+  /** Unmaps everything mapped through `capId` of `holder`; returns how many pages. */
+  private unmapAuthorisedBy(holder: Environment, capId: number): number {
+    const uses = holder.mappingsByCap.get(capId);
+    if (uses === undefined) return 0;
+    let n = 0;
+    for (const { aspace, va } of [...uses]) {
+      const m = aspace.mappings.get(va);
+      if (m !== undefined && m.holder === holder && m.capId === capId) {
+        this.removeMapping(aspace, m);
+        n++;
+      }
+    }
+    holder.mappingsByCap.delete(capId);
+    return n;
+  }
+
+  // ------------------------------------------------------------------ capabilities
+
+  /** capDerive: a child capability in the caller's own space (GRANT), with fewer rights and a label <=. */
+  capDerive(
+    caller: Environment,
+    cap: number,
+    request: { rights: number; label?: string; badge?: number },
+  ): number {
+    return this.deriveInto(caller, cap, request, caller, 'capDerive');
+  }
+
+  /** capGrant: a child capability placed in another environment's space (GRANT on both). */
+  capGrant(
+    caller: Environment,
+    cap: number,
+    request: { rights: number; label?: string; badge?: number },
+    toEnvCap: number,
+  ): number {
+    const op = 'capGrant';
+    const target = this.targetEnvironment(caller, toEnvCap, op);
+    return this.deriveInto(caller, cap, request, target, op);
+  }
+
+  /** capTransfer: moves a capability to another environment (TRANSFER on it, GRANT on the environment). */
+  capTransfer(caller: Environment, cap: number, toEnvCap: number): number {
+    const op = 'capTransfer';
+    const target = this.targetEnvironment(caller, toEnvCap, op);
+    this.wrap(op, () => caller.space.require(cap, Rights.TRANSFER));
+    const moved = this.wrap(op, () => caller.space.move(cap, target.space));
+    // Mappings made through it stay, now under the new holder's name for it.
+    const uses = caller.mappingsByCap.get(cap);
+    if (uses !== undefined) {
+      caller.mappingsByCap.delete(cap);
+      target.mappingsByCap.set(moved, uses);
+      for (const { aspace, va } of uses) {
+        const m = aspace.mappings.get(va) as Mapping;
+        aspace.mappings.set(va, { ...m, holder: target, capId: moved });
+      }
+    }
+    return moved;
+  }
+
+  /** capRevoke: removes every capability derived from `cap`, in every space (REVOKE); returns how many. */
+  capRevoke(caller: Environment, cap: number): number {
+    const op = 'capRevoke';
+    this.live(caller, op);
+    return this.wrap(op, () => caller.space.revoke(cap));
+  }
+
+  /** capDelete: drops the caller's capability; pages mapped through it are unmapped. */
+  capDelete(caller: Environment, cap: number): void {
+    const op = 'capDelete';
+    this.wrap(op, () => caller.space.require(cap, 0));
+    const record = this.frameRecordOwnedBy(caller, cap);
+    if (record !== undefined) {
+      throw new ExoError(
+        'E_STATE',
+        `${op}: this is a frame's allocation capability; free the frame with frameFree`,
+      );
+    }
+    this.unmapAuthorisedBy(caller, cap);
+    caller.space.delete(cap);
+  }
+
+  capInspect(caller: Environment, cap: number): CapabilityInfo {
+    const c = this.wrap('capInspect', () => caller.space.inspect(cap));
+    return {
+      type: c.object.type,
+      objectId: c.object.id,
+      rights: c.rights,
+      label: this.lattice.format(c.label),
+      badge: c.badge,
+    };
+  }
+
+  /** Revocation notices not yet collected (visible revocation); collecting empties the list. */
+  takeRevocations(caller: Environment): RevocationNotice[] {
+    return caller.revocations.splice(0);
+  }
+
+  /** A space's onRevoked: the capability is gone; so are the mappings made through it. */
+  private revoked(holder: Environment, capId: number): void {
+    const uses = holder.mappingsByCap.get(capId);
+    const first = uses?.values().next().value as { aspace: ExoAddressSpace; va: number } | undefined;
+    const frame = first === undefined ? undefined : first.aspace.mappings.get(first.va)?.frame;
+    const unmapped = this.unmapAuthorisedBy(holder, capId);
+    const object: ObjectRef | null = frame === undefined ? null : { type: ObjectType.FRAME, id: frame };
+    holder.revocations.push({ capId, object, unmapped });
+  }
+
+  // ------------------------------------------------------------------ checks
+
+  private deriveInto(
+    caller: Environment,
+    cap: number,
+    request: { rights: number; label?: string; badge?: number },
+    target: Environment,
+    op: string,
+  ): number {
+    this.live(caller, op);
+    const rights = checkInteger(op, 'rights', request?.rights, 0, 0xffffffff);
+    const label = request.label === undefined ? undefined : this.labelNode(op, request.label);
+    if (request.badge !== undefined) checkInteger(op, 'badge', request.badge, 0, Number.MAX_SAFE_INTEGER);
+    return this.wrap(op, () =>
+      caller.space.derive(
+        cap,
+        {
+          rights: rights >>> 0,
+          ...(label === undefined ? {} : { label }),
+          ...(request.badge === undefined ? {} : { badge: request.badge }),
+        },
+        target.space,
+      ),
+    );
+  }
+
+  private targetEnvironment(caller: Environment, envCap: number, op: string): Environment {
+    const env = this.environments.get(
+      this.objectOf(caller, envCap, ObjectType.ENVIRONMENT, Rights.GRANT, op).id,
+    );
+    if (env === undefined || env.status === 'dead')
+      throw new ExoError('E_STATE', `${op}: the environment is dead`);
+    return env;
+  }
+
+  private frameRecordOwnedBy(caller: Environment, cap: number): FrameRecord | undefined {
+    for (const r of this.frameRecords.values()) if (r.owner === caller && r.ownerCap === cap) return r;
+    return undefined;
+  }
+
+  private live(caller: Environment, op: string): void {
+    if (caller.status === 'dead') throw new ExoError('E_STATE', `${op}: the calling environment is dead`);
+  }
+
+  private checkPage(op: string, va: number): void {
+    checkInteger(op, 'va', va, 0, USER_VA_LIMIT - PAGE_SIZE);
+    if (va % PAGE_SIZE !== 0)
+      throw new ExoError('E_INVAL', `${op}: va 0x${va.toString(16)} is not page-aligned`);
+  }
+
+  /** The capability `id` of `caller`, which must name an object of `type` and hold `rights`. */
+  private capability(caller: Environment, id: number, type: ObjectTypeName, rights: number, op: string) {
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0) {
+      throw new ExoError('E_BADCAP', `${op}: ${String(id)} is not a capability id`);
+    }
+    const c = this.wrap(op, () => caller.space.inspect(id));
+    if (c.object.type !== type) {
+      throw new ExoError('E_TYPE', `${op}: capability ${id} names a ${c.object.type}, not a ${type}`);
+    }
+    if ((c.rights & rights) !== rights) {
+      throw new ExoError(
+        'E_RIGHTS',
+        `${op}: capability ${id} lacks rights 0x${(rights & ~c.rights).toString(16)}`,
+      );
+    }
+    return c;
+  }
+
+  private objectOf(
+    caller: Environment,
+    id: number,
+    type: ObjectTypeName,
+    rights: number,
+    op: string,
+  ): ObjectRef {
+    return this.capability(caller, id, type, rights, op).object;
+  }
+
+  private labelNode(op: string, name: string): number {
+    try {
+      return this.lattice.node(name);
+    } catch {
+      throw new ExoError('E_INVAL', `${op}: ${String(name)} is not a label of the lattice`);
+    }
+  }
+
+  private wrap<T>(op: string, f: () => T): T {
+    try {
+      return f();
+    } catch (e) {
+      throw fromCapLattice(e, op);
+    }
+  }
+}
