@@ -4,7 +4,9 @@
  * internals; every method is one capability-checked primitive, with the same semantics (and the same
  * `ExoError` codes) as the guest system-call ABI.
  */
+import type { CpuContext } from '@exov6/hal-x86';
 import type { CapabilityInfo, Exokernel } from './kernel';
+import type { UpcallHandlers } from './upcalls';
 import type { Environment, RevocationNotice } from './environment';
 
 export class EnvApi {
@@ -66,6 +68,41 @@ export class EnvApi {
   // environments
   envCreate(options: { quota: number; label?: string }): number {
     return this.#kernel.envCreate(this.#env, options);
+  }
+
+  envSetAddressSpace(envCap: number, spaceCap: number): void {
+    this.#kernel.envSetAddressSpace(this.#env, envCap, spaceCap);
+  }
+  envReadContext(envCap: number): CpuContext {
+    return this.#kernel.envReadContext(this.#env, envCap);
+  }
+  envWriteContext(envCap: number, context: CpuContext): void {
+    this.#kernel.envWriteContext(this.#env, envCap, context);
+  }
+  envSetUpcalls(envCap: number, handlers: UpcallHandlers): void {
+    this.#kernel.envSetUpcalls(this.#env, envCap, handlers);
+  }
+  envSetGas(envCap: number, gas: number): void {
+    this.#kernel.envSetGas(this.#env, envCap, gas);
+  }
+  envSetWeight(envCap: number, weight: number): void {
+    this.#kernel.envSetWeight(this.#env, envCap, weight);
+  }
+  envStart(envCap: number): void {
+    this.#kernel.envStart(this.#env, envCap);
+  }
+  envSuspend(envCap: number): void {
+    this.#kernel.envSuspend(this.#env, envCap);
+  }
+  envKill(envCap: number): void {
+    this.#kernel.envKill(this.#env, envCap);
+  }
+  envStatus(envCap: number): { status: string; reason: string; gas: number } {
+    return this.#kernel.envStatus(this.#env, envCap);
+  }
+  /** This environment's own upcall handlers (gasExhausted is called for its children). */
+  setUpcalls(handlers: UpcallHandlers): void {
+    this.#kernel.setUpcalls(this.#env, handlers);
   }
 
   // capabilities

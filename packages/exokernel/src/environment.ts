@@ -4,10 +4,16 @@
  * space and a register context. It knows nothing of processes or files: a library OS builds those.
  */
 import type { CapSpace, ObjectRef } from '@exov6/caplattice';
+import { CpuContext } from '@exov6/hal-x86';
 import type { ExoAddressSpace } from './address-space';
 import { ExoError } from './errors';
+import type { UpcallHandlers } from './upcalls';
 
-export type EnvironmentStatus = 'runnable' | 'suspended' | 'dead';
+/**
+ * `new`: created, not started; `runnable`: competes for the CPU; `suspended`: stopped by its manager or
+ * out of gas; `dead`: ended (killed, or an event it had no handler for). Only `dead` is final.
+ */
+export type EnvironmentStatus = 'new' | 'runnable' | 'suspended' | 'dead';
 
 /** Told to an environment when a capability it held was revoked (visible revocation). */
 export interface RevocationNotice {
@@ -19,7 +25,19 @@ export interface RevocationNotice {
 }
 
 export class Environment {
-  status: EnvironmentStatus = 'runnable';
+  status: EnvironmentStatus = 'new';
+  /** Why it died or was suspended, for people. */
+  reason = '';
+  /** Its registers while it is not on the CPU. */
+  readonly context = CpuContext.initial();
+  /** Instructions it may still retire; Infinity means no limit. */
+  gas = Number.POSITIVE_INFINITY;
+  /** Scheduler weight (share of the CPU). */
+  weight = 1;
+  /** Its library OS's handlers. */
+  upcalls: UpcallHandlers = {};
+  /** A page-fault handler in guest code (JOS style), registered with the guest primitive. */
+  guestPageFault: { entry: number; stackTop: number } | null = null;
   /** Frames this environment may still hold (allocated frames and page tables count). */
   quotaLimit: number;
   quotaUsed = 0;

@@ -12,3 +12,14 @@ export type { ExoErrorCode } from './errors';
 export { ObjectType, FRAME_RIGHTS, ADDRESS_SPACE_RIGHTS, ENVIRONMENT_RIGHTS } from './objects';
 export type { ObjectTypeName } from './objects';
 export type { Mapping } from './address-space';
+export { Executor, DEFAULT_SLICE } from './execution';
+export type { RunOptions, RunSummary, RunStopReason, ExitRecord } from './execution';
+export type {
+  UpcallHandlers,
+  UpcallResult,
+  SyscallEvent,
+  PageFaultEvent,
+  ExceptionEvent,
+  GasEvent,
+} from './upcalls';
+export { EXO_SYSCALL_BASE, ExoSyscall, UTRAPFRAME_SIZE } from './guest-abi';

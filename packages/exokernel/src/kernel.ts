@@ -23,7 +23,10 @@ import {
   type ObjectRef,
   Rights,
 } from '@exov6/caplattice';
-import { Cpu, FrameAllocator, PAGE_SIZE, PhysicalMemory } from '@exov6/hal-x86';
+import { Cpu, type CpuContext, FrameAllocator, PAGE_SIZE, PhysicalMemory } from '@exov6/hal-x86';
+import type { PolicyName } from '@exov6/sched-beatty';
+import { DEFAULT_SLICE, Executor, type RunOptions, type RunSummary } from './execution';
+import type { UpcallHandlers } from './upcalls';
 import { ExoAddressSpace, type Mapping } from './address-space';
 import { EnvApi } from './env-api';
 import { Environment, type RevocationNotice } from './environment';
@@ -46,6 +49,10 @@ export interface ExokernelOptions {
   memoryBytes?: number;
   /** The security lattice (default the ExoV6 lattice). */
   lattice?: FiniteLattice;
+  /** The sched-beatty policy that picks the next environment (default 'beatty'). */
+  policy?: PolicyName;
+  /** Time slice in retired instructions (default 10 000). */
+  sliceInstructions?: number;
 }
 
 export interface RootEnvironmentOptions {
@@ -117,6 +124,8 @@ export class Exokernel {
   private readonly frameRecords = new Map<number, FrameRecord>();
   private nextEnvId = 1;
   private nextSpaceId = 1;
+  /** The CPU multiplexer (scheduler, slices, upcalls). */
+  readonly executor: Executor;
 
   constructor(options: ExokernelOptions = {}) {
     const bytes = options.memoryBytes ?? 64 * 1024 * 1024;
@@ -129,6 +138,73 @@ export class Exokernel {
     this.flow = denningPolicy(this.lattice);
     this.tree = new DerivationTree({ lattice: this.lattice });
     this.kernelSpace = this.tree.createSpace('kernel');
+    const slice = checkInteger(
+      'Exokernel',
+      'sliceInstructions',
+      options.sliceInstructions ?? DEFAULT_SLICE,
+      1,
+      2 ** 31,
+    );
+    this.executor = new Executor(
+      this.cpu,
+      options.policy ?? 'beatty',
+      slice,
+      (env, reason) => this.endEnvironment(env, reason),
+      (env) => this.outOfGas(env),
+      this.guestServices(),
+    );
+  }
+
+  /** The kernel's side of the guest ABI (guest-abi.ts): the same primitives, integer arguments. */
+  private guestServices() {
+    return {
+      frameAlloc: (env: Environment) => this.frameAlloc(env),
+      frameFree: (env: Environment, cap: number) => this.frameFree(env, cap),
+      map: (env: Environment, space: number, va: number, frame: number, flags: number) => {
+        checkInteger('map', 'flags', flags, 0, 3);
+        this.map(env, space, va, frame, { writable: (flags & 1) !== 0, executable: (flags & 2) !== 0 });
+      },
+      unmap: (env: Environment, space: number, va: number) => this.unmap(env, space, va),
+      capDerive: (env: Environment, cap: number, rights: number) => this.capDerive(env, cap, { rights }),
+      capRevoke: (env: Environment, cap: number) => this.capRevoke(env, cap),
+      capDelete: (env: Environment, cap: number) => this.capDelete(env, cap),
+      exit: (env: Environment) => this.endEnvironment(env, 'exited'),
+      readGuest: (env: Environment, va: number, length: number) => this.guestMemory(env, va, length, null),
+      writeGuest: (env: Environment, va: number, data: Uint8Array) =>
+        this.guestMemory(env, va, data.length, data) !== null,
+    };
+  }
+
+  /**
+   * Reads (data null) or writes guest memory of `env`'s address space, page by page through the kernel's
+   * mapping records: every page must be mapped (and writable, to write). Null if one is not.
+   */
+  private guestMemory(
+    env: Environment,
+    va: number,
+    length: number,
+    data: Uint8Array | null,
+  ): Uint8Array | null {
+    const aspace = env.addressSpace;
+    if (aspace === null || !Number.isSafeInteger(va) || va < 0 || va + length > USER_VA_LIMIT) return null;
+    const out = data ?? new Uint8Array(length);
+    for (let done = 0; done < length; ) {
+      const at = va + done;
+      const page = at - (at % PAGE_SIZE);
+      const m = aspace.mappings.get(page);
+      if (m === undefined || (data !== null && !m.writable)) return null;
+      const n = Math.min(length - done, page + PAGE_SIZE - at);
+      const pa = m.frame * PAGE_SIZE + (at - page);
+      if (data === null) out.set(this.memory.bytes.subarray(pa, pa + n), done);
+      else this.memory.write(pa, data.subarray(done, done + n));
+      done += n;
+    }
+    return out;
+  }
+
+  /** Runs the runnable environments (see execution.ts) until none is left or a limit is reached. */
+  run(options?: RunOptions): RunSummary {
+    return this.executor.run(options);
   }
 
   // ------------------------------------------------------------------ environments
@@ -233,6 +309,130 @@ export class Exokernel {
       framesInUse: this.frames.framesInUse,
       capabilities: this.tree.stats().capabilities,
     };
+  }
+
+  // ------------------------------------------------------------------ environment control
+
+  /** envSetAddressSpace: the address space an environment runs in (INVOKE on it, MAP on the space). */
+  envSetAddressSpace(caller: Environment, envCap: number, spaceCap: number): void {
+    const op = 'envSetAddressSpace';
+    this.live(caller, op);
+    const env = this.controlled(caller, envCap, op);
+    const space = this.objectOf(caller, spaceCap, ObjectType.ADDRESS_SPACE, Rights.MAP, op);
+    const aspace = this.addressSpaces.get(space.id) as ExoAddressSpace;
+    env.addressSpace?.users.delete(env);
+    env.addressSpace = aspace;
+    aspace.users.add(env);
+  }
+
+  /** envReadContext: a copy of a stopped environment's registers (INVOKE). */
+  envReadContext(caller: Environment, envCap: number): CpuContext {
+    return this.controlled(caller, envCap, 'envReadContext').context.clone();
+  }
+
+  /** envWriteContext: sets an environment's registers (INVOKE), e.g. its entry point and stack. */
+  envWriteContext(caller: Environment, envCap: number, context: CpuContext): void {
+    const op = 'envWriteContext';
+    const env = this.controlled(caller, envCap, op);
+    if (!(context instanceof (env.context.constructor as typeof CpuContext))) {
+      throw new ExoError('E_INVAL', `${op}: not a CpuContext`);
+    }
+    env.context.copyFrom(context);
+  }
+
+  /** envSetUpcalls: the library OS handlers of an environment (INVOKE). */
+  envSetUpcalls(caller: Environment, envCap: number, handlers: UpcallHandlers): void {
+    this.controlled(caller, envCap, 'envSetUpcalls').upcalls = { ...handlers };
+  }
+
+  /** setUpcalls: the caller's own handlers (gasExhausted is called for its children). */
+  setUpcalls(caller: Environment, handlers: UpcallHandlers): void {
+    this.live(caller, 'setUpcalls');
+    caller.upcalls = { ...handlers };
+  }
+
+  /** envSetGas: instructions the environment may still retire (INVOKE); Infinity for no limit. */
+  envSetGas(caller: Environment, envCap: number, gas: number): void {
+    const op = 'envSetGas';
+    const env = this.controlled(caller, envCap, op);
+    if (gas !== Number.POSITIVE_INFINITY) checkInteger(op, 'gas', gas, 0, Number.MAX_SAFE_INTEGER);
+    env.gas = gas;
+  }
+
+  /** envSetWeight: the environment's share of the CPU (INVOKE), 1 to 2^20. */
+  envSetWeight(caller: Environment, envCap: number, weight: number): void {
+    const op = 'envSetWeight';
+    const env = this.controlled(caller, envCap, op);
+    env.weight = checkInteger(op, 'weight', weight, 1, 2 ** 20);
+    if (this.executor.scheduler.has(env)) this.executor.scheduler.setWeight(env, env.weight);
+  }
+
+  /** envStart: makes a new or suspended environment runnable (INVOKE); it needs an address space. */
+  envStart(caller: Environment, envCap: number): void {
+    const op = 'envStart';
+    this.live(caller, op);
+    const env = this.controlled(caller, envCap, op);
+    if (env.addressSpace === null)
+      throw new ExoError('E_STATE', `${op}: the environment has no address space`);
+    if (env.status === 'runnable') return;
+    if (env.gas <= 0) throw new ExoError('E_STATE', `${op}: the environment has no gas`);
+    env.status = 'runnable';
+    env.reason = '';
+    this.executor.admit(env);
+  }
+
+  /** envSuspend: stops a runnable environment until envStart (INVOKE). */
+  envSuspend(caller: Environment, envCap: number): void {
+    const env = this.controlled(caller, envCap, 'envSuspend');
+    if (env.status !== 'runnable') return;
+    env.status = 'suspended';
+    env.reason = 'suspended by its manager';
+    this.executor.withdraw(env, false);
+  }
+
+  /** envKill: ends an environment for good (INVOKE). */
+  envKill(caller: Environment, envCap: number): void {
+    this.endEnvironment(this.controlled(caller, envCap, 'envKill'), 'killed by its manager');
+  }
+
+  /** envStatus: an environment's status and the reason for it (READ). */
+  envStatus(caller: Environment, envCap: number): { status: string; reason: string; gas: number } {
+    const id = this.objectOf(caller, envCap, ObjectType.ENVIRONMENT, Rights.READ, 'envStatus').id;
+    const env = this.environments.get(id) as Environment;
+    return { status: env.status, reason: env.reason, gas: env.gas };
+  }
+
+  private endEnvironment(env: Environment, reason: string): void {
+    if (env.status === 'dead') return;
+    env.status = 'dead';
+    env.reason = reason;
+    this.executor.withdraw(env, true);
+  }
+
+  private outOfGas(env: Environment): void {
+    env.status = 'suspended';
+    env.reason = 'out of gas';
+    this.executor.withdraw(env, false);
+    const manager = env.parent;
+    if (manager === null || manager.status === 'dead') return;
+    try {
+      manager.upcalls.gasExhausted?.({ envId: env.id });
+    } catch (e) {
+      this.endEnvironment(
+        manager,
+        `gasExhausted handler threw: ${e instanceof Error ? e.message : String(e)}`,
+      );
+    }
+  }
+
+  /** The environment an environment capability names, for a call that controls it (INVOKE). */
+  private controlled(caller: Environment, envCap: number, op: string): Environment {
+    const env = this.environments.get(
+      this.objectOf(caller, envCap, ObjectType.ENVIRONMENT, Rights.INVOKE, op).id,
+    );
+    if (env === undefined || env.status === 'dead')
+      throw new ExoError('E_STATE', `${op}: the environment is dead`);
+    return env;
   }
 
   // ------------------------------------------------------------------ frames

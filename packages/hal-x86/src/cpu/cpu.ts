@@ -17,6 +17,7 @@ import type { Insn } from '../isa/insn';
 import { X87State } from '../isa/exec/x87-state';
 import { COMPILE_THRESHOLD, compileBlock } from './block-compiler';
 import type { PortIoBus } from '../devices/io-bus';
+import { type CpuContext, loadCpuContext, saveCpuContext } from './context';
 
 /**
  * The CPU's side of an interrupt controller: when the controller asserts the CPU's INTR input (`Cpu.intr`)
@@ -535,6 +536,16 @@ export class Cpu extends LazyFlags {
   }
 
   // ------------------------------------------------------------------ host interface
+
+  /** Copies the architectural state into `into` (or a new context) for a context switch; see context.ts. */
+  saveContext(into?: CpuContext): CpuContext {
+    return saveCpuContext(this, into);
+  }
+
+  /** Makes `ctx` the architectural state (CR3 and CPL stay as the host set them); see context.ts. */
+  loadContext(ctx: CpuContext): void {
+    loadCpuContext(this, ctx);
+  }
 
   /**
    * Ends the current `run` by the time `instret` reaches `instructions` (at the next block boundary): a

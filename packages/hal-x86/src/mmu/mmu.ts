@@ -32,6 +32,13 @@ export class Mmu {
   readonly tlbFrame = new Int32Array(TLB_SIZE);
   readonly tlbPerm = new Uint8Array(TLB_SIZE);
   readonly tlbGlobal = new Uint8Array(TLB_SIZE);
+  /**
+   * Slots filled since the last flush (possibly repeated, possibly invalidated since), so a CR3 write
+   * clears only those instead of scanning every slot: an address-space switch costs what the previous
+   * space used, not the TLB's size.
+   */
+  private readonly filled = new Int32Array(TLB_SIZE);
+  private filledCount = 0;
   /** Size of the page that filled each slot (for INVLPG of a 2 MiB page). */
   readonly tlbLarge = new Uint8Array(TLB_SIZE);
 
@@ -58,7 +65,9 @@ export class Mmu {
   /** Writing CR3 switches address space and flushes every non-global TLB entry, as on hardware. */
   set cr3(pa: number) {
     if (!Number.isInteger(pa) || pa < 0 || pa % 4096 !== 0 || pa >= this.memory.size) {
-      throw new RangeError(`CR3 must be a 4 KiB-aligned physical address inside memory, got 0x${pa.toString(16)}`);
+      throw new RangeError(
+        `CR3 must be a 4 KiB-aligned physical address inside memory, got 0x${pa.toString(16)}`,
+      );
     }
     this.cr3Value = pa;
     this.flush(false);
@@ -79,9 +88,25 @@ export class Mmu {
   /** Drops cached translations: all of them, or all but global ones. */
   flush(includeGlobal: boolean): void {
     this.epoch++;
-    for (let i = 0; i < TLB_SIZE; i++) {
+    let kept = 0;
+    for (let k = 0; k < this.filledCount; k++) {
+      const i = this.filled[k] as number;
+      if (Number.isNaN(this.tlbTag[i] as number)) continue; // invalidated already, or listed twice
       if (includeGlobal || this.tlbGlobal[i] === 0) this.tlbTag[i] = Number.NaN;
+      else this.filled[kept++] = i;
     }
+    this.filledCount = kept;
+  }
+
+  /** Records a slot that goes from empty to filled (see `filled`). */
+  private noteFilled(slot: number): void {
+    if (this.filledCount === TLB_SIZE) {
+      // Listed entries can repeat (invalidated, then refilled): rebuild the list from the slots in use.
+      this.filledCount = 0;
+      for (let i = 0; i < TLB_SIZE; i++)
+        if (!Number.isNaN(this.tlbTag[i] as number)) this.filled[this.filledCount++] = i;
+    }
+    this.filled[this.filledCount++] = slot;
   }
 
   /** INVLPG: drops the translation for the page holding `la`, including every slot of a 2 MiB page. */
@@ -107,7 +132,8 @@ export class Mmu {
     }
     const vpn = Math.floor(la / 4096);
     const slot = vpn & TLB_MASK;
-    const need = access === Access.WRITE ? TlbPerm.WRITE : access === Access.FETCH ? TlbPerm.EXEC : TlbPerm.READ;
+    const need =
+      access === Access.WRITE ? TlbPerm.WRITE : access === Access.FETCH ? TlbPerm.EXEC : TlbPerm.READ;
     if (this.tlbTag[slot] === vpn && (this.tlbPerm[slot] & need) !== 0) {
       return (this.tlbFrame[slot] >>> 0) + (la - vpn * 4096);
     }
@@ -185,6 +211,7 @@ export class Mmu {
     const dirty = access === Access.WRITE || (leafLo & Pte.D) !== 0;
     if (access === Access.WRITE) view.setUint32(leafAddr, leafLo | Pte.D, true);
     const slot = vpn & TLB_MASK;
+    if (Number.isNaN(this.tlbTag[slot] as number)) this.noteFilled(slot);
     this.tlbTag[slot] = vpn;
     this.tlbFrame[slot] = frame | 0;
     // Write permission is cached only once D is set, so the first write still walks and sets it.

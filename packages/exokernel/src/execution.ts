@@ -1,0 +1,249 @@
+/**
+ * Multiplexing the CPU: which environment runs next, for how long, and what happens when it stops.
+ *
+ * One hal-x86 `Cpu` runs every environment, as one processor runs every task: a switch saves the running
+ * environment's registers into its `context`, loads the next one's and its address space (CR3, which
+ * flushes the TLB only when the space changes). The next environment is the sched-beatty policy's choice
+ * (Beatty by default); a time slice is `sliceInstructions` retired instructions (10 000 by default: 10 µs
+ * of the 1 ns-per-instruction virtual clock), cut short by the environment's gas.
+ *
+ * Each exit of the vCPU becomes an upcall to the environment's library OS (see upcalls.ts): a syscall
+ * outside the kernel's range, a page fault, another exception. Gas is charged for every retired
+ * instruction; an environment that runs out is suspended and its manager's `gasExhausted` is called.
+ * Whatever an environment does, the loop goes on with the others: faults with no handler, handlers that
+ * throw, and internal errors reported by the CPU end that environment only.
+ */
+import { type Scheduler, createScheduler, type PolicyName } from '@exov6/sched-beatty';
+import type { Cpu, VcpuExit } from '@exov6/hal-x86';
+import type { Environment } from './environment';
+import {
+  dispatchGuestPrimitive,
+  type GuestServices,
+  isGuestPrimitive,
+  UTRAPFRAME_SIZE,
+  utrapframe,
+} from './guest-abi';
+import type { UpcallResult } from './upcalls';
+
+/** Default time slice in retired instructions. */
+export const DEFAULT_SLICE = 10_000;
+
+const PF = 14;
+
+/** Why `run` returned. */
+export type RunStopReason = 'idle' | 'instruction-limit' | 'slice-limit';
+
+export interface RunOptions {
+  /** Stop after about this many instructions in total (default: no limit). */
+  maxInstructions?: number;
+  /** Stop after this many time slices (default: no limit). */
+  maxSlices?: number;
+}
+
+export interface RunSummary {
+  readonly reason: RunStopReason;
+  readonly instructions: number;
+  readonly slices: number;
+}
+
+/** One line of the exit trace: enough to check that two runs made the same decisions. */
+export interface ExitRecord {
+  readonly env: number;
+  readonly exit: VcpuExit['kind'];
+  readonly detail: number;
+  readonly instructions: number;
+}
+
+export class Executor {
+  readonly scheduler: Scheduler<Environment>;
+  /** Every exit handled, in order, when tracing is on (see `trace`). */
+  readonly exitTrace: ExitRecord[] = [];
+  trace = false;
+  private now = 0;
+
+  constructor(
+    private readonly cpu: Cpu,
+    policy: PolicyName,
+    readonly sliceInstructions: number,
+    private readonly kill: (env: Environment, reason: string) => void,
+    private readonly suspendForGas: (env: Environment) => void,
+    private readonly guest: GuestServices & {
+      writeGuest(env: Environment, va: number, data: Uint8Array): boolean;
+    },
+  ) {
+    this.scheduler = createScheduler<Environment>(policy);
+  }
+
+  /** Makes `env` compete for the CPU. */
+  admit(env: Environment): void {
+    if (this.scheduler.has(env)) this.scheduler.unblock(env);
+    else this.scheduler.add(env, env.weight);
+  }
+
+  /** Takes `env` out of contention (suspended); `forget` drops it for good (dead). */
+  withdraw(env: Environment, forget: boolean): void {
+    if (!this.scheduler.has(env)) return;
+    if (forget) this.scheduler.remove(env);
+    else if (this.scheduler.isRunnable(env)) this.scheduler.block(env);
+  }
+
+  /** Runs environments until none is runnable or a limit is reached. */
+  run(options: RunOptions = {}): RunSummary {
+    const maxInstructions = options.maxInstructions ?? Number.POSITIVE_INFINITY;
+    const maxSlices = options.maxSlices ?? Number.POSITIVE_INFINITY;
+    const cpu = this.cpu;
+    let instructions = 0;
+    let slices = 0;
+    for (;;) {
+      if (instructions >= maxInstructions) return { reason: 'instruction-limit', instructions, slices };
+      if (slices >= maxSlices) return { reason: 'slice-limit', instructions, slices };
+      const env = this.scheduler.pickNext(this.now);
+      if (env === undefined) return { reason: 'idle', instructions, slices };
+      const space = env.addressSpace;
+      if (space === null) {
+        this.kill(env, 'started without an address space');
+        continue;
+      }
+      if (cpu.mmu.cr3 !== space.root) cpu.mmu.cr3 = space.root;
+      const slice = Math.max(1, Math.min(this.sliceInstructions, env.gas, maxInstructions - instructions));
+      let retired = 0;
+      // A slice goes on through the kernel's own guest primitives; anything else ends it.
+      for (;;) {
+        cpu.loadContext(env.context);
+        const before = cpu.instret;
+        const exit = cpu.run(slice - retired);
+        cpu.saveContext(env.context);
+        const n = cpu.instret - before;
+        retired += n;
+        env.gas -= n;
+        if (this.trace) {
+          this.exitTrace.push({
+            env: env.id,
+            exit: exit.kind,
+            detail: detailOf(exit),
+            instructions: cpu.instret,
+          });
+        }
+        const goOn = this.handle(env, exit);
+        if (!goOn || env.status !== 'runnable' || retired >= slice || env.gas <= 0) break;
+      }
+      instructions += retired;
+      slices++;
+      this.now += Math.max(1, retired);
+      // (An environment that ended or blocked during the slice has already left the scheduler's books.)
+      if (this.scheduler.has(env) && this.scheduler.isRunnable(env)) this.scheduler.charge(env, Math.max(1, retired));
+      if (env.status === 'runnable' && env.gas <= 0) this.suspendForGas(env);
+    }
+  }
+
+  /** Handles one exit; true when the environment may go on within its slice. */
+  private handle(env: Environment, exit: VcpuExit): boolean {
+    if (exit.kind === 'syscall') {
+      const number = Number(env.context.getReg(0));
+      if (isGuestPrimitive(number)) return dispatchGuestPrimitive(env, this.guest) === 'resume';
+    }
+    if (
+      exit.kind === 'exception' &&
+      exit.vector === PF &&
+      env.upcalls.pageFault === undefined &&
+      env.guestPageFault !== null
+    ) {
+      this.deliverGuestPageFault(env, Number(BigInt.asIntN(64, exit.cr2)), exit.errorCode);
+      return false;
+    }
+    return this.upcall(env, exit);
+  }
+
+  /**
+   * JOS-style delivery: the exo_utrapframe goes just below the exception stack's top, RSP below it as if
+   * the handler had been called (a zero return address), RDI points at the frame, RIP at the entry. A fault
+   * while already on the exception stack, or an exception stack that is not mapped writable, ends the
+   * environment.
+   */
+  private deliverGuestPageFault(env: Environment, address: number, errorCode: number): void {
+    const upcall = env.guestPageFault as { entry: number; stackTop: number };
+    const ctx = env.context;
+    const rsp = Number(BigInt.asIntN(64, ctx.getReg(4)));
+    if (rsp <= upcall.stackTop && rsp > upcall.stackTop - 4096) {
+      this.kill(env, `page fault at 0x${address.toString(16)} inside the page-fault handler`);
+      return;
+    }
+    const frameVa = (upcall.stackTop - UTRAPFRAME_SIZE) & ~15;
+    const frame = utrapframe(ctx, address, errorCode);
+    const returnSlot = frameVa - 8;
+    if (
+      !this.guest.writeGuest(env, frameVa, frame) ||
+      !this.guest.writeGuest(env, returnSlot, new Uint8Array(8))
+    ) {
+      this.kill(env, `page fault at 0x${address.toString(16)}: the exception stack is not mapped writable`);
+      return;
+    }
+    ctx.setReg(4, BigInt(returnSlot));
+    ctx.setReg(7, BigInt(frameVa));
+    ctx.rip = upcall.entry;
+  }
+
+  /** Hands an exit to the library OS; true when it resumed the environment. */
+  private upcall(env: Environment, exit: VcpuExit): boolean {
+    switch (exit.kind) {
+      case 'budget':
+      case 'interrupt':
+        return false;
+      case 'hlt':
+        this.kill(env, 'hlt');
+        return false;
+      case 'syscall': {
+        const handler = env.upcalls.syscall;
+        const number = Number(env.context.getReg(0));
+        if (handler === undefined) return this.refuse(env, `syscall ${number} with no syscall handler`);
+        return this.resumeOrKill(env, 'syscall', () => handler({ number }, env.context));
+      }
+      case 'exception': {
+        if (exit.vector === PF && env.upcalls.pageFault !== undefined) {
+          const handler = env.upcalls.pageFault;
+          const event = {
+            address: Number(BigInt.asIntN(64, exit.cr2)),
+            errorCode: exit.errorCode,
+            present: (exit.errorCode & 1) !== 0,
+            write: (exit.errorCode & 2) !== 0,
+            fetch: (exit.errorCode & 16) !== 0,
+            rip: env.context.rip,
+          };
+          return this.resumeOrKill(env, 'page fault', () => handler(event, env.context));
+        }
+        const handler = env.upcalls.exception;
+        if (handler === undefined)
+          return this.refuse(env, `unhandled exception ${exit.vector}: ${exit.detail}`);
+        const event = {
+          vector: exit.vector,
+          errorCode: exit.errorCode,
+          rip: env.context.rip,
+          detail: exit.detail,
+        };
+        return this.resumeOrKill(env, 'exception', () => handler(event, env.context));
+      }
+    }
+  }
+
+  private refuse(env: Environment, reason: string): boolean {
+    this.kill(env, reason);
+    return false;
+  }
+
+  private resumeOrKill(env: Environment, what: string, call: () => UpcallResult): boolean {
+    let result: UpcallResult;
+    try {
+      result = call();
+    } catch (e) {
+      return this.refuse(env, `${what} handler threw: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    if (result !== 'resume') return this.refuse(env, `${what} handler ended the environment`);
+    return env.status === 'runnable';
+  }
+}
+
+function detailOf(exit: VcpuExit): number {
+  if (exit.kind === 'exception') return exit.vector;
+  if (exit.kind === 'interrupt') return exit.vector;
+  return 0;
+}

@@ -1,0 +1,164 @@
+/**
+ * The guest calling convention: primitives a guest program calls directly with the `syscall` instruction,
+ * numbers EXO_SYSCALL_BASE + n (include/exov6.h gives them to C). Arguments in RDI, RSI, RDX, R10, R8, R9
+ * as on Linux; the result in RAX, a negative `ExoErrno` on refusal. Any other syscall number is not the
+ * kernel's: it becomes a `syscall` upcall to the environment's library OS (as Mach redirected traps to an
+ * in-task emulation library), which is how a POSIX personality runs unmodified Linux binaries.
+ *
+ * The page-fault upcall for guest code follows JOS: the environment registers an entry point and the top
+ * of an exception stack; on a #PF the kernel writes an `exo_utrapframe` (fault address, error code, the
+ * sixteen registers, RIP, RFLAGS) below that top, points RSP under it as a call would, RDI at it and RIP
+ * at the entry, and the handler resumes the faulting code with EXO_SYS_PGFAULT_RETURN.
+ */
+import type { CpuContext } from '@exov6/hal-x86';
+import type { Environment } from './environment';
+import { ExoError } from './errors';
+
+export const EXO_SYSCALL_BASE = 0x4000;
+
+/** Guest primitive numbers (add EXO_SYSCALL_BASE). */
+export const ExoSyscall = {
+  /** null(): 0. The cheapest round trip through the kernel. */
+  NULL: 0,
+  /** env_id(): the caller's environment number. */
+  ENV_ID: 1,
+  /** yield(): gives up the rest of the time slice; 0. */
+  YIELD: 2,
+  /** frame_alloc(): a frame capability. */
+  FRAME_ALLOC: 3,
+  /** frame_free(frame): 0. */
+  FRAME_FREE: 4,
+  /** map(space, va, frame, flags): flags bit 0 writable, bit 1 executable; 0. */
+  MAP: 5,
+  /** unmap(space, va): 0. */
+  UNMAP: 6,
+  /** cap_derive(cap, rights): the new capability. */
+  CAP_DERIVE: 7,
+  /** cap_revoke(cap): how many capabilities were removed. */
+  CAP_REVOKE: 8,
+  /** cap_delete(cap): 0. */
+  CAP_DELETE: 9,
+  /** set_pgfault_upcall(entry, exception_stack_top): 0. */
+  SET_PGFAULT_UPCALL: 10,
+  /** pgfault_return(utrapframe): resumes the interrupted code; does not return. */
+  PGFAULT_RETURN: 11,
+  /** exit(): ends the caller's environment. */
+  EXIT: 12,
+} as const;
+
+/** Bytes of `struct exo_utrapframe`: fault_va, err, rax..r15 (hardware order), rip, rflags. */
+export const UTRAPFRAME_SIZE = 160;
+
+/** The kernel services the guest ABI needs (implemented by Exokernel). */
+export interface GuestServices {
+  frameAlloc(env: Environment): number;
+  frameFree(env: Environment, cap: number): void;
+  map(env: Environment, space: number, va: number, frame: number, flags: number): void;
+  unmap(env: Environment, space: number, va: number): void;
+  capDerive(env: Environment, cap: number, rights: number): number;
+  capRevoke(env: Environment, cap: number): number;
+  capDelete(env: Environment, cap: number): void;
+  exit(env: Environment): void;
+  /** Reads guest memory of the environment's space (user-readable pages), or null if it cannot. */
+  readGuest(env: Environment, va: number, length: number): Uint8Array | null;
+}
+
+/** What the run loop should do after a guest primitive. */
+export type GuestOutcome = 'resume' | 'yield' | 'stopped';
+
+const ARG_REGS = [7, 6, 2, 10, 8, 9]; // RDI RSI RDX R10 R8 R9
+
+/** Whether RAX names one of the kernel's own primitives. */
+export function isGuestPrimitive(number: number): boolean {
+  return number >= EXO_SYSCALL_BASE && number <= EXO_SYSCALL_BASE + ExoSyscall.EXIT;
+}
+
+/** Runs the guest primitive in RAX for `env`, writing its result to RAX. */
+export function dispatchGuestPrimitive(env: Environment, k: GuestServices): GuestOutcome {
+  const ctx = env.context;
+  const n = Number(ctx.getReg(0)) - EXO_SYSCALL_BASE;
+  const arg = (i: number) => Number(BigInt.asIntN(64, ctx.getReg(ARG_REGS[i] as number)));
+  let result = 0;
+  let outcome: GuestOutcome = 'resume';
+  try {
+    switch (n) {
+      case ExoSyscall.NULL:
+        break;
+      case ExoSyscall.ENV_ID:
+        result = env.id;
+        break;
+      case ExoSyscall.YIELD:
+        outcome = 'yield';
+        break;
+      case ExoSyscall.FRAME_ALLOC:
+        result = k.frameAlloc(env);
+        break;
+      case ExoSyscall.FRAME_FREE:
+        k.frameFree(env, arg(0));
+        break;
+      case ExoSyscall.MAP:
+        k.map(env, arg(0), arg(1), arg(2), arg(3));
+        break;
+      case ExoSyscall.UNMAP:
+        k.unmap(env, arg(0), arg(1));
+        break;
+      case ExoSyscall.CAP_DERIVE:
+        result = k.capDerive(env, arg(0), arg(1));
+        break;
+      case ExoSyscall.CAP_REVOKE:
+        result = k.capRevoke(env, arg(0));
+        break;
+      case ExoSyscall.CAP_DELETE:
+        k.capDelete(env, arg(0));
+        break;
+      case ExoSyscall.SET_PGFAULT_UPCALL:
+        env.guestPageFault = { entry: arg(0), stackTop: arg(1) };
+        break;
+      case ExoSyscall.PGFAULT_RETURN:
+        return pgfaultReturn(env, k, arg(0));
+      case ExoSyscall.EXIT:
+        k.exit(env);
+        return 'stopped';
+      default:
+        throw new ExoError('E_NOSYS', `no guest primitive ${n}`);
+    }
+  } catch (e) {
+    if (!(e instanceof ExoError)) throw e;
+    result = e.errno;
+  }
+  ctx.setReg(0, BigInt(result));
+  return outcome;
+}
+
+/** Restores the registers saved in an exo_utrapframe (RFLAGS: only the bits user code may change). */
+function pgfaultReturn(env: Environment, k: GuestServices, frameVa: number): GuestOutcome {
+  const bytes = k.readGuest(env, frameVa, UTRAPFRAME_SIZE);
+  if (bytes === null) {
+    env.context.setReg(0, BigInt(new ExoError('E_INVAL', 'pgfault_return: frame not readable').errno));
+    return 'resume';
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  restoreRegisters(env.context, view);
+  return 'resume';
+}
+
+const USER_FLAGS = 0x1 | 0x4 | 0x10 | 0x40 | 0x80 | 0x100 | 0x400 | 0x800 | 0x40000 | 0x200000;
+
+function restoreRegisters(ctx: CpuContext, view: DataView): void {
+  for (let r = 0; r < 16; r++) ctx.setReg(r, view.getBigUint64(16 + 8 * r, true));
+  ctx.rip = Number(BigInt.asIntN(64, view.getBigUint64(144, true)));
+  const flags = Number(view.getBigUint64(152, true) & 0xffffffffn);
+  ctx.rflags = (ctx.rflags & ~USER_FLAGS) | (flags & USER_FLAGS);
+}
+
+/** Builds the exo_utrapframe of a page fault from the faulting context. */
+export function utrapframe(ctx: CpuContext, faultVa: number, errorCode: number): Uint8Array {
+  const bytes = new Uint8Array(UTRAPFRAME_SIZE);
+  const view = new DataView(bytes.buffer);
+  view.setBigInt64(0, BigInt(faultVa), true);
+  view.setBigUint64(8, BigInt(errorCode), true);
+  for (let r = 0; r < 16; r++) view.setBigUint64(16 + 8 * r, BigInt.asUintN(64, ctx.getReg(r)), true);
+  view.setBigInt64(144, BigInt(ctx.rip), true);
+  view.setBigUint64(152, BigInt(ctx.rflags >>> 0), true);
+  return bytes;
+}

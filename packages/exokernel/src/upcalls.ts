@@ -1,0 +1,50 @@
+/**
+ * Upcalls: how the exokernel hands an environment's events to its library OS. The kernel decides
+ * nothing about them: a guest `syscall` outside the kernel's own range, a page fault, any other CPU
+ * exception and gas exhaustion are each passed to the handler the library OS registered, which fixes what
+ * it wants (maps a page, sets RAX, changes RIP through the context) and says whether the environment
+ * goes on. An event with no handler, or a handler that throws, ends the environment, never the machine.
+ */
+import type { CpuContext } from '@exov6/hal-x86';
+
+/** What a handler decides: resume the environment (with whatever the handler changed) or end it. */
+export type UpcallResult = 'resume' | 'kill';
+
+/** A `syscall` the kernel does not implement itself: number in RAX, arguments in RDI RSI RDX R10 R8 R9. */
+export interface SyscallEvent {
+  readonly number: number;
+}
+
+/** A #PF: the faulting address, what the access was, and the instruction (RIP restarts it on resume). */
+export interface PageFaultEvent {
+  readonly address: number;
+  readonly errorCode: number;
+  /** The page was present (a protection fault) rather than unmapped. */
+  readonly present: boolean;
+  readonly write: boolean;
+  readonly fetch: boolean;
+  readonly rip: number;
+}
+
+/** Any other exception: #GP, #UD, #DE, #BP, ... */
+export interface ExceptionEvent {
+  readonly vector: number;
+  readonly errorCode: number;
+  readonly rip: number;
+  readonly detail: string;
+}
+
+/** A child environment ran out of gas and is suspended; its manager decides what happens. */
+export interface GasEvent {
+  /** The child's environment number. */
+  readonly envId: number;
+}
+
+/** What a library OS registers for an environment (all optional). */
+export interface UpcallHandlers {
+  syscall?(event: SyscallEvent, context: CpuContext): UpcallResult;
+  pageFault?(event: PageFaultEvent, context: CpuContext): UpcallResult;
+  exception?(event: ExceptionEvent, context: CpuContext): UpcallResult;
+  /** Called on the manager (parent) of an environment whose gas ran out. */
+  gasExhausted?(event: GasEvent): void;
+}
