@@ -25,6 +25,11 @@
 #define EXO_SYS_SET_PGFAULT_UPCALL 10
 #define EXO_SYS_PGFAULT_RETURN 11
 #define EXO_SYS_EXIT 12
+#define EXO_SYS_ENDPOINT_CREATE 13
+#define EXO_SYS_IPC_SEND 14
+#define EXO_SYS_IPC_RECV 15
+#define EXO_SYS_IPC_CALL 16
+#define EXO_SYS_IPC_REPLY 17
 
 /* Refusals (negative results). */
 #define EXO_E_INVAL (-1)
@@ -52,6 +57,9 @@
 #define EXO_RIGHT_MAP (1u << 3)
 #define EXO_RIGHT_GRANT (1u << 4)
 #define EXO_RIGHT_REVOKE (1u << 5)
+#define EXO_RIGHT_TRANSFER (1u << 6)
+#define EXO_RIGHT_IPC_SEND (1u << 12)
+#define EXO_RIGHT_IPC_RECV (1u << 13)
 
 /* What the kernel writes on the exception stack for a page-fault upcall (160 bytes). */
 struct exo_utrapframe {
@@ -103,5 +111,41 @@ __attribute__((noreturn)) static inline void exo_exit(void) {
   exo_syscall6(EXO_SYS_EXIT, 0, 0, 0, 0, 0, 0);
   __builtin_unreachable();
 }
+
+/* An IPC message: four words and at most one capability (moved; -1 for none). On receipt, `badge` is the
+ * badge of the sender's endpoint capability (0 if none). */
+struct exo_msg {
+  uint64_t w[4];
+  long cap;
+  uint64_t badge;
+};
+
+/* The IPC primitives share one register convention: RDI endpoint, RSI RDX R10 R8 words, R9 capability;
+ * a receiving primitive returns RDI badge, RSI RDX R10 R8 words, R9 capability. */
+static inline long exo_ipc_(long n, long ep, struct exo_msg *m) {
+  register long r10 __asm__("r10") = (long)m->w[2];
+  register long r8 __asm__("r8") = (long)m->w[3];
+  register long r9 __asm__("r9") = m->cap;
+  long rax = EXO_SYSCALL_BASE + n, rdi = ep, rsi = (long)m->w[0], rdx = (long)m->w[1];
+  __asm__ volatile("syscall"
+                   : "+a"(rax), "+D"(rdi), "+S"(rsi), "+d"(rdx), "+r"(r10), "+r"(r8), "+r"(r9)
+                   :
+                   : "rcx", "r11", "memory");
+  if (rax == 0 && n != EXO_SYS_IPC_SEND && n != EXO_SYS_IPC_REPLY) {
+    m->badge = (uint64_t)rdi;
+    m->w[0] = (uint64_t)rsi;
+    m->w[1] = (uint64_t)rdx;
+    m->w[2] = (uint64_t)r10;
+    m->w[3] = (uint64_t)r8;
+    m->cap = r9;
+  }
+  return rax;
+}
+
+static inline long exo_endpoint_create(void) { return exo_syscall6(EXO_SYS_ENDPOINT_CREATE, 0, 0, 0, 0, 0, 0); }
+static inline long exo_ipc_send(long ep, struct exo_msg *m) { return exo_ipc_(EXO_SYS_IPC_SEND, ep, m); }
+static inline long exo_ipc_recv(long ep, struct exo_msg *m) { return exo_ipc_(EXO_SYS_IPC_RECV, ep, m); }
+static inline long exo_ipc_call(long ep, struct exo_msg *m) { return exo_ipc_(EXO_SYS_IPC_CALL, ep, m); }
+static inline long exo_ipc_reply(struct exo_msg *m) { return exo_ipc_(EXO_SYS_IPC_REPLY, -1, m); }
 
 #endif

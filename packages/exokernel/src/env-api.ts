@@ -6,6 +6,7 @@
  */
 import type { CpuContext } from '@exov6/hal-x86';
 import type { CapabilityInfo, Exokernel } from './kernel';
+import type { IpcMessage, IpcOperation, IpcResult, ReceivedMessage } from './ipc';
 import type { UpcallHandlers } from './upcalls';
 import type { Environment, RevocationNotice } from './environment';
 
@@ -103,6 +104,36 @@ export class EnvApi {
   /** This environment's own upcall handlers (gasExhausted is called for its children). */
   setUpcalls(handlers: UpcallHandlers): void {
     this.#kernel.setUpcalls(this.#env, handlers);
+  }
+
+  // IPC
+  endpointCreate(): number {
+    return this.#kernel.endpointCreate(this.#env);
+  }
+  /** Delivers to a receiver waiting now, or throws E_AGAIN. */
+  ipcSend(endpointCap: number, message?: IpcMessage): void {
+    this.#kernel.ipcSend(this.#env, endpointCap, message);
+  }
+  /** A waiting sender's message, or null. */
+  ipcRecv(endpointCap: number): ReceivedMessage | null {
+    return this.#kernel.ipcRecv(this.#env, endpointCap);
+  }
+  /** Answers the call this environment last received. */
+  ipcReply(message?: IpcMessage): void {
+    this.#kernel.ipcReply(this.#env, message);
+  }
+  /** Starts a send, recv or call that may wait; returns its completion token. */
+  ipcSubmit(request: { op: IpcOperation; endpoint: number; message?: IpcMessage }): number {
+    return this.#kernel.ipcSubmit(this.#env, request);
+  }
+  ipcPoll(token: number): IpcResult | null {
+    return this.#kernel.ipcPoll(this.#env, token);
+  }
+  ipcWait(token: number): Promise<IpcResult> {
+    return this.#kernel.ipcWait(this.#env, token);
+  }
+  ipcCancel(token: number): void {
+    this.#kernel.ipcCancel(this.#env, token);
   }
 
   // capabilities

@@ -7,13 +7,14 @@ import type { CapSpace, ObjectRef } from '@exov6/caplattice';
 import { CpuContext } from '@exov6/hal-x86';
 import type { ExoAddressSpace } from './address-space';
 import { ExoError } from './errors';
+import type { Endpoint, Waiter } from './ipc';
 import type { UpcallHandlers } from './upcalls';
 
 /**
- * `new`: created, not started; `runnable`: competes for the CPU; `suspended`: stopped by its manager or
- * out of gas; `dead`: ended (killed, or an event it had no handler for). Only `dead` is final.
+ * `new`: created, not started; `runnable`: competes for the CPU; `waiting`: blocked in an IPC primitive;
+ * `suspended`: stopped by its manager or out of gas; `dead`: ended (killed, or an event it had no handler for). Only `dead` is final.
  */
-export type EnvironmentStatus = 'new' | 'runnable' | 'suspended' | 'dead';
+export type EnvironmentStatus = 'new' | 'runnable' | 'waiting' | 'suspended' | 'dead';
 
 /** Told to an environment when a capability it held was revoked (visible revocation). */
 export interface RevocationNotice {
@@ -36,6 +37,10 @@ export class Environment {
   weight = 1;
   /** Its library OS's handlers. */
   upcalls: UpcallHandlers = {};
+  /** The caller waiting for this environment's reply (set when it receives a call). */
+  replyTo: Waiter | null = null;
+  /** Where this environment's guest code is blocked in IPC, if it is. */
+  waitingAt: { endpoint: Endpoint | null; waiter: Waiter } | null = null;
   /** A page-fault handler in guest code (JOS style), registered with the guest primitive. */
   guestPageFault: { entry: number; stackTop: number } | null = null;
   /** Frames this environment may still hold (allocated frames and page tables count). */

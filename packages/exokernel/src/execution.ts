@@ -131,7 +131,8 @@ export class Executor {
       slices++;
       this.now += Math.max(1, retired);
       // (An environment that ended or blocked during the slice has already left the scheduler's books.)
-      if (this.scheduler.has(env) && this.scheduler.isRunnable(env)) this.scheduler.charge(env, Math.max(1, retired));
+      if (this.scheduler.has(env) && this.scheduler.isRunnable(env))
+        this.scheduler.charge(env, Math.max(1, retired));
       if (env.status === 'runnable' && env.gas <= 0) this.suspendForGas(env);
     }
   }

@@ -44,7 +44,20 @@ export const ExoSyscall = {
   PGFAULT_RETURN: 11,
   /** exit(): ends the caller's environment. */
   EXIT: 12,
+  /** endpoint_create(): an IPC endpoint capability. */
+  ENDPOINT_CREATE: 13,
+  /** ipc_send(ep, w0, w1, w2, w3, cap | -1): waits for a receiver; 0. */
+  IPC_SEND: 14,
+  /** ipc_recv(ep): waits for a sender; 0, with RDI = badge, RSI RDX R10 R8 = words, R9 = cap or -1. */
+  IPC_RECV: 15,
+  /** ipc_call(ep, w0, w1, w2, w3, cap | -1): sends, then waits for the reply (registers as ipc_recv). */
+  IPC_CALL: 16,
+  /** ipc_reply(-, w0, w1, w2, w3, cap | -1): answers the call last received; 0. */
+  IPC_REPLY: 17,
 } as const;
+
+/** The highest guest primitive number. */
+const LAST_PRIMITIVE = Math.max(...Object.values(ExoSyscall));
 
 /** Bytes of `struct exo_utrapframe`: fault_va, err, rax..r15 (hardware order), rip, rflags. */
 export const UTRAPFRAME_SIZE = 160;
@@ -59,6 +72,9 @@ export interface GuestServices {
   capRevoke(env: Environment, cap: number): number;
   capDelete(env: Environment, cap: number): void;
   exit(env: Environment): void;
+  endpointCreate(env: Environment): number;
+  /** A blocking IPC primitive with the six argument registers; 'stopped' when the environment now waits. */
+  ipc(env: Environment, kind: 'send' | 'recv' | 'call' | 'reply', regs: bigint[]): 'resume' | 'stopped';
   /** Reads guest memory of the environment's space (user-readable pages), or null if it cannot. */
   readGuest(env: Environment, va: number, length: number): Uint8Array | null;
 }
@@ -70,7 +86,7 @@ const ARG_REGS = [7, 6, 2, 10, 8, 9]; // RDI RSI RDX R10 R8 R9
 
 /** Whether RAX names one of the kernel's own primitives. */
 export function isGuestPrimitive(number: number): boolean {
-  return number >= EXO_SYSCALL_BASE && number <= EXO_SYSCALL_BASE + ExoSyscall.EXIT;
+  return number >= EXO_SYSCALL_BASE && number <= EXO_SYSCALL_BASE + LAST_PRIMITIVE;
 }
 
 /** Runs the guest primitive in RAX for `env`, writing its result to RAX. */
@@ -119,6 +135,25 @@ export function dispatchGuestPrimitive(env: Environment, k: GuestServices): Gues
       case ExoSyscall.EXIT:
         k.exit(env);
         return 'stopped';
+      case ExoSyscall.ENDPOINT_CREATE:
+        result = k.endpointCreate(env);
+        break;
+      case ExoSyscall.IPC_SEND:
+      case ExoSyscall.IPC_RECV:
+      case ExoSyscall.IPC_CALL:
+      case ExoSyscall.IPC_REPLY: {
+        const kind =
+          n === ExoSyscall.IPC_SEND
+            ? 'send'
+            : n === ExoSyscall.IPC_RECV
+              ? 'recv'
+              : n === ExoSyscall.IPC_CALL
+                ? 'call'
+                : 'reply';
+        const regs = ARG_REGS.map((r) => ctx.getReg(r));
+        // The registers of the result are written by the IPC system (now, or when the partner arrives).
+        return k.ipc(env, kind, regs);
+      }
       default:
         throw new ExoError('E_NOSYS', `no guest primitive ${n}`);
     }

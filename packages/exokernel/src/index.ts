@@ -9,7 +9,14 @@ export { Environment } from './environment';
 export type { EnvironmentStatus, RevocationNotice } from './environment';
 export { ExoError, ExoErrno } from './errors';
 export type { ExoErrorCode } from './errors';
-export { ObjectType, FRAME_RIGHTS, ADDRESS_SPACE_RIGHTS, ENVIRONMENT_RIGHTS } from './objects';
+export {
+  ObjectType,
+  FRAME_RIGHTS,
+  ADDRESS_SPACE_RIGHTS,
+  ENVIRONMENT_RIGHTS,
+  ENDPOINT_RIGHTS,
+} from './objects';
+export type { IpcMessage, IpcOperation, IpcResult, ReceivedMessage } from './ipc';
 export type { ObjectTypeName } from './objects';
 export type { Mapping } from './address-space';
 export { Executor, DEFAULT_SLICE } from './execution';

@@ -30,9 +30,20 @@ import type { UpcallHandlers } from './upcalls';
 import { ExoAddressSpace, type Mapping } from './address-space';
 import { EnvApi } from './env-api';
 import { Environment, type RevocationNotice } from './environment';
-import { checkInteger, ExoError, fromCapLattice } from './errors';
+import { checkInteger, ExoErrno, ExoError, fromCapLattice } from './errors';
+import {
+  Endpoint,
+  type IpcMessage,
+  type IpcOperation,
+  type IpcResult,
+  IpcSystem,
+  messageWords,
+  type ReceivedMessage,
+  type Waiter,
+} from './ipc';
 import {
   ADDRESS_SPACE_RIGHTS,
+  ENDPOINT_RIGHTS,
   ENVIRONMENT_RIGHTS,
   FRAME_RIGHTS,
   ObjectType,
@@ -103,6 +114,14 @@ export interface KernelSnapshot {
   capabilities: number;
 }
 
+/** An asynchronous IPC operation: its waiter, its result once complete, and who waits for it. */
+interface AsyncIpc {
+  readonly waiter: Waiter;
+  readonly endpoint: Endpoint;
+  result: IpcResult | null;
+  readonly resolvers: ((r: IpcResult) => void)[];
+}
+
 /** Frame bookkeeping: who allocated it, through which capability, and its original in the kernel space. */
 interface FrameRecord {
   readonly owner: Environment;
@@ -126,6 +145,15 @@ export class Exokernel {
   private nextSpaceId = 1;
   /** The CPU multiplexer (scheduler, slices, upcalls). */
   readonly executor: Executor;
+  private readonly endpoints = new Map<number, Endpoint>();
+  private nextEndpointId = 1;
+  private readonly ipc = new IpcSystem({
+    moveCapability: (from, cap, to) => this.wrap('ipc', () => from.space.move(cap, to.space)),
+    canSend: (from, to) => this.flow.canSend(from.label, to.label),
+  });
+  /** Completion tokens of asynchronous IPC, per environment. */
+  private readonly tokens = new Map<Environment, Map<number, AsyncIpc>>();
+  private nextToken = 1;
 
   constructor(options: ExokernelOptions = {}) {
     const bytes = options.memoryBytes ?? 64 * 1024 * 1024;
@@ -169,6 +197,8 @@ export class Exokernel {
       capRevoke: (env: Environment, cap: number) => this.capRevoke(env, cap),
       capDelete: (env: Environment, cap: number) => this.capDelete(env, cap),
       exit: (env: Environment) => this.endEnvironment(env, 'exited'),
+      endpointCreate: (env: Environment) => this.endpointCreate(env),
+      ipc: (env: Environment, kind: IpcOperation | 'reply', regs: bigint[]) => this.guestIpc(env, kind, regs),
       readGuest: (env: Environment, va: number, length: number) => this.guestMemory(env, va, length, null),
       writeGuest: (env: Environment, va: number, data: Uint8Array) =>
         this.guestMemory(env, va, data.length, data) !== null,
@@ -407,6 +437,225 @@ export class Exokernel {
     env.status = 'dead';
     env.reason = reason;
     this.executor.withdraw(env, true);
+    // Its IPC: a blocked operation leaves its queue, a caller waiting for its reply is told, and its
+    // asynchronous operations are cancelled.
+    if (env.waitingAt?.endpoint) this.ipc.withdraw(env.waitingAt.endpoint, env.waitingAt.waiter);
+    env.waitingAt = null;
+    const caller = env.replyTo;
+    env.replyTo = null;
+    caller?.complete({ ok: false, error: 'E_STATE', detail: 'the environment that received the call ended' });
+    for (const [token] of this.tokens.get(env) ?? []) this.cancelToken(env, token);
+    this.tokens.delete(env);
+  }
+
+  // ------------------------------------------------------------------ IPC
+
+  /** endpointCreate: a new IPC endpoint at the caller's label. */
+  endpointCreate(caller: Environment): number {
+    const op = 'endpointCreate';
+    this.live(caller, op);
+    const id = this.nextEndpointId++;
+    this.endpoints.set(id, new Endpoint(id));
+    const root = this.kernelSpace.create({ type: ObjectType.ENDPOINT, id }, ENDPOINT_RIGHTS, caller.label);
+    return this.wrap(op, () => this.kernelSpace.derive(root, { rights: ENDPOINT_RIGHTS }, caller.space));
+  }
+
+  /** ipcSend: delivers to a waiting receiver now (IPC_SEND), or refuses with E_AGAIN. */
+  ipcSend(caller: Environment, endpointCap: number, message: IpcMessage = {}): void {
+    const r = this.ipcNow(caller, 'send', endpointCap, message, 'ipcSend');
+    if (!r.ok) throw new ExoError(r.error, `ipcSend: ${r.detail}`);
+  }
+
+  /** ipcRecv: takes a waiting sender's message (IPC_RECV), or null when none waits. */
+  ipcRecv(caller: Environment, endpointCap: number): ReceivedMessage | null {
+    const r = this.ipcNow(caller, 'recv', endpointCap, null, 'ipcRecv');
+    if (r.ok) return r.message;
+    if (r.error === 'E_AGAIN') return null;
+    throw new ExoError(r.error, `ipcRecv: ${r.detail}`);
+  }
+
+  /** ipcReply: answers the call the caller last received (one-shot), moving `message.cap` if given. */
+  ipcReply(caller: Environment, message: IpcMessage = {}): void {
+    const op = 'ipcReply';
+    this.live(caller, op);
+    const words = messageWords(op, message?.words);
+    if (message.cap !== undefined)
+      this.wrap(op, () => caller.space.require(message.cap as number, Rights.TRANSFER));
+    this.ipc.reply(caller, message, words);
+  }
+
+  /** ipcSubmit: starts an operation that may wait; returns its completion token. */
+  ipcSubmit(
+    caller: Environment,
+    request: { op: IpcOperation; endpoint: number; message?: IpcMessage },
+  ): number {
+    const op = 'ipcSubmit';
+    this.live(caller, op);
+    if (request?.op !== 'send' && request?.op !== 'recv' && request?.op !== 'call') {
+      throw new ExoError('E_INVAL', `${op}: op must be 'send', 'recv' or 'call'`);
+    }
+    const { endpoint, badge, message } = this.prepareIpc(
+      caller,
+      request.op,
+      request.endpoint,
+      request.message ?? null,
+      op,
+    );
+    const token = this.nextToken++;
+    let table = this.tokens.get(caller);
+    if (table === undefined) {
+      table = new Map();
+      this.tokens.set(caller, table);
+    }
+    const entry: AsyncIpc = {
+      waiter: {
+        env: caller,
+        op: request.op,
+        message,
+        badge,
+        complete: (result) => {
+          if (entry.result !== null) return;
+          entry.result = result;
+          for (const resolve of entry.resolvers.splice(0)) resolve(result);
+        },
+      },
+      endpoint,
+      result: null,
+      resolvers: [],
+    };
+    table.set(token, entry);
+    if (request.op === 'recv') this.ipc.arriveReceiver(endpoint, entry.waiter, true);
+    else this.ipc.arriveSender(endpoint, entry.waiter, true);
+    return token;
+  }
+
+  /** ipcPoll: the token's result, or null while it is pending. */
+  ipcPoll(caller: Environment, token: number): IpcResult | null {
+    return this.asyncEntry(caller, token, 'ipcPoll').result;
+  }
+
+  /** ipcWait: resolves with the token's result once the operation completes (as environments run). */
+  ipcWait(caller: Environment, token: number): Promise<IpcResult> {
+    const entry = this.asyncEntry(caller, token, 'ipcWait');
+    if (entry.result !== null) return Promise.resolve(entry.result);
+    return new Promise((resolve) => entry.resolvers.push(resolve));
+  }
+
+  /** ipcCancel: a pending operation completes with E_CANCELED; a completed one is left as it is. */
+  ipcCancel(caller: Environment, token: number): void {
+    this.asyncEntry(caller, token, 'ipcCancel');
+    this.cancelToken(caller, token);
+  }
+
+  private cancelToken(caller: Environment, token: number): void {
+    const entry = this.tokens.get(caller)?.get(token);
+    if (entry === undefined || entry.result !== null) return;
+    this.ipc.withdraw(entry.endpoint, entry.waiter);
+    for (const env of this.environments.values()) if (env.replyTo === entry.waiter) env.replyTo = null;
+    entry.waiter.complete({ ok: false, error: 'E_CANCELED', detail: 'cancelled' });
+  }
+
+  private asyncEntry(caller: Environment, token: number, op: string): AsyncIpc {
+    const entry = this.tokens.get(caller)?.get(token);
+    if (entry === undefined)
+      throw new ExoError('E_INVAL', `${op}: ${String(token)} is not a token of this environment`);
+    return entry;
+  }
+
+  /** A send/recv that does not wait, completing (or refusing) at once. */
+  private ipcNow(
+    caller: Environment,
+    kind: 'send' | 'recv',
+    endpointCap: number,
+    message: IpcMessage | null,
+    op: string,
+  ): IpcResult {
+    this.live(caller, op);
+    const prepared = this.prepareIpc(caller, kind, endpointCap, message, op);
+    let result: IpcResult = { ok: false, error: 'E_AGAIN', detail: 'no partner' };
+    const waiter: Waiter = {
+      env: caller,
+      op: kind,
+      message: prepared.message,
+      badge: prepared.badge,
+      complete: (r) => {
+        result = r;
+      },
+    };
+    if (kind === 'recv') this.ipc.arriveReceiver(prepared.endpoint, waiter, false);
+    else this.ipc.arriveSender(prepared.endpoint, waiter, false);
+    return result;
+  }
+
+  /** Checks an IPC request: the endpoint capability and its right, the message, the capability to move. */
+  private prepareIpc(
+    caller: Environment,
+    kind: IpcOperation,
+    endpointCap: number,
+    message: IpcMessage | null,
+    op: string,
+  ) {
+    const right = kind === 'recv' ? Rights.IPC_RECV : Rights.IPC_SEND;
+    const c = this.capability(caller, endpointCap, ObjectType.ENDPOINT, right, op);
+    const endpoint = this.endpoints.get(c.object.id) as Endpoint;
+    if (kind === 'recv') return { endpoint, badge: c.badge, message: null };
+    if (message !== null && (typeof message !== 'object' || Array.isArray(message))) {
+      throw new ExoError('E_INVAL', `${op}: the message must be an object`);
+    }
+    const words = messageWords(op, message?.words);
+    if (message?.cap !== undefined) {
+      if (message.cap === endpointCap)
+        throw new ExoError('E_INVAL', `${op}: cannot send the endpoint capability in use`);
+      this.wrap(op, () => caller.space.require(message.cap as number, Rights.TRANSFER));
+    }
+    return {
+      endpoint,
+      badge: c.badge,
+      message: { words, ...(message?.cap === undefined ? {} : { cap: message.cap }) },
+    };
+  }
+
+  /** A guest blocking IPC call: completes now if a partner waits, else blocks the environment. */
+  private guestIpc(env: Environment, kind: IpcOperation | 'reply', regs: bigint[]): 'resume' | 'stopped' {
+    const ctx = env.context;
+    const words = regs.slice(1, 5);
+    const capArg = Number(BigInt.asIntN(64, regs[5] as bigint));
+    const message: IpcMessage = { words, ...(capArg >= 0 ? { cap: capArg } : {}) };
+    if (kind === 'reply') {
+      this.ipcReply(env, message);
+      ctx.setReg(0, 0n);
+      return 'resume';
+    }
+    const prepared = this.prepareIpc(
+      env,
+      kind,
+      Number(BigInt.asIntN(64, regs[0] as bigint)),
+      message,
+      `ipc ${kind}`,
+    );
+    let done = false;
+    const waiter: Waiter = {
+      env,
+      op: kind,
+      message: prepared.message,
+      badge: prepared.badge,
+      complete: (r) => {
+        done = true;
+        writeIpcResult(env, r);
+        if (env.status === 'waiting') {
+          env.status = 'runnable';
+          env.waitingAt = null;
+          this.executor.admit(env);
+        }
+      },
+    };
+    if (kind === 'recv') this.ipc.arriveReceiver(prepared.endpoint, waiter, true);
+    else this.ipc.arriveSender(prepared.endpoint, waiter, true);
+    if (done) return 'resume';
+    env.status = 'waiting';
+    env.waitingAt = { endpoint: prepared.endpoint, waiter };
+    this.executor.withdraw(env, false);
+    return 'stopped';
   }
 
   private outOfGas(env: Environment): void {
@@ -808,4 +1057,23 @@ export class Exokernel {
       throw fromCapLattice(e, op);
     }
   }
+}
+
+/** Guest registers after an IPC: RAX 0 or the error; RDI badge, RSI RDX R10 R8 the words, R9 the moved cap. */
+function writeIpcResult(env: Environment, r: IpcResult): void {
+  const ctx = env.context;
+  if (!r.ok) {
+    ctx.setReg(0, BigInt(ExoErrno[r.error]));
+    return;
+  }
+  ctx.setReg(0, 0n);
+  const m = r.message;
+  if (m === null) return;
+  ctx.setReg(7, BigInt(m.badge ?? 0));
+  const [w0, w1, w2, w3] = m.words;
+  ctx.setReg(6, w0);
+  ctx.setReg(2, w1);
+  ctx.setReg(10, w2);
+  ctx.setReg(8, w3);
+  ctx.setReg(9, m.cap === null ? -1n : BigInt(m.cap));
 }

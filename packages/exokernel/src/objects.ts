@@ -12,6 +12,8 @@ export const ObjectType = {
   ADDRESS_SPACE: 'aspace',
   /** An environment (execution context); id = environment number. */
   ENVIRONMENT: 'env',
+  /** An IPC endpoint; id = endpoint number. */
+  ENDPOINT: 'endpoint',
 } as const;
 
 export type ObjectTypeName = (typeof ObjectType)[keyof typeof ObjectType];
@@ -35,3 +37,7 @@ export const ADDRESS_SPACE_RIGHTS =
 /** Every right that means something for an environment: what its creator receives. */
 export const ENVIRONMENT_RIGHTS =
   Rights.READ | Rights.INVOKE | Rights.GRANT | Rights.REVOKE | Rights.TRANSFER | Rights.DUPLICATE;
+
+/** Every right that means something for an IPC endpoint: what its creator receives. */
+export const ENDPOINT_RIGHTS =
+  Rights.IPC_SEND | Rights.IPC_RECV | Rights.GRANT | Rights.REVOKE | Rights.TRANSFER | Rights.DUPLICATE;

@@ -1,0 +1,154 @@
+/**
+ * IPC endpoints: rendezvous between TypeScript library OSes and guest code in every combination,
+ * capability transfer, badges, labels, completion tokens (submit, poll, wait, cancel), and what happens
+ * to waiting parties when an environment ends.
+ */
+import { Rights } from '@exov6/caplattice';
+import { describe, expect, it } from 'vitest';
+import { ExoError, Exokernel } from '../src/index';
+import { buildGuest, haveGcc, loadGuest } from './support/guest';
+
+function boot() {
+  const kernel = new Exokernel({ memoryBytes: 8 << 20 });
+  const root = kernel.createRootEnvironment({ quota: 512 });
+  const os = kernel.bind(root);
+  const bind = (cap: number) => kernel.bind(kernel.environmentOf(root, cap));
+  return { kernel, root, os, bind };
+}
+
+function code(f: () => unknown): string {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof ExoError) return e.code;
+    throw e;
+  }
+  return 'ok';
+}
+
+describe('IPC between library OSes', () => {
+  it('meets a waiting receiver, with the words, the badge and a moved capability', async () => {
+    const { os, bind, kernel } = boot();
+    const serverCap = os.envCreate({ quota: 8 });
+    const clientCap = os.envCreate({ quota: 8 });
+    const server = bind(serverCap);
+    const client = bind(clientCap);
+    const ep = os.endpointCreate();
+    const serverEp = os.capGrant(ep, { rights: Rights.IPC_RECV }, serverCap);
+    const clientEp = os.capGrant(ep, { rights: Rights.IPC_SEND, badge: 77 }, clientCap);
+
+    expect(code(() => client.ipcSend(clientEp, { words: [1n] }))).toBe('E_AGAIN'); // nobody is waiting
+    const before = kernel.snapshot();
+    expect(code(() => client.ipcSend(clientEp, { words: [1n] }))).toBe('E_AGAIN');
+    expect(kernel.snapshot()).toEqual(before);
+
+    const token = server.ipcSubmit({ op: 'recv', endpoint: serverEp });
+    expect(server.ipcPoll(token)).toBeNull();
+    const page = client.frameAlloc();
+    client.frameWrite(page, 0, Uint8Array.of(9, 8, 7));
+    const gift = client.capDerive(page, { rights: Rights.READ | Rights.TRANSFER });
+    client.ipcSend(clientEp, { words: [5n, 2n ** 64n - 1n], cap: gift });
+    const result = await server.ipcWait(token);
+    expect(result.ok).toBe(true);
+    if (!result.ok || result.message === null) throw new Error('no message');
+    expect(result.message.words).toEqual([5n, 2n ** 64n - 1n, 0n, 0n]);
+    expect(result.message.badge).toBe(77);
+    expect(result.message.sender).toBe(client.envId);
+    expect([...server.frameRead(result.message.cap as number, 0, 3)]).toEqual([9, 8, 7]);
+    expect(code(() => client.frameRead(gift, 0, 1))).toBe('E_BADCAP'); // it moved
+  });
+
+  it('checks rights, message shape and the flow policy', () => {
+    const { os, bind } = boot();
+    const lowEnv = os.envCreate({ quota: 4, label: 'USER' });
+    const low = bind(lowEnv);
+    const ep = os.endpointCreate();
+    const sendOnly = os.capDerive(ep, { rights: Rights.IPC_SEND });
+    expect(code(() => os.ipcRecv(sendOnly))).toBe('E_RIGHTS');
+    expect(code(() => os.ipcSend(ep, { words: [1n, 2n, 3n, 4n, 5n] }))).toBe('E_INVAL');
+    expect(code(() => os.ipcSend(ep, { words: [1 as unknown as bigint] }))).toBe('E_INVAL');
+    expect(code(() => os.ipcSend(os.frameAlloc(), {}))).toBe('E_TYPE');
+    // A message from the top label may not reach a USER receiver (Denning: sender <= receiver).
+    const lowEp = os.capGrant(ep, { rights: Rights.IPC_RECV | Rights.IPC_SEND, label: 'USER' }, lowEnv);
+    const t = low.ipcSubmit({ op: 'recv', endpoint: lowEp });
+    expect(code(() => os.ipcSend(ep, { words: [1n] }))).toBe('E_LABEL');
+    expect(low.ipcPoll(t)).toBeNull(); // still waiting
+    // Upwards is fine.
+    const t2 = os.ipcSubmit({ op: 'recv', endpoint: ep });
+    low.ipcCancel(t);
+    expect(low.ipcPoll(t)).toMatchObject({ ok: false, error: 'E_CANCELED' });
+    low.ipcSend(lowEp, { words: [3n] });
+    expect(os.ipcPoll(t2)).toMatchObject({ ok: true, message: { words: [3n, 0n, 0n, 0n] } });
+  });
+
+  it('call waits for the reply of the one it reached', async () => {
+    const { os, bind } = boot();
+    const sEnv = os.envCreate({ quota: 4 });
+    const s = bind(sEnv);
+    const ep = os.endpointCreate();
+    const t = os.ipcSubmit({ op: 'call', endpoint: ep, message: { words: [20n] } });
+    expect(code(() => s.ipcReply({ words: [1n] }))).toBe('E_STATE'); // no call received yet
+    const sEp = os.capGrant(ep, { rights: Rights.IPC_RECV }, sEnv);
+    const got = s.ipcRecv(sEp);
+    expect(got?.words[0]).toBe(20n);
+    expect(os.ipcPoll(t)).toBeNull();
+    s.ipcReply({ words: [21n] });
+    expect((await os.ipcWait(t)).ok).toBe(true);
+    expect(os.ipcPoll(t)).toMatchObject({ ok: true, message: { words: [21n, 0n, 0n, 0n], sender: s.envId } });
+    expect(code(() => s.ipcReply({}))).toBe('E_STATE'); // one reply per call
+
+    // A receiver that ends before replying fails the caller waiting on it.
+    const t2 = os.ipcSubmit({ op: 'call', endpoint: ep, message: { words: [1n] } });
+    expect(s.ipcRecv(sEp)?.words[0]).toBe(1n);
+    os.envKill(sEnv);
+    expect(os.ipcPoll(t2)).toMatchObject({ ok: false, error: 'E_STATE' });
+  });
+});
+
+describe.skipIf(!haveGcc)('IPC with guest code', () => {
+  it('a guest client calls a guest server 100 times, each blocking in turn', () => {
+    const { kernel, os } = boot();
+    const ep = os.endpointCreate();
+    const server = loadGuest(os, buildGuest('echo-server'));
+    const client = loadGuest(os, buildGuest('echo-client'));
+    const serverEp = os.capGrant(ep, { rights: Rights.IPC_RECV }, server.child);
+    const clientEp = os.capGrant(ep, { rights: Rights.IPC_SEND, badge: 5 }, client.child);
+    setArg(os, server.child, serverEp);
+    setArg(os, client.child, clientEp);
+    const exits: number[] = [];
+    os.envSetUpcalls(client.child, {
+      syscall: (e, ctx) => {
+        if (e.number === 60) exits.push(Number(BigInt.asIntN(64, ctx.getReg(7))));
+        return 'kill';
+      },
+    });
+    os.envStart(server.child);
+    os.envStart(client.child);
+    kernel.run({ maxInstructions: 10_000_000 });
+    // replies i+1 for i = 1..100, plus the badge 5 each time
+    expect(exits).toEqual([5150 + 500]);
+    expect(os.envStatus(server.child)).toMatchObject({ status: 'dead', reason: 'exited' });
+  });
+
+  it('a library OS calls a guest server; killing a server waiting in recv takes it off the endpoint', async () => {
+    const { kernel, os } = boot();
+    const ep = os.endpointCreate();
+    const server = loadGuest(os, buildGuest('echo-server'));
+    setArg(os, server.child, os.capGrant(ep, { rights: Rights.IPC_RECV }, server.child));
+    os.envStart(server.child);
+    const t = os.ipcSubmit({ op: 'call', endpoint: ep, message: { words: [41n] } });
+    kernel.run();
+    expect(await os.ipcWait(t)).toMatchObject({ ok: true, message: { words: [42n, 0n, 0n, 0n] } });
+    // The server now waits in recv; killing it takes it out of the queue.
+    kernel.run();
+    expect(os.envStatus(server.child).status).toBe('waiting');
+    os.envKill(server.child);
+    expect(code(() => os.ipcSend(ep, { words: [1n] }))).toBe('E_AGAIN');
+  });
+});
+
+function setArg(os: ReturnType<typeof boot>['os'], child: number, value: number): void {
+  const ctx = os.envReadContext(child);
+  ctx.setReg(7, value);
+  os.envWriteContext(child, ctx);
+}
