@@ -16,7 +16,8 @@ function defines(): Map<string, number> {
     const value = m[2] as string;
     out.set(m[1] as string, value.startsWith('0x') ? Number.parseInt(value, 16) : Number(value));
   }
-  for (const m of text.matchAll(/#define (EXO_RIGHT_\w+) \(1u << (\d+)\)/g)) out.set(m[1] as string, 1 << Number(m[2]));
+  for (const m of text.matchAll(/#define (EXO_RIGHT_\w+) \(1u << (\d+)\)/g))
+    out.set(m[1] as string, 1 << Number(m[2]));
   return out;
 }
 
@@ -26,7 +27,17 @@ describe('include/exov6.h', () => {
     expect(d.get('EXO_SYSCALL_BASE')).toBe(EXO_SYSCALL_BASE);
     for (const [name, n] of Object.entries(ExoSyscall)) expect(d.get(`EXO_SYS_${name}`), name).toBe(n);
     for (const [name, n] of Object.entries(ExoErrno)) expect(d.get(`EXO_${name}`), name).toBe(n);
-    for (const name of ['READ', 'WRITE', 'EXECUTE', 'MAP', 'GRANT', 'REVOKE'] as const) {
+    for (const name of [
+      'READ',
+      'WRITE',
+      'EXECUTE',
+      'MAP',
+      'GRANT',
+      'REVOKE',
+      'TRANSFER',
+      'IPC_SEND',
+      'IPC_RECV',
+    ] as const) {
       expect(d.get(`EXO_RIGHT_${name}`), name).toBe(Rights[name]);
     }
     const header = readFileSync(new URL('../include/exov6.h', import.meta.url), 'utf8');

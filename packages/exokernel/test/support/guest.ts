@@ -13,7 +13,8 @@ import type { EnvApi } from '../../src/index';
 
 const pkg = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-export const haveGcc = process.arch === 'x64' && spawnSync('gcc', ['--version'], { stdio: 'ignore' }).status === 0;
+export const haveGcc =
+  process.arch === 'x64' && spawnSync('gcc', ['--version'], { stdio: 'ignore' }).status === 0;
 
 /** Compiles test/guest/NAME.c (cached by modification time) and returns the ELF bytes. */
 export function buildGuest(name: string): Uint8Array {
