@@ -3,11 +3,21 @@
  * every mapping in it and of the capability that authorised each one. The record is what lets a revoke
  * of a frame capability find and remove every mapping made through the revoked capabilities.
  *
- * Page-table frames are charged to the quota of the environment that created the space, so an
- * environment cannot exhaust physical memory by mapping sparse addresses.
+ * Page-table frames are charged to a quota: the PML4 to the environment that creates the space, the
+ * lower tables to the environment whose `map` needs them (so nobody given MAP on a space can drain its
+ * creator's quota). A mapping's tables are counted and charged before anything is written: a map that
+ * cannot be paid for changes nothing.
  */
-import { AddressSpace, type FrameAllocator, PAGE_SIZE, type PhysicalMemory } from '@exov6/hal-x86';
+import {
+  AddressSpace,
+  type FrameAllocator,
+  PAGE_SIZE,
+  type PhysicalMemory,
+  Pte,
+  tableIndices,
+} from '@exov6/hal-x86';
 import type { Environment } from './environment';
+import { ExoError } from './errors';
 
 /** Why a page is mapped: the frame, and the capability (in its holder's space) that allowed it. */
 export interface Mapping {
@@ -19,19 +29,6 @@ export interface Mapping {
   readonly capId: number;
 }
 
-/** Allocates page-table frames from the machine's allocator, charging an environment's quota. */
-class QuotaFrames {
-  constructor(
-    private readonly frames: FrameAllocator,
-    private readonly owner: Environment,
-  ) {}
-
-  alloc(): number {
-    this.owner.charge(1);
-    return this.frames.alloc();
-  }
-}
-
 export class ExoAddressSpace {
   readonly pageTable: AddressSpace;
   readonly mappings = new Map<number, Mapping>();
@@ -40,19 +37,36 @@ export class ExoAddressSpace {
 
   constructor(
     readonly id: number,
-    memory: PhysicalMemory,
-    frames: FrameAllocator,
+    private readonly memory: PhysicalMemory,
+    private readonly frames: FrameAllocator,
     readonly owner: Environment,
   ) {
-    // AddressSpace only ever calls alloc() on its allocator.
-    this.pageTable = new AddressSpace(memory, new QuotaFrames(frames, owner) as unknown as FrameAllocator);
+    owner.charge(1);
+    let root: number;
+    try {
+      root = frames.alloc();
+    } catch {
+      owner.refund(1);
+      throw new ExoError('E_NOMEM', 'asCreate: physical memory is exhausted');
+    }
+    // Lower tables are paid for in `map` before the page table asks for them.
+    this.pageTable = new AddressSpace(memory, frames, root);
   }
 
   get root(): number {
     return this.pageTable.root;
   }
 
-  map(mapping: Mapping): void {
+  /** Maps `mapping`, charging `payer` for the page tables it needs; refuses with E_NOMEM changing nothing. */
+  map(mapping: Mapping, payer: Environment): void {
+    const tables = this.missingTables(mapping.va);
+    if (tables > 0) {
+      payer.charge(tables);
+      if (this.frames.framesFree < tables) {
+        payer.refund(tables);
+        throw new ExoError('E_NOMEM', 'map: physical memory is exhausted');
+      }
+    }
     this.pageTable.map(mapping.va, mapping.frame * PAGE_SIZE, {
       writable: mapping.writable,
       executable: mapping.executable,
@@ -68,5 +82,19 @@ export class ExoAddressSpace {
     this.pageTable.unmap(va);
     this.mappings.delete(va);
     return m;
+  }
+
+  /** How many page-table frames (PDPT, PD, PT) a 4 KiB mapping at `va` would add: 0 to 3. */
+  missingTables(va: number): number {
+    const view = this.memory.view;
+    const idx = tableIndices(va);
+    let table = this.root;
+    for (let level = 0; level < 3; level++) {
+      const ea = table + (idx[level] as number) * 8;
+      const lo = view.getUint32(ea, true);
+      if ((lo & Pte.P) === 0) return 3 - level;
+      table = (view.getUint32(ea + 4, true) & 0xfffff) * 2 ** 32 + (lo & 0xfffff000);
+    }
+    return 0;
   }
 }

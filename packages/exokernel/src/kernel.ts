@@ -159,8 +159,7 @@ export class Exokernel {
     const bytes = options.memoryBytes ?? 64 * 1024 * 1024;
     checkInteger('Exokernel', 'memoryBytes', bytes, 1 << 20, 2 ** 40);
     this.memory = new PhysicalMemory(bytes);
-    this.frames = new FrameAllocator(this.memory);
-    this.frames.alloc(); // frame 0 stays unused, so a null physical address is never a real page
+    this.frames = new FrameAllocator(this.memory); // frame 0 stays unused: a null address is never a page
     this.cpu = new Cpu(this.memory, { cpl: 3 });
     this.lattice = options.lattice ?? EXOV6_LATTICE;
     this.flow = denningPolicy(this.lattice);
@@ -241,7 +240,7 @@ export class Exokernel {
 
   /** Creates the first environment (the one a library OS boots in). */
   createRootEnvironment(options: RootEnvironmentOptions = {}): Environment {
-    const quota = options.quota ?? this.memory.frameCount - this.frames.framesInUse;
+    const quota = options.quota ?? this.frames.framesFree;
     checkInteger('createRootEnvironment', 'quota', quota, 0, this.memory.frameCount);
     const label =
       options.label === undefined ? this.lattice.top : this.labelNode('createRootEnvironment', options.label);
@@ -264,12 +263,12 @@ export class Exokernel {
   envCreate(caller: Environment, options: { quota: number; label?: string }): number {
     const op = 'envCreate';
     this.live(caller, op);
-    const quota = checkInteger(op, 'quota', options?.quota, 0, caller.quotaFree);
+    const quota = checkInteger(op, 'quota', options?.quota, 0, Number.MAX_SAFE_INTEGER);
     const label = options.label === undefined ? caller.label : this.labelNode(op, options.label);
     if (!this.lattice.leq(label, caller.label)) {
       throw new ExoError('E_LABEL', `${op}: label ${options.label} is not <= the caller's label`);
     }
-    caller.charge(quota);
+    caller.charge(quota); // E_NOMEM when the caller has less quota left
     const child = this.newEnvironment(label, quota, caller);
     const root = this.kernelSpace.create(
       { type: ObjectType.ENVIRONMENT, id: child.id },
@@ -479,8 +478,10 @@ export class Exokernel {
     const op = 'ipcReply';
     this.live(caller, op);
     const words = messageWords(op, message?.words);
-    if (message.cap !== undefined)
+    if (message.cap !== undefined) {
+      checkCapId(op, message.cap);
       this.wrap(op, () => caller.space.require(message.cap as number, Rights.TRANSFER));
+    }
     this.ipc.reply(caller, message, words);
   }
 
@@ -604,6 +605,7 @@ export class Exokernel {
     }
     const words = messageWords(op, message?.words);
     if (message?.cap !== undefined) {
+      checkCapId(op, message.cap);
       if (message.cap === endpointCap)
         throw new ExoError('E_INVAL', `${op}: cannot send the endpoint capability in use`);
       this.wrap(op, () => caller.space.require(message.cap as number, Rights.TRANSFER));
@@ -690,18 +692,16 @@ export class Exokernel {
   frameAlloc(caller: Environment, options: { label?: string } = {}): number {
     const op = 'frameAlloc';
     this.live(caller, op);
-    const label = options.label === undefined ? caller.label : this.labelNode(op, options.label);
+    if (options !== undefined && (typeof options !== 'object' || options === null)) {
+      throw new ExoError('E_INVAL', `${op}: options must be an object`);
+    }
+    const label = options?.label === undefined ? caller.label : this.labelNode(op, options.label);
     if (!this.lattice.leq(label, caller.label)) {
       throw new ExoError('E_LABEL', `${op}: label ${options.label} is not <= the caller's label`);
     }
+    if (this.frames.framesFree < 1) throw new ExoError('E_NOMEM', `${op}: physical memory is exhausted`);
     caller.charge(1);
-    let pa: number;
-    try {
-      pa = this.frames.alloc();
-    } catch {
-      caller.refund(1);
-      throw new ExoError('E_NOMEM', `${op}: physical memory is exhausted`);
-    }
+    const pa = this.frames.alloc();
     const frame = pa / PAGE_SIZE;
     const root = this.kernelSpace.create({ type: ObjectType.FRAME, id: frame }, FRAME_RIGHTS, label);
     const ownerCap = this.wrap(op, () =>
@@ -734,7 +734,9 @@ export class Exokernel {
   /** frameRead: up to one frame of bytes from a frame the caller may READ. */
   frameRead(caller: Environment, frameCap: number, offset: number, length: number): Uint8Array {
     const op = 'frameRead';
-    const frame = this.objectOf(caller, frameCap, ObjectType.FRAME, Rights.READ, op).id;
+    const c = this.capability(caller, frameCap, ObjectType.FRAME, Rights.READ, op);
+    if (!this.flow.canRead(caller.label, c.label)) throw new ExoError('E_LABEL', `${op}: no read up`);
+    const frame = c.object.id;
     checkInteger(op, 'offset', offset, 0, PAGE_SIZE);
     checkInteger(op, 'length', length, 0, Math.min(MAX_IO, PAGE_SIZE - offset));
     const pa = frame * PAGE_SIZE + offset;
@@ -744,7 +746,9 @@ export class Exokernel {
   /** frameWrite: bytes into a frame the caller may WRITE. */
   frameWrite(caller: Environment, frameCap: number, offset: number, data: Uint8Array): void {
     const op = 'frameWrite';
-    const frame = this.objectOf(caller, frameCap, ObjectType.FRAME, Rights.WRITE, op).id;
+    const c = this.capability(caller, frameCap, ObjectType.FRAME, Rights.WRITE, op);
+    if (!this.flow.canWrite(caller.label, c.label)) throw new ExoError('E_LABEL', `${op}: no write down`);
+    const frame = c.object.id;
     if (!(data instanceof Uint8Array)) throw new ExoError('E_INVAL', `${op}: data must be a Uint8Array`);
     checkInteger(op, 'offset', offset, 0, PAGE_SIZE);
     checkInteger(op, 'data.length', data.length, 0, PAGE_SIZE - offset);
@@ -754,8 +758,14 @@ export class Exokernel {
   /** frameCopy: the whole content of one frame (READ) into another (WRITE), for copy-on-write. */
   frameCopy(caller: Environment, toCap: number, fromCap: number): void {
     const op = 'frameCopy';
-    const to = this.objectOf(caller, toCap, ObjectType.FRAME, Rights.WRITE, op).id;
-    const from = this.objectOf(caller, fromCap, ObjectType.FRAME, Rights.READ, op).id;
+    const toCapability = this.capability(caller, toCap, ObjectType.FRAME, Rights.WRITE, op);
+    const fromCapability = this.capability(caller, fromCap, ObjectType.FRAME, Rights.READ, op);
+    // The data flows from one frame into the other: the source's label must be <= the destination's.
+    if (!this.lattice.leq(fromCapability.label, toCapability.label)) {
+      throw new ExoError('E_LABEL', `${op}: the source frame's label does not flow into the destination's`);
+    }
+    const to = toCapability.object.id;
+    const from = fromCapability.object.id;
     const src = this.memory.bytes.subarray(from * PAGE_SIZE, (from + 1) * PAGE_SIZE);
     this.memory.write(to * PAGE_SIZE, src);
   }
@@ -767,13 +777,7 @@ export class Exokernel {
     const op = 'asCreate';
     this.live(caller, op);
     const id = this.nextSpaceId++;
-    let aspace: ExoAddressSpace;
-    try {
-      aspace = new ExoAddressSpace(id, this.memory, this.frames, caller);
-    } catch (e) {
-      if (e instanceof ExoError) throw e;
-      throw new ExoError('E_NOMEM', `${op}: physical memory is exhausted`);
-    }
+    const aspace = new ExoAddressSpace(id, this.memory, this.frames, caller); // E_NOMEM changes nothing
     this.addressSpaces.set(id, aspace);
     const root = this.kernelSpace.create(
       { type: ObjectType.ADDRESS_SPACE, id },
@@ -819,7 +823,7 @@ export class Exokernel {
       holder: caller,
       capId: frameCap,
     };
-    aspace.map(mapping); // may refuse with E_NOMEM for a page table, before anything is recorded
+    aspace.map(mapping, caller); // may refuse with E_NOMEM for a page table, before anything is recorded
     let uses = caller.mappingsByCap.get(frameCap);
     if (uses === undefined) {
       uses = new Set();
@@ -900,9 +904,25 @@ export class Exokernel {
   /** capTransfer: moves a capability to another environment (TRANSFER on it, GRANT on the environment). */
   capTransfer(caller: Environment, cap: number, toEnvCap: number): number {
     const op = 'capTransfer';
+    checkCapId(op, cap);
     const target = this.targetEnvironment(caller, toEnvCap, op);
     this.wrap(op, () => caller.space.require(cap, Rights.TRANSFER));
-    const moved = this.wrap(op, () => caller.space.move(cap, target.space));
+    // A frame's allocation capability takes the frame with it: the receiver becomes the frame's owner and
+    // pays its quota (refused with E_NOMEM before anything moves if it cannot).
+    const owned = this.frameOwnedBy(caller, cap);
+    if (owned !== undefined) target.charge(1);
+    let moved: number;
+    try {
+      moved = this.wrap(op, () => caller.space.move(cap, target.space));
+    } catch (e) {
+      if (owned !== undefined) target.refund(1);
+      throw e;
+    }
+    if (owned !== undefined) {
+      const [frame, record] = owned;
+      this.frameRecords.set(frame, { owner: target, ownerCap: moved, root: record.root });
+      caller.refund(1);
+    }
     // Mappings made through it stay, now under the new holder's name for it.
     const uses = caller.mappingsByCap.get(cap);
     if (uses !== undefined) {
@@ -920,12 +940,14 @@ export class Exokernel {
   capRevoke(caller: Environment, cap: number): number {
     const op = 'capRevoke';
     this.live(caller, op);
+    checkCapId(op, cap);
     return this.wrap(op, () => caller.space.revoke(cap));
   }
 
   /** capDelete: drops the caller's capability; pages mapped through it are unmapped. */
   capDelete(caller: Environment, cap: number): void {
     const op = 'capDelete';
+    checkCapId(op, cap);
     this.wrap(op, () => caller.space.require(cap, 0));
     const record = this.frameRecordOwnedBy(caller, cap);
     if (record !== undefined) {
@@ -939,6 +961,7 @@ export class Exokernel {
   }
 
   capInspect(caller: Environment, cap: number): CapabilityInfo {
+    checkCapId('capInspect', cap);
     const c = this.wrap('capInspect', () => caller.space.inspect(cap));
     return {
       type: c.object.type,
@@ -974,6 +997,7 @@ export class Exokernel {
     op: string,
   ): number {
     this.live(caller, op);
+    checkCapId(op, cap);
     const rights = checkInteger(op, 'rights', request?.rights, 0, 0xffffffff);
     const label = request.label === undefined ? undefined : this.labelNode(op, request.label);
     if (request.badge !== undefined) checkInteger(op, 'badge', request.badge, 0, Number.MAX_SAFE_INTEGER);
@@ -1000,7 +1024,13 @@ export class Exokernel {
   }
 
   private frameRecordOwnedBy(caller: Environment, cap: number): FrameRecord | undefined {
-    for (const r of this.frameRecords.values()) if (r.owner === caller && r.ownerCap === cap) return r;
+    return this.frameOwnedBy(caller, cap)?.[1];
+  }
+
+  /** The frame whose allocation capability `cap` of `caller` is, with its record. */
+  private frameOwnedBy(caller: Environment, cap: number): [number, FrameRecord] | undefined {
+    for (const entry of this.frameRecords)
+      if (entry[1].owner === caller && entry[1].ownerCap === cap) return entry;
     return undefined;
   }
 
@@ -1016,9 +1046,7 @@ export class Exokernel {
 
   /** The capability `id` of `caller`, which must name an object of `type` and hold `rights`. */
   private capability(caller: Environment, id: number, type: ObjectTypeName, rights: number, op: string) {
-    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0) {
-      throw new ExoError('E_BADCAP', `${op}: ${String(id)} is not a capability id`);
-    }
+    checkCapId(op, id);
     const c = this.wrap(op, () => caller.space.inspect(id));
     if (c.object.type !== type) {
       throw new ExoError('E_TYPE', `${op}: capability ${id} names a ${c.object.type}, not a ${type}`);
@@ -1076,4 +1104,14 @@ function writeIpcResult(env: Environment, r: IpcResult): void {
   ctx.setReg(10, w2);
   ctx.setReg(8, w3);
   ctx.setReg(9, m.cap === null ? -1n : BigInt(m.cap));
+}
+
+/** Refuses anything that cannot be a capability id (caplattice ids are non-negative safe integers). */
+function checkCapId(op: string, id: unknown): asserts id is number {
+  if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0) {
+    throw new ExoError(
+      'E_BADCAP',
+      `${op}: ${typeof id === 'number' ? id : typeof id} is not a capability id`,
+    );
+  }
 }

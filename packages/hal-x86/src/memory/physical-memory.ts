@@ -108,10 +108,11 @@ export class FrameAllocator {
 
   /** Allocates one zeroed 4 KiB frame and returns its physical address. */
   alloc(): number {
-    const frame = this.free.pop() ?? this.next++;
-    if (frame >= this.memory.frameCount) {
+    // (A refused allocation must not count as one: `next` moves only when a frame is really handed out.)
+    if (this.free.length === 0 && this.next >= this.memory.frameCount) {
       throw new PhysicalMemoryError(`out of physical memory (${this.memory.size} bytes)`);
     }
+    const frame = this.free.pop() ?? this.next++;
     const pa = frame * PAGE_SIZE;
     this.memory.bytes.fill(0, pa, pa + PAGE_SIZE);
     this.memory.noteWrite(pa, PAGE_SIZE);
@@ -138,5 +139,10 @@ export class FrameAllocator {
 
   get framesInUse(): number {
     return this.next - this.free.length;
+  }
+
+  /** Frames that `alloc` can still hand out. */
+  get framesFree(): number {
+    return this.memory.frameCount - this.framesInUse;
   }
 }
