@@ -30,6 +30,11 @@ export class EnvApi {
     return this.#env.quotaFree;
   }
 
+  /** The null primitive: 0 (what a primitive costs before it does anything). */
+  null(): number {
+    return this.#kernel.null(this.#env);
+  }
+
   // frames
   frameAlloc(options?: { label?: string }): number {
     return this.#kernel.frameAlloc(this.#env, options);

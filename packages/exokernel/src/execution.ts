@@ -18,6 +18,7 @@ import type { Cpu, VcpuExit } from '@exov6/hal-x86';
 import type { Environment } from './environment';
 import {
   dispatchGuestPrimitive,
+  dispatchLive,
   type GuestServices,
   isGuestPrimitive,
   UTRAPFRAME_SIZE,
@@ -107,12 +108,14 @@ export class Executor {
       if (cpu.mmu.cr3 !== space.root) cpu.mmu.cr3 = space.root;
       const slice = Math.max(1, Math.min(this.sliceInstructions, env.gas, maxInstructions - instructions));
       let retired = 0;
-      // A slice goes on through the kernel's own guest primitives; anything else ends it.
+      // A slice goes on through the kernel's own guest primitives; anything else ends it. The simple
+      // primitives work on the registers in the CPU, so the context is saved only when the slice ends or
+      // something needs it (an upcall, a primitive that touches another environment's registers).
+      cpu.loadContext(env.context);
+      let saved = false;
       for (;;) {
-        cpu.loadContext(env.context);
         const before = cpu.instret;
         const exit = cpu.run(slice - retired);
-        cpu.saveContext(env.context);
         const n = cpu.instret - before;
         retired += n;
         env.gas -= n;
@@ -124,9 +127,23 @@ export class Executor {
             instructions: cpu.instret,
           });
         }
+        const more = retired < slice && env.gas > 0;
+        if (exit.kind === 'syscall') {
+          const outcome = this.guestPrimitive(env, cpu.regs);
+          if (outcome === 'resume') {
+            if (more && env.status === 'runnable') continue;
+            break;
+          }
+          if (outcome !== 'not-mine') break;
+        }
+        cpu.saveContext(env.context);
+        saved = true;
         const goOn = this.handle(env, exit);
-        if (!goOn || env.status !== 'runnable' || retired >= slice || env.gas <= 0) break;
+        if (!goOn || env.status !== 'runnable' || !more) break;
+        cpu.loadContext(env.context);
+        saved = false;
       }
+      if (!saved) cpu.saveContext(env.context);
       instructions += retired;
       slices++;
       this.now += Math.max(1, retired);
@@ -137,12 +154,24 @@ export class Executor {
     }
   }
 
-  /** Handles one exit; true when the environment may go on within its slice. */
+  /**
+   * A syscall exit: runs the kernel's own primitive if RAX names one, on the live registers when it can
+   * ('resume': go on; 'stop': the slice ends, registers still in the CPU), else through the saved context.
+   * 'not-mine' when RAX is a syscall for the library OS.
+   */
+  private guestPrimitive(env: Environment, regs: Int32Array): 'resume' | 'stop' | 'not-mine' {
+    if (!isGuestPrimitive(regs[0] as number, regs[1] as number)) return 'not-mine';
+    const live = dispatchLive(env, regs, this.guest);
+    if (live === 'resume') return 'resume';
+    if (live !== 'needs-context') return 'stop';
+    this.cpu.saveContext(env.context);
+    const outcome = dispatchGuestPrimitive(env, this.guest);
+    this.cpu.loadContext(env.context);
+    return outcome === 'resume' ? 'resume' : 'stop';
+  }
+
+  /** Handles one exit other than a kernel primitive; true when the environment may go on in its slice. */
   private handle(env: Environment, exit: VcpuExit): boolean {
-    if (exit.kind === 'syscall') {
-      const number = Number(env.context.getReg(0));
-      if (isGuestPrimitive(number)) return dispatchGuestPrimitive(env, this.guest) === 'resume';
-    }
     if (
       exit.kind === 'exception' &&
       exit.vector === PF &&

@@ -84,16 +84,33 @@ export type GuestOutcome = 'resume' | 'yield' | 'stopped';
 
 const ARG_REGS = [7, 6, 2, 10, 8, 9]; // RDI RSI RDX R10 R8 R9
 
-/** Whether RAX names one of the kernel's own primitives. */
-export function isGuestPrimitive(number: number): boolean {
-  return number >= EXO_SYSCALL_BASE && number <= EXO_SYSCALL_BASE + LAST_PRIMITIVE;
+/** Whether RAX (as its low and high 32-bit halves) names one of the kernel's own primitives. */
+export function isGuestPrimitive(low: number, high = 0): boolean {
+  return high === 0 && low >= EXO_SYSCALL_BASE && low <= EXO_SYSCALL_BASE + LAST_PRIMITIVE;
 }
 
-/** Runs the guest primitive in RAX for `env`, writing its result to RAX. */
-export function dispatchGuestPrimitive(env: Environment, k: GuestServices): GuestOutcome {
-  const ctx = env.context;
-  const n = Number(ctx.getReg(0)) - EXO_SYSCALL_BASE;
-  const arg = (i: number) => Number(BigInt.asIntN(64, ctx.getReg(ARG_REGS[i] as number)));
+/** Register r of a lo/hi int32 register file as a number (exact for values within +-2^53). */
+function regNumber(regs: Int32Array, r: number): number {
+  return (regs[2 * r + 1] as number) * 4294967296 + ((regs[2 * r] as number) >>> 0);
+}
+
+function setRax(regs: Int32Array, value: number): void {
+  regs[0] = value | 0;
+  regs[1] = value < 0 ? -1 : Math.floor(value / 4294967296) | 0;
+}
+
+/**
+ * The primitives that read their arguments from registers and write only RAX, run on the live register
+ * file (the CPU's, with no context save); 'needs-context' for the ones that need the saved context (IPC,
+ * which may write another environment's registers, and PGFAULT_RETURN, which replaces them all).
+ */
+export function dispatchLive(
+  env: Environment,
+  regs: Int32Array,
+  k: GuestServices,
+): GuestOutcome | 'needs-context' {
+  const n = (regs[0] as number) - EXO_SYSCALL_BASE;
+  const arg = (i: number) => regNumber(regs, ARG_REGS[i] as number);
   let result = 0;
   let outcome: GuestOutcome = 'resume';
   try {
@@ -130,14 +147,36 @@ export function dispatchGuestPrimitive(env: Environment, k: GuestServices): Gues
       case ExoSyscall.SET_PGFAULT_UPCALL:
         env.guestPageFault = { entry: arg(0), stackTop: arg(1) };
         break;
-      case ExoSyscall.PGFAULT_RETURN:
-        return pgfaultReturn(env, k, arg(0));
-      case ExoSyscall.EXIT:
-        k.exit(env);
-        return 'stopped';
       case ExoSyscall.ENDPOINT_CREATE:
         result = k.endpointCreate(env);
         break;
+      case ExoSyscall.EXIT:
+        k.exit(env);
+        return 'stopped';
+      default:
+        return 'needs-context';
+    }
+  } catch (e) {
+    if (!(e instanceof ExoError)) throw e;
+    result = e.errno;
+  }
+  setRax(regs, result);
+  return outcome;
+}
+
+/**
+ * Runs the guest primitive in RAX for `env` on its saved context: the simple ones as `dispatchLive` does,
+ * then IPC (which may complete now or block the environment) and PGFAULT_RETURN.
+ */
+export function dispatchGuestPrimitive(env: Environment, k: GuestServices): GuestOutcome {
+  const ctx = env.context;
+  const live = dispatchLive(env, ctx.regs, k);
+  if (live !== 'needs-context') return live;
+  const n = regNumber(ctx.regs, 0) - EXO_SYSCALL_BASE;
+  try {
+    switch (n) {
+      case ExoSyscall.PGFAULT_RETURN:
+        return pgfaultReturn(env, k, regNumber(ctx.regs, 7));
       case ExoSyscall.IPC_SEND:
       case ExoSyscall.IPC_RECV:
       case ExoSyscall.IPC_CALL:
@@ -150,19 +189,21 @@ export function dispatchGuestPrimitive(env: Environment, k: GuestServices): Gues
               : n === ExoSyscall.IPC_CALL
                 ? 'call'
                 : 'reply';
-        const regs = ARG_REGS.map((r) => ctx.getReg(r));
-        // The registers of the result are written by the IPC system (now, or when the partner arrives).
-        return k.ipc(env, kind, regs);
+        // The result registers are written by the IPC system, now or when the partner arrives.
+        return k.ipc(
+          env,
+          kind,
+          ARG_REGS.map((r) => ctx.getReg(r)),
+        );
       }
       default:
         throw new ExoError('E_NOSYS', `no guest primitive ${n}`);
     }
   } catch (e) {
     if (!(e instanceof ExoError)) throw e;
-    result = e.errno;
+    setRax(ctx.regs, e.errno);
+    return 'resume';
   }
-  ctx.setReg(0, BigInt(result));
-  return outcome;
 }
 
 /** Restores the registers saved in an exo_utrapframe (RFLAGS: only the bits user code may change). */

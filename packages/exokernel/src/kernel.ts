@@ -340,6 +340,12 @@ export class Exokernel {
     };
   }
 
+  /** null: does nothing but check that the caller is alive; the cheapest primitive (for benchmarks). */
+  null(caller: Environment): number {
+    this.live(caller, 'null');
+    return 0;
+  }
+
   // ------------------------------------------------------------------ environment control
 
   /** envSetAddressSpace: the address space an environment runs in (INVOKE on it, MAP on the space). */
