@@ -42,6 +42,7 @@ const movEax = (v) => [0xb8, ...u32(v)];
 const movEdi = (v) => [0xbf, ...u32(v)];
 const SYSCALL = [0x0f, 0x05];
 const DEC_R12D = [0x41, 0xff, 0xcc];
+const MOV_R9_NONE = [0x49, 0xc7, 0xc1, 0xff, 0xff, 0xff, 0xff]; // mov r9, -1: no capability in the message
 const prim = (n) => movEax(EXO_SYSCALL_BASE + n);
 /** `body` repeated by a counted loop, then the EXIT primitive. */
 function loop(count, body) {
@@ -197,16 +198,16 @@ row(
     const client = spawn(os, []);
     const sEp = os.capGrant(ep, { rights: 1 << 13 }, server.child);
     const cEp = os.capGrant(ep, { rights: 1 << 12 }, client.child);
-    const serverCode = [
+    const serverBody = [
       ...movEdi(sEp),
       ...prim(ExoSyscall.IPC_RECV),
       ...SYSCALL,
+      ...MOV_R9_NONE,
       ...prim(ExoSyscall.IPC_REPLY),
       ...SYSCALL,
-      0xeb,
-      (256 - 23) & 0xff, // jmp back to the mov edi
     ];
-    const clientCode = loop(N, [...movEdi(cEp), ...prim(ExoSyscall.IPC_CALL), ...SYSCALL]);
+    const serverCode = [...serverBody, 0xeb, (256 - (serverBody.length + 2)) & 0xff]; // jmp back to the start
+    const clientCode = loop(N, [...movEdi(cEp), ...MOV_R9_NONE, ...prim(ExoSyscall.IPC_CALL), ...SYSCALL]);
     rewrite(os, server, serverCode);
     rewrite(os, client, clientCode);
     os.envStart(server.child);

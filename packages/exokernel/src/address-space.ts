@@ -34,6 +34,10 @@ export class ExoAddressSpace {
   readonly mappings = new Map<number, Mapping>();
   /** Environments whose execution context uses this space (their CR3). */
   readonly users = new Set<Environment>();
+  /** Who paid for each page-table frame (by physical address), to refund it when the space goes. */
+  readonly tablePayers = new Map<number, Environment>();
+  /** The kernel's original capability of this space (set by the kernel). */
+  rootCap = -1;
 
   constructor(
     readonly id: number,
@@ -51,6 +55,7 @@ export class ExoAddressSpace {
     }
     // Lower tables are paid for in `map` before the page table asks for them.
     this.pageTable = new AddressSpace(memory, frames, root);
+    this.tablePayers.set(root, owner);
   }
 
   get root(): number {
@@ -72,7 +77,34 @@ export class ExoAddressSpace {
       executable: mapping.executable,
       user: true,
     });
+    if (tables > 0)
+      for (const table of this.tablesOf(mapping.va))
+        if (!this.tablePayers.has(table)) this.tablePayers.set(table, payer);
     this.mappings.set(mapping.va, mapping);
+  }
+
+  /** Changes a mapping's permissions in place (the PTE is rewritten; the frame stays). */
+  protect(va: number, writable: boolean, executable: boolean): void {
+    const m = this.mappings.get(va);
+    if (m === undefined) return;
+    this.pageTable.protect(va, PAGE_SIZE, { writable, executable, user: true });
+    this.mappings.set(va, { ...m, writable, executable });
+  }
+
+  /** The physical addresses of the PDPT, PD and PT that map `va` (those that exist). */
+  tablesOf(va: number): number[] {
+    const view = this.memory.view;
+    const idx = tableIndices(va);
+    const out: number[] = [];
+    let table = this.root;
+    for (let level = 0; level < 3; level++) {
+      const ea = table + (idx[level] as number) * 8;
+      const lo = view.getUint32(ea, true);
+      if ((lo & Pte.P) === 0) break;
+      table = (view.getUint32(ea + 4, true) & 0xfffff) * 2 ** 32 + (lo & 0xfffff000);
+      out.push(table);
+    }
+    return out;
   }
 
   /** Removes the mapping at `va`; returns it, or undefined if there was none. */

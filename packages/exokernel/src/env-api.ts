@@ -56,6 +56,12 @@ export class EnvApi {
   asCreate(): number {
     return this.#kernel.asCreate(this.#env);
   }
+  asDestroy(spaceCap: number): void {
+    this.#kernel.asDestroy(this.#env, spaceCap);
+  }
+  protect(spaceCap: number, va: number, perms: { writable?: boolean; executable?: boolean }): void {
+    this.#kernel.protect(this.#env, spaceCap, va, perms);
+  }
   map(
     spaceCap: number,
     va: number,

@@ -141,6 +141,8 @@ export class Exokernel {
   private readonly environments = new Map<number, Environment>();
   private readonly addressSpaces = new Map<number, ExoAddressSpace>();
   private readonly frameRecords = new Map<number, FrameRecord>();
+  /** The environment whose call is revoking capabilities right now: it is not told about its own. */
+  private revoker: Environment | null = null;
   private nextEnvId = 1;
   private nextSpaceId = 1;
   /** The CPU multiplexer (scheduler, slices, upcalls). */
@@ -451,6 +453,77 @@ export class Exokernel {
     caller?.complete({ ok: false, error: 'E_STATE', detail: 'the environment that received the call ended' });
     for (const [token] of this.tokens.get(env) ?? []) this.cancelToken(env, token);
     this.tokens.delete(env);
+    // Its frames go back to the machine (unmapped everywhere), and the quota it was given, less what is
+    // still charged to it (page tables of spaces that live on), goes back to its creator's line.
+    for (const [frame, record] of [...this.frameRecords]) {
+      if (record.owner === env) this.releaseFrame(frame, record, env);
+    }
+    const unused = env.quotaLimit - env.quotaUsed;
+    if (unused > 0) {
+      env.quotaLimit -= unused;
+      let up = env.parent;
+      while (up !== null && up.status === 'dead') up = up.parent;
+      up?.refund(unused);
+    }
+  }
+
+  // ------------------------------------------------------------------ address-space lifetime
+
+  /**
+   * asDestroy: removes an address space (REVOKE on it): every mapping goes, its page-table frames return to
+   * the machine and to the quotas that paid for them, and every capability to it is revoked. Refused with
+   * E_STATE while a living environment runs in it.
+   */
+  asDestroy(caller: Environment, spaceCap: number): void {
+    const op = 'asDestroy';
+    this.live(caller, op);
+    const id = this.objectOf(caller, spaceCap, ObjectType.ADDRESS_SPACE, Rights.REVOKE, op).id;
+    const aspace = this.addressSpaces.get(id) as ExoAddressSpace;
+    for (const user of aspace.users) {
+      if (user.status !== 'dead')
+        throw new ExoError('E_STATE', `${op}: environment ${user.id} runs in this space`);
+    }
+    for (const m of [...aspace.mappings.values()]) this.removeMapping(aspace, m);
+    for (const user of aspace.users) user.addressSpace = null;
+    if (this.cpu.mmu.cr3 === aspace.root) this.cpu.mmu.flush(true);
+    for (const [table, payer] of aspace.tablePayers) {
+      this.frames.release(table);
+      this.refund(payer, 1);
+    }
+    this.addressSpaces.delete(id);
+    this.asInitiator(caller, () => this.kernelSpace.revoke(aspace.rootCap));
+    this.kernelSpace.delete(aspace.rootCap);
+  }
+
+  /**
+   * protect: changes the permissions of the page at `va` in place (MAP on the space). Making it writable
+   * or executable needs WRITE or EXECUTE on the capability the page was mapped through.
+   */
+  protect(
+    caller: Environment,
+    spaceCap: number,
+    va: number,
+    perms: { writable?: boolean; executable?: boolean },
+  ): void {
+    const op = 'protect';
+    this.live(caller, op);
+    const space = this.capability(caller, spaceCap, ObjectType.ADDRESS_SPACE, Rights.MAP, op);
+    this.checkPage(op, va);
+    const aspace = this.addressSpaces.get(space.object.id) as ExoAddressSpace;
+    const m = aspace.mappings.get(va);
+    if (m === undefined) throw new ExoError('E_NOENT', `${op}: nothing is mapped at 0x${va.toString(16)}`);
+    const writable = perms?.writable === true;
+    const executable = perms?.executable === true;
+    const need = (writable ? Rights.WRITE : 0) | (executable ? Rights.EXECUTE : 0);
+    const through = this.wrap(op, () => m.holder.space.inspect(m.capId));
+    if ((through.rights & need) !== need) {
+      throw new ExoError('E_RIGHTS', `${op}: the page was mapped through a capability without those rights`);
+    }
+    if (writable && !this.flow.canWrite(space.label, through.label)) {
+      throw new ExoError('E_LABEL', `${op}: a writable mapping needs the space's label <= the frame's`);
+    }
+    aspace.protect(va, writable, executable);
+    if (this.cpu.mmu.cr3 === aspace.root) this.cpu.mmu.invlpg(va);
   }
 
   // ------------------------------------------------------------------ IPC
@@ -730,11 +803,43 @@ export class Exokernel {
     if (record === undefined || record.owner !== caller || record.ownerCap !== frameCap) {
       throw new ExoError('E_RIGHTS', `${op}: only the capability frameAlloc returned may free the frame`);
     }
-    this.kernelSpace.revoke(record.root); // the holders' onRevoked unmaps and tells them
+    this.releaseFrame(frame, record, caller);
+  }
+
+  /** Revokes every capability to a frame (unmapping it everywhere), and returns it to the machine. */
+  private releaseFrame(frame: number, record: FrameRecord, initiator: Environment): void {
+    this.asInitiator(initiator, () => this.kernelSpace.revoke(record.root)); // holders' onRevoked unmaps
     this.kernelSpace.delete(record.root);
     this.frameRecords.delete(frame);
     this.frames.release(frame * PAGE_SIZE);
-    caller.refund(1);
+    this.refund(record.owner, 1);
+  }
+
+  /** Runs `f` with `env` as the initiator of the revocations it causes (it is not told of its own). */
+  private asInitiator<T>(env: Environment, f: () => T): T {
+    const outer = this.revoker;
+    this.revoker = env;
+    try {
+      return f();
+    } finally {
+      this.revoker = outer;
+    }
+  }
+
+  /**
+   * Gives back `frames` of quota charged to `env`; for an environment that has ended, to the nearest
+   * living ancestor its quota came from.
+   */
+  private refund(env: Environment, frames: number): void {
+    env.refund(frames);
+    if (env.status !== 'dead') return;
+    env.quotaLimit -= frames;
+    let up = env.parent;
+    while (up !== null && up.status === 'dead') {
+      up.quotaLimit -= frames;
+      up = up.parent;
+    }
+    up?.refund(frames);
   }
 
   /** frameRead: up to one frame of bytes from a frame the caller may READ. */
@@ -790,6 +895,7 @@ export class Exokernel {
       ADDRESS_SPACE_RIGHTS,
       caller.label,
     );
+    aspace.rootCap = root;
     return this.wrap(op, () => this.kernelSpace.derive(root, { rights: ADDRESS_SPACE_RIGHTS }, caller.space));
   }
 
@@ -947,7 +1053,7 @@ export class Exokernel {
     const op = 'capRevoke';
     this.live(caller, op);
     checkCapId(op, cap);
-    return this.wrap(op, () => caller.space.revoke(cap));
+    return this.asInitiator(caller, () => this.wrap(op, () => caller.space.revoke(cap)));
   }
 
   /** capDelete: drops the caller's capability; pages mapped through it are unmapped. */
@@ -985,12 +1091,13 @@ export class Exokernel {
 
   /** A space's onRevoked: the capability is gone; so are the mappings made through it. */
   private revoked(holder: Environment, capId: number): void {
+    const told = holder !== this.revoker;
     const uses = holder.mappingsByCap.get(capId);
     const first = uses?.values().next().value as { aspace: ExoAddressSpace; va: number } | undefined;
     const frame = first === undefined ? undefined : first.aspace.mappings.get(first.va)?.frame;
     const unmapped = this.unmapAuthorisedBy(holder, capId);
     const object: ObjectRef | null = frame === undefined ? null : { type: ObjectType.FRAME, id: frame };
-    holder.revocations.push({ capId, object, unmapped });
+    if (told) holder.revocations.push({ capId, object, unmapped });
   }
 
   // ------------------------------------------------------------------ checks

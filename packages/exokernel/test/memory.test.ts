@@ -119,3 +119,63 @@ describe('mappings', () => {
     expect(code(() => api.capDelete(f))).toBe('E_STATE');
   });
 });
+
+describe('lifetimes', () => {
+  it('protect changes permissions in place, within the rights of the capability that mapped the page', () => {
+    const { kernel, api } = boot();
+    const as = api.asCreate();
+    const f = api.frameAlloc();
+    api.map(as, 0x1000, f, { writable: true });
+    api.protect(as, 0x1000, { writable: false });
+    expect(kernel.snapshot().spaces[0]?.mappings[0]).toMatchObject({ va: 0x1000, writable: false });
+    api.protect(as, 0x1000, { writable: true, executable: true });
+    const ro = api.capDerive(f, { rights: Rights.READ | Rights.MAP });
+    api.map(as, 0x2000, ro);
+    expect(code(() => api.protect(as, 0x2000, { writable: true }))).toBe('E_RIGHTS');
+    expect(code(() => api.protect(as, 0x3000, {}))).toBe('E_NOENT');
+  });
+
+  it('asDestroy unmaps everything and returns every page table to the quota that paid for it', () => {
+    const { kernel, api } = boot(16);
+    const before = api.quotaFree;
+    const framesBefore = kernel.frames.framesInUse;
+    const as = api.asCreate();
+    const f = api.frameAlloc();
+    api.map(as, 0x7000_0000_0000, f);
+    api.map(as, 0x1000, f);
+    expect(before - api.quotaFree).toBe(1 + 1 + 2 * 3); // PML4, the frame, two PDPT/PD/PT chains
+    api.asDestroy(as);
+    expect(api.quotaFree).toBe(before - 1); // the frame is still allocated
+    expect(kernel.frames.framesInUse).toBe(framesBefore + 1);
+    expect(code(() => api.lookup(as, 0x1000))).toBe('E_BADCAP');
+    api.frameFree(f);
+    expect(api.quotaFree).toBe(before);
+  });
+
+  it('asDestroy is refused while a living environment runs in the space', () => {
+    const { api } = boot();
+    const child = api.envCreate({ quota: 1 });
+    const as = api.asCreate();
+    api.envSetAddressSpace(child, as);
+    expect(code(() => api.asDestroy(as))).toBe('E_STATE');
+    api.envKill(child);
+    api.asDestroy(as);
+  });
+
+  it('an environment that ends gives its frames back to the machine and its unused quota to its creator', () => {
+    const { kernel, root, api } = boot(32);
+    const childCap = api.envCreate({ quota: 10 });
+    const child = kernel.bind(kernel.environmentOf(root, childCap));
+    const space = child.asCreate();
+    const frame = child.frameAlloc();
+    child.map(space, 0x1000, frame, { writable: true });
+    expect(api.quotaFree).toBe(32 - 10);
+    const framesBefore = kernel.frames.framesInUse;
+    api.envKill(childCap);
+    // The frame went back to the machine (unmapped first); the child's space and its page tables live on
+    // (another environment could hold a capability to it), still charged: the PML4, PDPT, PD and PT.
+    expect(kernel.frames.framesInUse).toBe(framesBefore - 1);
+    expect(api.quotaFree).toBe(32 - 4);
+    expect(kernel.snapshot().spaces.flatMap((s) => s.mappings)).toEqual([]);
+  });
+});
