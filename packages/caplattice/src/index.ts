@@ -7,6 +7,7 @@ export { RevokeJob } from './cap/revoke.js';
 export { BUILTIN_RIGHTS, defineRights, isRightsMask, Rights, RightsSchema } from './cap/rights.js';
 export {
   type Capability,
+  type CapabilityFields,
   type CapRef,
   CapSpace,
   type CapSpaceOptions,

@@ -14,6 +14,7 @@
  * (space label <= frame label).
  */
 import {
+  type CapabilityFields,
   type CapSpace,
   DerivationTree,
   denningPolicy,
@@ -1160,7 +1161,15 @@ export class Exokernel {
   /** The capability `id` of `caller`, which must name an object of `type` and hold `rights`. */
   private capability(caller: Environment, id: number, type: ObjectTypeName, rights: number, op: string) {
     checkCapId(op, id);
-    const c = this.wrap(op, () => caller.space.inspect(id));
+    // caplattice's allocation-free lookup: this runs on every primitive.
+    const f: CapabilityFields<number> = { type: '', objectId: 0, rights: 0, label: 0, badge: undefined };
+    if (!caller.space.lookup(id, f)) {
+      throw new ExoError(
+        'E_BADCAP',
+        `${op}: ${id} names no capability of this environment (never issued, deleted, moved or revoked)`,
+      );
+    }
+    const c = { object: { type: f.type, id: f.objectId }, rights: f.rights, label: f.label, badge: f.badge };
     if (c.object.type !== type) {
       throw new ExoError('E_TYPE', `${op}: capability ${id} names a ${c.object.type}, not a ${type}`);
     }

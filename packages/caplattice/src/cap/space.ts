@@ -80,6 +80,15 @@ export interface DeriveRequest<L> {
   badge?: number;
 }
 
+/** What `CapSpace.lookup` fills in: a caller-owned record, reused from call to call. */
+export interface CapabilityFields<L> {
+  type: string;
+  objectId: number;
+  rights: number;
+  label: L;
+  badge: number | undefined;
+}
+
 /** Options of {@link CapSpace} (through `tree.createSpace`). */
 export interface CapSpaceOptions {
   /** Name used in error messages. */
@@ -179,6 +188,24 @@ export class CapSpace<L> {
   require(id: CapId, rights: number): void {
     assertRightsMask(rights, 'require');
     this.holding(this.resolve(id, 'require'), rights, 'require');
+  }
+
+  /**
+   * The object, rights, label and badge of the capability `id` names, written into `into` (reused by the
+   * caller: nothing is allocated), or false when `id` names no capability here. For kernels that check a
+   * capability on every call; `inspect` gives the full snapshot.
+   */
+  lookup(id: CapId, into: CapabilityFields<L>): boolean {
+    if (typeof id !== 'number' || !this.check(id, 0)) return false;
+    const node = this.slots[(id & SLOT_MASK) * SLOT_WORDS + S_NODE] as number;
+    const tree = this.tree;
+    into.type = tree.typeNames[tree.objType[node] as number] as string;
+    into.objectId = tree.objId[node] as number;
+    into.rights = (tree.nodes[node * NODE_WORDS + N_RIGHTS] as number) >>> 0;
+    into.label = tree.labels[node] as L;
+    const badge = tree.badge[node] as number;
+    into.badge = badge < 0 ? undefined : badge;
+    return true;
   }
 
   /** A snapshot of the capability `id` names; throws if it names none. */
