@@ -5,7 +5,7 @@
  * `ExoError` codes) as the guest system-call ABI.
  */
 import type { CpuContext } from '@exov6/hal-x86';
-import type { CapabilityInfo, Exokernel } from './kernel';
+import type { BootCapabilities, CapabilityInfo, Exokernel } from './kernel';
 import type { IpcMessage, IpcOperation, IpcResult, ReceivedMessage } from './ipc';
 import type { UpcallHandlers } from './upcalls';
 import type { Environment, RevocationNotice } from './environment';
@@ -145,6 +145,48 @@ export class EnvApi {
   }
   ipcCancel(token: number): void {
     this.#kernel.ipcCancel(this.#env, token);
+  }
+
+  // devices
+  /** The device capabilities of the first environment (null for others, or without devices). */
+  bootCapabilities(): BootCapabilities | null {
+    return this.#kernel.bootCapabilities(this.#env);
+  }
+  portIn(portCap: number, offset: number, size: number): number {
+    return this.#kernel.portIn(this.#env, portCap, offset, size);
+  }
+  portOut(portCap: number, offset: number, size: number, value: number): void {
+    this.#kernel.portOut(this.#env, portCap, offset, size, value);
+  }
+  irqAttach(irqCap: number): void {
+    this.#kernel.irqAttach(this.#env, irqCap);
+  }
+  irqDetach(irqCap: number): void {
+    this.#kernel.irqDetach(this.#env, irqCap);
+  }
+  timerSet(timerCap: number, deadlineNs: number): void {
+    this.#kernel.timerSet(this.#env, timerCap, deadlineNs);
+  }
+  timerCancel(timerCap: number): void {
+    this.#kernel.timerCancel(this.#env, timerCap);
+  }
+  clockNow(timerCap: number): number {
+    return this.#kernel.clockNow(this.#env, timerCap);
+  }
+  blkInfo(extentCap: number): { sectors: number } {
+    return this.#kernel.blkInfo(this.#env, extentCap);
+  }
+  blkRead(extentCap: number, sector: number, count: number, frameCap: number, offset = 0): void {
+    this.#kernel.blkRead(this.#env, extentCap, sector, count, frameCap, offset);
+  }
+  blkWrite(extentCap: number, sector: number, count: number, frameCap: number, offset = 0): void {
+    this.#kernel.blkWrite(this.#env, extentCap, sector, count, frameCap, offset);
+  }
+  blkFlush(extentCap: number): void {
+    this.#kernel.blkFlush(this.#env, extentCap);
+  }
+  blkSplit(extentCap: number, start: number, count: number): number {
+    return this.#kernel.blkSplit(this.#env, extentCap, start, count);
   }
 
   // capabilities

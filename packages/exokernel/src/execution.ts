@@ -15,6 +15,7 @@
  */
 import { type Scheduler, createScheduler, type PolicyName } from '@exov6/sched-beatty';
 import type { Cpu, VcpuExit } from '@exov6/hal-x86';
+import type { DeviceLayer } from './devices';
 import type { Environment } from './environment';
 import {
   dispatchGuestPrimitive,
@@ -71,6 +72,8 @@ export class Executor {
     private readonly guest: GuestServices & {
       writeGuest(env: Environment, va: number, data: Uint8Array): boolean;
     },
+    /** The machine's devices, if any: their clock events run between slices. */
+    private readonly devices: DeviceLayer | null = null,
   ) {
     this.scheduler = createScheduler<Environment>(policy);
   }
@@ -98,15 +101,27 @@ export class Executor {
     for (;;) {
       if (instructions >= maxInstructions) return { reason: 'instruction-limit', instructions, slices };
       if (slices >= maxSlices) return { reason: 'slice-limit', instructions, slices };
+      this.deviceEvents();
       const env = this.scheduler.pickNext(this.now);
-      if (env === undefined) return { reason: 'idle', instructions, slices };
+      if (env === undefined) {
+        // Nothing runnable: if an environment waits for a timer, the machine idles until it (virtual time
+        // jumps there) and the loop goes on; otherwise there is nothing left to do.
+        const devices = this.devices;
+        if (devices === null || !devices.timersPending || devices.platform.clock.mode !== 'virtual') {
+          return { reason: 'idle', instructions, slices };
+        }
+        devices.platform.clock.idleUntil(devices.platform.clock.nextDeadlineNs());
+        continue;
+      }
       const space = env.addressSpace;
       if (space === null) {
         this.kill(env, 'started without an address space');
         continue;
       }
       if (cpu.mmu.cr3 !== space.root) cpu.mmu.cr3 = space.root;
-      const slice = Math.max(1, Math.min(this.sliceInstructions, env.gas, maxInstructions - instructions));
+      let slice = Math.max(1, Math.min(this.sliceInstructions, env.gas, maxInstructions - instructions));
+      // A slice ends at the next device event, so timers and interrupts are on time.
+      if (this.devices !== null) slice = this.devices.platform.clock.instructionsUntilNextEvent(slice);
       let retired = 0;
       // A slice goes on through the kernel's own guest primitives; anything else ends it. The simple
       // primitives work on the registers in the CPU, so the context is saved only when the slice ends or
@@ -217,8 +232,11 @@ export class Executor {
   private upcall(env: Environment, exit: VcpuExit): boolean {
     switch (exit.kind) {
       case 'budget':
-      case 'interrupt':
         return false;
+      case 'interrupt':
+        // Not the running environment's business: the line's owner gets it; the running one goes on.
+        this.deliverInterrupt(exit.vector);
+        return true;
       case 'hlt':
         this.kill(env, 'hlt');
         return false;
@@ -252,6 +270,44 @@ export class Executor {
         };
         return this.resumeOrKill(env, 'exception', () => handler(event, env.context));
       }
+    }
+  }
+
+  /** Runs the device events that fell due and delivers the timer upcalls they produced. */
+  private deviceEvents(): void {
+    const devices = this.devices;
+    if (devices === null) return;
+    devices.platform.clock.runDue();
+    // Interrupts raised while no guest ran (or between slices) are taken here, as the CPU would between
+    // instructions: the local APIC's acknowledge cycle, then the owner's upcall.
+    const cpu = this.cpu;
+    while (cpu.intr) {
+      const vector = devices.platform.localApic.acknowledge();
+      if (vector === null || vector === 0xff) break; // the request vanished (spurious)
+      this.deliverInterrupt(vector);
+    }
+    for (const { env, now } of devices.dueTimers.splice(0)) {
+      const handler = env.upcalls.timer;
+      if (handler === undefined || env.status === 'dead') continue;
+      this.callHandler(env, 'timer', () => handler({ now }));
+    }
+  }
+
+  private deliverInterrupt(vector: number): void {
+    const devices = this.devices;
+    if (devices === null) return;
+    const { env, irq } = devices.takeInterrupt(vector);
+    const handler = env?.upcalls.interrupt;
+    if (env === undefined || handler === undefined || env.status === 'dead') return;
+    this.callHandler(env, 'interrupt', () => handler({ irq }));
+  }
+
+  /** Runs a handler that returns nothing; one that throws ends its environment. */
+  private callHandler(env: Environment, what: string, call: () => void): void {
+    try {
+      call();
+    } catch (e) {
+      this.kill(env, `${what} handler threw: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
 

@@ -3,7 +3,13 @@
  * to library operating systems. Mechanism only: it knows nothing of processes, files or sockets.
  */
 export { Exokernel, USER_VA_LIMIT } from './kernel';
-export type { ExokernelOptions, RootEnvironmentOptions, CapabilityInfo, KernelSnapshot } from './kernel';
+export type {
+  ExokernelOptions,
+  RootEnvironmentOptions,
+  CapabilityInfo,
+  KernelSnapshot,
+  BootCapabilities,
+} from './kernel';
 export { EnvApi } from './env-api';
 export { Environment } from './environment';
 export type { EnvironmentStatus, RevocationNotice } from './environment';
@@ -28,5 +34,7 @@ export type {
   PageFaultEvent,
   ExceptionEvent,
   GasEvent,
+  InterruptEvent,
+  TimerEvent,
 } from './upcalls';
 export { EXO_SYSCALL_BASE, ExoSyscall, UTRAPFRAME_SIZE } from './guest-abi';

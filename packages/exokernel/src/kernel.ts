@@ -24,7 +24,15 @@ import {
   type ObjectRef,
   Rights,
 } from '@exov6/caplattice';
-import { Cpu, type CpuContext, FrameAllocator, PAGE_SIZE, PhysicalMemory } from '@exov6/hal-x86';
+import {
+  Cpu,
+  type CpuContext,
+  FrameAllocator,
+  PAGE_SIZE,
+  type PcPlatformOptions,
+  PhysicalMemory,
+} from '@exov6/hal-x86';
+import { DeviceLayer, IRQ_PINS } from './devices';
 import type { PolicyName } from '@exov6/sched-beatty';
 import { DEFAULT_SLICE, Executor, type RunOptions, type RunSummary } from './execution';
 import type { UpcallHandlers } from './upcalls';
@@ -44,7 +52,11 @@ import {
 } from './ipc';
 import {
   ADDRESS_SPACE_RIGHTS,
+  BLOCK_EXTENT_RIGHTS,
   ENDPOINT_RIGHTS,
+  IO_PORT_RIGHTS,
+  IRQ_RIGHTS,
+  TIMER_RIGHTS,
   ENVIRONMENT_RIGHTS,
   FRAME_RIGHTS,
   ObjectType,
@@ -65,6 +77,25 @@ export interface ExokernelOptions {
   policy?: PolicyName;
   /** Time slice in retired instructions (default 10 000). */
   sliceInstructions?: number;
+  /**
+   * The PC devices (hal-x86's PcPlatform: PIT, RTC, COM1, the interrupt controllers, and virtio-blk with
+   * `disk`), handed out as capabilities to the first environment. Without it the machine has no devices.
+   */
+  platform?: PcPlatformOptions;
+}
+
+/** The device capabilities the first environment receives (see devices.ts). */
+export interface BootCapabilities {
+  readonly ports: {
+    readonly com1: number;
+    readonly pit: number;
+    readonly port61: number;
+    readonly rtc: number;
+  };
+  readonly irqs: { readonly pit: number; readonly com1: number; readonly rtc: number; readonly disk: number };
+  readonly timer: number;
+  /** The whole disk, when the machine has one. */
+  readonly disk: number | null;
 }
 
 export interface RootEnvironmentOptions {
@@ -148,6 +179,9 @@ export class Exokernel {
   private nextSpaceId = 1;
   /** The CPU multiplexer (scheduler, slices, upcalls). */
   readonly executor: Executor;
+  /** The devices, when the machine has them (`platform` option). */
+  readonly devices: DeviceLayer | null;
+  private readonly bootCaps = new Map<Environment, BootCapabilities>();
   private readonly endpoints = new Map<number, Endpoint>();
   private nextEndpointId = 1;
   private readonly ipc = new IpcSystem({
@@ -168,6 +202,10 @@ export class Exokernel {
     this.flow = denningPolicy(this.lattice);
     this.tree = new DerivationTree({ lattice: this.lattice });
     this.kernelSpace = this.tree.createSpace('kernel');
+    this.devices =
+      options.platform === undefined
+        ? null
+        : new DeviceLayer(this.memory, this.cpu, this.frames, options.platform);
     const slice = checkInteger(
       'Exokernel',
       'sliceInstructions',
@@ -182,6 +220,7 @@ export class Exokernel {
       (env, reason) => this.endEnvironment(env, reason),
       (env) => this.outOfGas(env),
       this.guestServices(),
+      this.devices,
     );
   }
 
@@ -247,7 +286,194 @@ export class Exokernel {
     checkInteger('createRootEnvironment', 'quota', quota, 0, this.memory.frameCount);
     const label =
       options.label === undefined ? this.lattice.top : this.labelNode('createRootEnvironment', options.label);
-    return this.newEnvironment(label, quota, null);
+    const env = this.newEnvironment(label, quota, null);
+    if (this.devices !== null) this.bootCaps.set(env, this.deviceCapabilities(env));
+    return env;
+  }
+
+  /** The device capabilities the first environment received (null on a machine without devices). */
+  bootCapabilities(env: Environment): BootCapabilities | null {
+    return this.bootCaps.get(env) ?? null;
+  }
+
+  private deviceCapabilities(env: Environment): BootCapabilities {
+    const give = (type: string, id: number, rights: number) => {
+      const root = this.kernelSpace.create({ type, id }, rights, env.label);
+      return this.kernelSpace.derive(root, { rights }, env.space);
+    };
+    const port = (base: number) => give(ObjectType.IO_PORTS, base, IO_PORT_RIGHTS);
+    const irq = (pin: number) => give(ObjectType.IRQ, pin, IRQ_RIGHTS);
+    const devices = this.devices as DeviceLayer;
+    const pins = [...IRQ_PINS.keys()];
+    return {
+      ports: { com1: port(0x3f8), pit: port(0x40), port61: port(0x61), rtc: port(0x70) },
+      irqs: {
+        pit: irq(pins[0] as number),
+        com1: irq(pins[1] as number),
+        rtc: irq(pins[2] as number),
+        disk: irq(pins[3] as number),
+      },
+      timer: give(ObjectType.TIMER, 0, TIMER_RIGHTS),
+      disk:
+        devices.disk === null
+          ? null
+          : give(ObjectType.BLOCK_EXTENT, devices.newExtent(0, devices.disk.capacity), BLOCK_EXTENT_RIGHTS),
+    };
+  }
+
+  // ------------------------------------------------------------------ devices
+
+  private deviceLayer(op: string): DeviceLayer {
+    if (this.devices === null) throw new ExoError('E_STATE', `${op}: the machine has no devices`);
+    return this.devices;
+  }
+
+  /** portIn: reads a device register (READ on the port range); `offset` within the range, `size` 1, 2 or 4. */
+  portIn(caller: Environment, portCap: number, offset: number, size: number): number {
+    const op = 'portIn';
+    this.live(caller, op);
+    const base = this.objectOf(caller, portCap, ObjectType.IO_PORTS, Rights.READ, op).id;
+    return this.deviceLayer(op).portIn(base, offset, size);
+  }
+
+  /** portOut: writes a device register (WRITE on the port range). */
+  portOut(caller: Environment, portCap: number, offset: number, size: number, value: number): void {
+    const op = 'portOut';
+    this.live(caller, op);
+    const base = this.objectOf(caller, portCap, ObjectType.IO_PORTS, Rights.WRITE, op).id;
+    this.deviceLayer(op).portOut(base, offset, size, value);
+  }
+
+  /** irqAttach: the line's interrupts become `interrupt` upcalls of the caller (IRQ right). */
+  irqAttach(caller: Environment, irqCap: number): void {
+    const op = 'irqAttach';
+    this.live(caller, op);
+    const pin = this.objectOf(caller, irqCap, ObjectType.IRQ, Rights.IRQ, op).id;
+    this.deviceLayer(op).irqAttach(caller, pin);
+  }
+
+  irqDetach(caller: Environment, irqCap: number): void {
+    const op = 'irqDetach';
+    const pin = this.objectOf(caller, irqCap, ObjectType.IRQ, Rights.IRQ, op).id;
+    this.deviceLayer(op).irqDetach(caller, pin);
+  }
+
+  /** timerSet: a `timer` upcall at machine time `deadlineNs` (TIMER right); replaces a pending one. */
+  timerSet(caller: Environment, timerCap: number, deadlineNs: number): void {
+    const op = 'timerSet';
+    this.live(caller, op);
+    this.objectOf(caller, timerCap, ObjectType.TIMER, Rights.TIMER, op);
+    this.deviceLayer(op).timerSet(caller, deadlineNs);
+  }
+
+  timerCancel(caller: Environment, timerCap: number): void {
+    const op = 'timerCancel';
+    this.objectOf(caller, timerCap, ObjectType.TIMER, Rights.TIMER, op);
+    this.deviceLayer(op).timerCancel(caller);
+  }
+
+  /** clockNow: machine time in ns (READ on the timer). */
+  clockNow(caller: Environment, timerCap: number): number {
+    const op = 'clockNow';
+    this.objectOf(caller, timerCap, ObjectType.TIMER, Rights.READ, op);
+    return this.deviceLayer(op).platform.clock.nowNs();
+  }
+
+  /** blkInfo: the extent's size in sectors (READ). */
+  blkInfo(caller: Environment, extentCap: number): { sectors: number } {
+    const op = 'blkInfo';
+    const id = this.objectOf(caller, extentCap, ObjectType.BLOCK_EXTENT, Rights.READ, op).id;
+    return { sectors: (this.deviceLayer(op).extents.get(id) as { count: number }).count };
+  }
+
+  /**
+   * blkRead: `count` sectors (1 to 8) at `sector` of the extent into the frame at byte `offset` (READ on
+   * the extent; DMA and WRITE on the frame, whose label must allow the write).
+   */
+  blkRead(
+    caller: Environment,
+    extentCap: number,
+    sector: number,
+    count: number,
+    frameCap: number,
+    offset: number,
+  ): void {
+    this.blockIo(caller, 'blkRead', extentCap, sector, count, frameCap, offset);
+  }
+
+  /** blkWrite: the other way (WRITE on the extent; DMA and READ on the frame). */
+  blkWrite(
+    caller: Environment,
+    extentCap: number,
+    sector: number,
+    count: number,
+    frameCap: number,
+    offset: number,
+  ): void {
+    this.blockIo(caller, 'blkWrite', extentCap, sector, count, frameCap, offset);
+  }
+
+  private blockIo(
+    caller: Environment,
+    op: 'blkRead' | 'blkWrite',
+    extentCap: number,
+    sector: number,
+    count: number,
+    frameCap: number,
+    offset: number,
+  ): void {
+    this.live(caller, op);
+    const reading = op === 'blkRead';
+    const ext = this.capability(
+      caller,
+      extentCap,
+      ObjectType.BLOCK_EXTENT,
+      reading ? Rights.READ : Rights.WRITE,
+      op,
+    );
+    const frame = this.capability(
+      caller,
+      frameCap,
+      ObjectType.FRAME,
+      Rights.DMA | (reading ? Rights.WRITE : Rights.READ),
+      op,
+    );
+    // Data flows from the disk into the frame on a read, and back on a write.
+    const flows = reading
+      ? this.lattice.leq(ext.label, frame.label)
+      : this.lattice.leq(frame.label, ext.label);
+    if (!flows)
+      throw new ExoError('E_LABEL', `${op}: the labels of the extent and the frame forbid this flow`);
+    const devices = this.deviceLayer(op);
+    devices.blockIo(
+      op,
+      devices.extents.get(ext.object.id) as { start: number; count: number },
+      sector,
+      count,
+      frame.object.id,
+      offset,
+    );
+  }
+
+  /** blkFlush: makes earlier writes durable (WRITE on an extent). */
+  blkFlush(caller: Environment, extentCap: number): void {
+    const op = 'blkFlush';
+    this.objectOf(caller, extentCap, ObjectType.BLOCK_EXTENT, Rights.WRITE, op);
+    this.deviceLayer(op).blockFlush();
+  }
+
+  /** blkSplit: a capability to sectors [start, start + count) of the extent, as a new extent (GRANT). */
+  blkSplit(caller: Environment, extentCap: number, start: number, count: number): number {
+    const op = 'blkSplit';
+    this.live(caller, op);
+    const ext = this.capability(caller, extentCap, ObjectType.BLOCK_EXTENT, Rights.GRANT, op);
+    const devices = this.deviceLayer(op);
+    const parent = devices.extents.get(ext.object.id) as { start: number; count: number };
+    checkInteger(op, 'count', count, 1, parent.count);
+    checkInteger(op, 'start', start, 0, parent.count - count);
+    const id = devices.newExtent(parent.start + start, count);
+    const root = this.kernelSpace.create({ type: ObjectType.BLOCK_EXTENT, id }, ext.rights, ext.label);
+    return this.wrap(op, () => this.kernelSpace.derive(root, { rights: ext.rights }, caller.space));
   }
 
   private newEnvironment(label: number, quota: number, parent: Environment | null): Environment {
@@ -454,6 +680,7 @@ export class Exokernel {
     caller?.complete({ ok: false, error: 'E_STATE', detail: 'the environment that received the call ended' });
     for (const [token] of this.tokens.get(env) ?? []) this.cancelToken(env, token);
     this.tokens.delete(env);
+    this.devices?.forget(env);
     // Its frames go back to the machine (unmapped everywhere), and the quota it was given, less what is
     // still charged to it (page tables of spaces that live on), goes back to its creator's line.
     for (const [frame, record] of [...this.frameRecords]) {

@@ -14,6 +14,14 @@ export const ObjectType = {
   ENVIRONMENT: 'env',
   /** An IPC endpoint; id = endpoint number. */
   ENDPOINT: 'endpoint',
+  /** A range of I/O ports; id = its first port (see devices.ts). */
+  IO_PORTS: 'ioport',
+  /** An interrupt line; id = I/O APIC pin. */
+  IRQ: 'irq',
+  /** The machine timer; id = 0. */
+  TIMER: 'timer',
+  /** A range of disk sectors; id = extent number. */
+  BLOCK_EXTENT: 'blkext',
 } as const;
 
 export type ObjectTypeName = (typeof ObjectType)[keyof typeof ObjectType];
@@ -41,3 +49,12 @@ export const ENVIRONMENT_RIGHTS =
 /** Every right that means something for an IPC endpoint: what its creator receives. */
 export const ENDPOINT_RIGHTS =
   Rights.IPC_SEND | Rights.IPC_RECV | Rights.GRANT | Rights.REVOKE | Rights.TRANSFER | Rights.DUPLICATE;
+
+/** What the first environment receives for each device resource. */
+export const IO_PORT_RIGHTS =
+  Rights.READ | Rights.WRITE | Rights.GRANT | Rights.REVOKE | Rights.TRANSFER | Rights.DUPLICATE;
+export const IRQ_RIGHTS = Rights.IRQ | Rights.GRANT | Rights.REVOKE | Rights.TRANSFER | Rights.DUPLICATE;
+export const TIMER_RIGHTS =
+  Rights.TIMER | Rights.READ | Rights.GRANT | Rights.REVOKE | Rights.TRANSFER | Rights.DUPLICATE;
+export const BLOCK_EXTENT_RIGHTS =
+  Rights.READ | Rights.WRITE | Rights.GRANT | Rights.REVOKE | Rights.TRANSFER | Rights.DUPLICATE;

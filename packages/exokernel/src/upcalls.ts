@@ -3,7 +3,8 @@
  * nothing about them: a guest `syscall` outside the kernel's own range, a page fault, any other CPU
  * exception and gas exhaustion are each passed to the handler the library OS registered, which fixes what
  * it wants (maps a page, sets RAX, changes RIP through the context) and says whether the environment
- * goes on. An event with no handler, or a handler that throws, ends the environment, never the machine.
+ * goes on. Interrupts on attached lines and timer deadlines come the same way. An event with no handler, or
+ * a handler that throws, ends the environment, never the machine.
  */
 import type { CpuContext } from '@exov6/hal-x86';
 
@@ -40,8 +41,21 @@ export interface GasEvent {
   readonly envId: number;
 }
 
+/** An interrupt on a line the environment attached (`irqAttach`); the kernel has sent the EOI. */
+export interface InterruptEvent {
+  readonly irq: number;
+}
+
+/** The environment's timer deadline (`timerSet`) has come. */
+export interface TimerEvent {
+  /** Machine time in ns. */
+  readonly now: number;
+}
+
 /** What a library OS registers for an environment (all optional). */
 export interface UpcallHandlers {
+  interrupt?(event: InterruptEvent): void;
+  timer?(event: TimerEvent): void;
   syscall?(event: SyscallEvent, context: CpuContext): UpcallResult;
   pageFault?(event: PageFaultEvent, context: CpuContext): UpcallResult;
   exception?(event: ExceptionEvent, context: CpuContext): UpcallResult;
