@@ -25,6 +25,7 @@ import {
   type PhysicalMemory,
   type FrameAllocator,
 } from '@exov6/hal-x86';
+import { Rights } from '@exov6/caplattice';
 import type { Environment } from './environment';
 import { checkInteger, ExoError } from './errors';
 import { VirtioBlkDriver } from './virtio-blk-driver';
@@ -52,6 +53,12 @@ export const IRQ_PINS: ReadonlyMap<number, string> = new Map([
 export interface Extent {
   readonly start: number;
   readonly count: number;
+  /**
+   * For a split: the capability it was split from (holder and id). The split is usable only while that
+   * capability (and, up the chain, its own source) still resolves, so revoking an extent also cuts off
+   * every split made from what was revoked.
+   */
+  readonly source?: { readonly env: Environment; readonly capId: number };
 }
 
 export class DeviceLayer {
@@ -61,8 +68,12 @@ export class DeviceLayer {
   private nextExtent = 1;
   /** Which environment each attached pin interrupts. */
   readonly irqOwners = new Map<number, Environment>();
+  /** The capability each attached line was attached through: revoking it detaches the line. */
+  private readonly irqAuthority = new Map<number, number>();
   /** Pending timer events, by environment. */
   private readonly timers = new Map<Environment, number>();
+  /** The timer capability each pending deadline was set through: revoked, the deadline is dropped. */
+  private readonly timerAuthority = new Map<Environment, number>();
   /** Timer upcalls that fell due, delivered by the run loop (the environment's handler runs there). */
   readonly dueTimers: { env: Environment; now: number }[] = [];
 
@@ -79,9 +90,9 @@ export class DeviceLayer {
   }
 
   /** A new extent object covering [start, start + count) sectors; returns its number. */
-  newExtent(start: number, count: number): number {
+  newExtent(start: number, count: number, source?: { env: Environment; capId: number }): number {
     const id = this.nextExtent++;
-    this.extents.set(id, { start, count });
+    this.extents.set(id, source === undefined ? { start, count } : { start, count, source });
     return id;
   }
 
@@ -104,12 +115,14 @@ export class DeviceLayer {
   }
 
   /** Routes `pin` to `env` (edge or level as the device needs, active high) and unmasks it. */
-  irqAttach(env: Environment, pin: number): void {
+  irqAttach(env: Environment, pin: number, capId: number): void {
     const owner = this.irqOwners.get(pin);
-    if (owner !== undefined && owner !== env && owner.status !== 'dead') {
+    if (owner !== undefined && !this.irqHeld(pin)) this.release(pin);
+    else if (owner !== undefined && owner !== env && owner.status !== 'dead') {
       throw new ExoError('E_STATE', `irqAttach: line ${pin} is attached to environment ${owner.id}`);
     }
     this.irqOwners.set(pin, env);
+    this.irqAuthority.set(pin, capId);
     const level = pin === PC_LAYOUT.virtioBlkPin;
     this.redirect(pin, IRQ_VECTOR_BASE + pin, level, false);
   }
@@ -117,7 +130,24 @@ export class DeviceLayer {
   irqDetach(env: Environment, pin: number): void {
     if (this.irqOwners.get(pin) !== env)
       throw new ExoError('E_STATE', `irqDetach: line ${pin} is not attached to the caller`);
+    this.release(pin);
+  }
+
+  /** Whether the line's owner still holds the capability it attached it through. */
+  private irqHeld(pin: number): boolean {
+    const owner = this.irqOwners.get(pin);
+    const cap = this.irqAuthority.get(pin);
+    return (
+      owner !== undefined &&
+      cap !== undefined &&
+      owner.status !== 'dead' &&
+      owner.space.check(cap, Rights.IRQ)
+    );
+  }
+
+  private release(pin: number): void {
     this.irqOwners.delete(pin);
+    this.irqAuthority.delete(pin);
     this.redirect(pin, IRQ_VECTOR_BASE + pin, false, true);
   }
 
@@ -134,27 +164,30 @@ export class DeviceLayer {
   takeInterrupt(vector: number): { env: Environment | undefined; irq: number } {
     const irq = vector - IRQ_VECTOR_BASE;
     this.platform.mmio.write32(PC_LAYOUT.localApicBase + 0xb0, 0); // EOI
+    if (this.irqOwners.has(irq) && !this.irqHeld(irq)) this.release(irq); // its capability was revoked
     return { env: this.irqOwners.get(irq), irq };
   }
 
-  timerSet(env: Environment, deadlineNs: number): void {
-    if (!(typeof deadlineNs === 'number' && deadlineNs >= 0 && Number.isFinite(deadlineNs))) {
-      throw new ExoError('E_INVAL', 'timerSet: the deadline must be a non-negative finite number of ns');
-    }
+  timerSet(env: Environment, deadlineNs: number, capId: number): void {
+    checkInteger('timerSet', 'deadlineNs', deadlineNs, 0, Number.MAX_SAFE_INTEGER);
     const clock = this.platform.clock;
     const old = this.timers.get(env);
     if (old !== undefined) clock.cancel(old);
     const id = clock.schedule(deadlineNs, (now) => {
       this.timers.delete(env);
-      if (env.status !== 'dead') this.dueTimers.push({ env, now });
+      const held = env.space.check(this.timerAuthority.get(env) as number, Rights.TIMER);
+      this.timerAuthority.delete(env);
+      if (env.status !== 'dead' && held) this.dueTimers.push({ env, now });
     });
     this.timers.set(env, id);
+    this.timerAuthority.set(env, capId);
   }
 
   timerCancel(env: Environment): void {
     const id = this.timers.get(env);
     if (id !== undefined) this.platform.clock.cancel(id);
     this.timers.delete(env);
+    this.timerAuthority.delete(env);
   }
 
   /** Whether anything is scheduled on the machine clock (a timer an environment waits for). */

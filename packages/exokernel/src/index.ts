@@ -21,7 +21,19 @@ export {
   ADDRESS_SPACE_RIGHTS,
   ENVIRONMENT_RIGHTS,
   ENDPOINT_RIGHTS,
+  IO_PORT_RIGHTS,
+  IRQ_RIGHTS,
+  TIMER_RIGHTS,
+  BLOCK_EXTENT_RIGHTS,
 } from './objects';
+export { DeviceLayer, IRQ_VECTOR_BASE, PORT_RANGES, IRQ_PINS } from './devices';
+export type { Extent } from './devices';
+export { VirtioBlkDriver, VirtioBlkDriverError } from './virtio-blk-driver';
+export type {
+  VirtioBlkDriverErrorCode,
+  VirtioBlkDriverOptions,
+  VirtioBlkRequestStatus,
+} from './virtio-blk-driver';
 export type { IpcMessage, IpcOperation, IpcResult, ReceivedMessage } from './ipc';
 export type { ObjectTypeName } from './objects';
 export type { Mapping } from './address-space';

@@ -133,6 +133,9 @@ export class IpcSystem {
     const caller = replier.replyTo;
     if (caller === null)
       throw new ExoError('E_STATE', 'reply: no call is waiting for a reply from this environment');
+    if (!this.kernel.canSend(replier, caller.env)) {
+      throw new ExoError('E_LABEL', 'reply: the caller may not receive from this environment');
+    }
     const cap =
       message.cap === undefined ? null : this.kernel.moveCapability(replier, message.cap, caller.env);
     replier.replyTo = null;

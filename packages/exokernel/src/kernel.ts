@@ -26,13 +26,13 @@ import {
 } from '@exov6/caplattice';
 import {
   Cpu,
-  type CpuContext,
+  CpuContext,
   FrameAllocator,
   PAGE_SIZE,
   type PcPlatformOptions,
   PhysicalMemory,
 } from '@exov6/hal-x86';
-import { DeviceLayer, IRQ_PINS } from './devices';
+import { DeviceLayer, type Extent, IRQ_PINS } from './devices';
 import type { PolicyName } from '@exov6/sched-beatty';
 import { DEFAULT_SLICE, Executor, type RunOptions, type RunSummary } from './execution';
 import type { UpcallHandlers } from './upcalls';
@@ -119,9 +119,33 @@ export interface KernelSnapshot {
   envs: {
     id: number;
     status: string;
+    /** Why it is suspended or dead ('' otherwise). */
+    reason: string;
     quotaLimit: number;
     quotaUsed: number;
     revocations: number;
+    /** Instructions it may still retire (Infinity: no limit). */
+    gas: number;
+    weight: number;
+    /** The names of the upcall handlers its library OS registered, sorted. */
+    upcalls: string[];
+    /** Its saved registers: RIP and RAX..R15 as decimal strings (RAX..R15 signed), and the rest as numbers. */
+    context: {
+      rip: string;
+      regs: string[];
+      rflags: number;
+      fsBase: number;
+      gsBase: number;
+      mxcsr: number;
+    };
+    /** The address space it runs in, or null. */
+    addressSpace: number | null;
+    /** The endpoint its guest code is blocked at, or null. */
+    waitingAt: number | null;
+    /** The environment whose call it received and has not answered yet, or null. */
+    replyTo: number | null;
+    /** Its completion tokens: 'pending', 'ok' or the error the operation ended with. */
+    tokens: { token: number; endpoint: number; op: string; result: string }[];
     caps: {
       id: number;
       type: string;
@@ -133,6 +157,8 @@ export interface KernelSnapshot {
   }[];
   spaces: {
     id: number;
+    /** The environments that run in it. */
+    users: number[];
     mappings: {
       va: number;
       frame: number;
@@ -142,6 +168,27 @@ export interface KernelSnapshot {
       capId: number;
     }[];
   }[];
+  /** Every endpoint and who waits in its queues, in order. */
+  endpoints: {
+    id: number;
+    senders: { env: number; op: string }[];
+    receivers: number[];
+  }[];
+  /** The device side, when the machine has devices. */
+  devices: {
+    /** Which environment each attached interrupt line interrupts. */
+    irqOwners: { pin: number; env: number }[];
+    /** Callbacks scheduled on the machine clock (timer deadlines and device events). */
+    clockPending: number;
+    /** The earliest of them (Infinity when none is). */
+    nextDeadlineNs: number;
+    /** Machine time. */
+    nowNs: number;
+    /** Environments whose timer fell due and whose upcall has not run yet. */
+    dueTimers: number[];
+    /** Every extent object: its sectors. */
+    extents: { id: number; start: number; count: number }[];
+  } | null;
   framesInUse: number;
   capabilities: number;
 }
@@ -185,7 +232,7 @@ export class Exokernel {
   private readonly endpoints = new Map<number, Endpoint>();
   private nextEndpointId = 1;
   private readonly ipc = new IpcSystem({
-    moveCapability: (from, cap, to) => this.wrap('ipc', () => from.space.move(cap, to.space)),
+    moveCapability: (from, cap, to) => this.moveCapability(from, cap, to, 'ipc'),
     canSend: (from, to) => this.flow.canSend(from.label, to.label),
   });
   /** Completion tokens of asynchronous IPC, per environment. */
@@ -349,7 +396,7 @@ export class Exokernel {
     const op = 'irqAttach';
     this.live(caller, op);
     const pin = this.objectOf(caller, irqCap, ObjectType.IRQ, Rights.IRQ, op).id;
-    this.deviceLayer(op).irqAttach(caller, pin);
+    this.deviceLayer(op).irqAttach(caller, pin, irqCap);
   }
 
   irqDetach(caller: Environment, irqCap: number): void {
@@ -363,7 +410,7 @@ export class Exokernel {
     const op = 'timerSet';
     this.live(caller, op);
     this.objectOf(caller, timerCap, ObjectType.TIMER, Rights.TIMER, op);
-    this.deviceLayer(op).timerSet(caller, deadlineNs);
+    this.deviceLayer(op).timerSet(caller, deadlineNs, timerCap);
   }
 
   timerCancel(caller: Environment, timerCap: number): void {
@@ -383,7 +430,7 @@ export class Exokernel {
   blkInfo(caller: Environment, extentCap: number): { sectors: number } {
     const op = 'blkInfo';
     const id = this.objectOf(caller, extentCap, ObjectType.BLOCK_EXTENT, Rights.READ, op).id;
-    return { sectors: (this.deviceLayer(op).extents.get(id) as { count: number }).count };
+    return { sectors: this.extent(id, op).count };
   }
 
   /**
@@ -445,14 +492,25 @@ export class Exokernel {
     if (!flows)
       throw new ExoError('E_LABEL', `${op}: the labels of the extent and the frame forbid this flow`);
     const devices = this.deviceLayer(op);
-    devices.blockIo(
-      op,
-      devices.extents.get(ext.object.id) as { start: number; count: number },
-      sector,
-      count,
-      frame.object.id,
-      offset,
-    );
+    devices.blockIo(op, this.extent(ext.object.id, op), sector, count, frame.object.id, offset);
+  }
+
+  /**
+   * The extent an extent capability names, provided every capability up its split chain still resolves
+   * (a split is cut off when what it was split from is revoked).
+   */
+  private extent(id: number, op: string): Extent {
+    const devices = this.deviceLayer(op);
+    const fields: CapabilityFields<number> = { type: '', objectId: 0, rights: 0, label: 0, badge: undefined };
+    const ext = devices.extents.get(id) as Extent;
+    let at: Extent | undefined = ext;
+    while (at?.source !== undefined) {
+      if (!at.source.env.space.lookup(at.source.capId, fields)) {
+        throw new ExoError('E_BADCAP', `${op}: the extent this one was split from has been revoked`);
+      }
+      at = devices.extents.get(fields.objectId);
+    }
+    return ext;
   }
 
   /** blkFlush: makes earlier writes durable (WRITE on an extent). */
@@ -468,10 +526,10 @@ export class Exokernel {
     this.live(caller, op);
     const ext = this.capability(caller, extentCap, ObjectType.BLOCK_EXTENT, Rights.GRANT, op);
     const devices = this.deviceLayer(op);
-    const parent = devices.extents.get(ext.object.id) as { start: number; count: number };
+    const parent = this.extent(ext.object.id, op);
     checkInteger(op, 'count', count, 1, parent.count);
     checkInteger(op, 'start', start, 0, parent.count - count);
-    const id = devices.newExtent(parent.start + start, count);
+    const id = devices.newExtent(parent.start + start, count, { env: caller, capId: extentCap });
     const root = this.kernelSpace.create({ type: ObjectType.BLOCK_EXTENT, id }, ext.rights, ext.label);
     return this.wrap(op, () => this.kernelSpace.derive(root, { rights: ext.rights }, caller.space));
   }
@@ -526,32 +584,62 @@ export class Exokernel {
   }
 
   /**
-   * Everything the primitives can change, as plain data: per environment its status, quota and
-   * capabilities (id, object, rights, label), per address space its mappings, and the frames in use.
-   * Two snapshots are equal exactly when no primitive changed anything in between (the isolation tests
-   * compare them around every refused call).
+   * Everything the primitives can change, as plain data: per environment its status (and why), quota,
+   * gas, weight, registered upcalls, saved registers, address space, IPC state (where it waits, the call it
+   * owes a reply, its completion tokens) and capabilities (id, object, rights, label); per address space
+   * its users and mappings; every endpoint's queues; the device side (attached interrupt lines, the machine
+   * clock's pending callbacks, the extents); and the frames in use. Two snapshots are equal exactly when no
+   * primitive changed anything in between (the isolation tests compare them around every refused call).
    */
   snapshot(): KernelSnapshot {
-    const envs = [...this.environments.values()].map((e) => ({
-      id: e.id,
-      status: e.status,
-      quotaLimit: e.quotaLimit,
-      quotaUsed: e.quotaUsed,
-      revocations: e.revocations.length,
-      caps: e.space.ids().map((id) => {
-        const c = e.space.inspect(id);
-        return {
-          id,
-          type: c.object.type,
-          object: c.object.id,
-          rights: c.rights,
-          label: c.label,
-          badge: c.badge,
-        };
-      }),
-    }));
+    const envs = [...this.environments.values()].map((e) => {
+      const ctx = e.context;
+      const upcalls = e.upcalls as Record<string, unknown>;
+      return {
+        id: e.id,
+        status: e.status,
+        reason: e.reason,
+        quotaLimit: e.quotaLimit,
+        quotaUsed: e.quotaUsed,
+        revocations: e.revocations.length,
+        gas: e.gas,
+        weight: e.weight,
+        upcalls: Object.keys(upcalls)
+          .filter((name) => upcalls[name] !== undefined)
+          .sort(),
+        context: {
+          rip: String(ctx.rip),
+          regs: Array.from({ length: 16 }, (_, r) => ctx.getReg(r).toString()),
+          rflags: ctx.rflags,
+          fsBase: ctx.fsBase,
+          gsBase: ctx.gsBase,
+          mxcsr: ctx.mxcsr,
+        },
+        addressSpace: e.addressSpace?.id ?? null,
+        waitingAt: e.waitingAt?.endpoint?.id ?? null,
+        replyTo: e.replyTo?.env.id ?? null,
+        tokens: [...(this.tokens.get(e) ?? [])].map(([token, entry]) => ({
+          token,
+          endpoint: entry.endpoint.id,
+          op: entry.waiter.op,
+          result: entry.result === null ? 'pending' : entry.result.ok ? 'ok' : entry.result.error,
+        })),
+        caps: e.space.ids().map((id) => {
+          const c = e.space.inspect(id);
+          return {
+            id,
+            type: c.object.type,
+            object: c.object.id,
+            rights: c.rights,
+            label: c.label,
+            badge: c.badge,
+          };
+        }),
+      };
+    });
     const spaces = [...this.addressSpaces.values()].map((a) => ({
       id: a.id,
+      users: [...a.users].map((u) => u.id),
       mappings: [...a.mappings.values()].map((m) => ({
         va: m.va,
         frame: m.frame,
@@ -561,9 +649,28 @@ export class Exokernel {
         capId: m.capId,
       })),
     }));
+    const endpoints = [...this.endpoints.values()].map((ep) => ({
+      id: ep.id,
+      senders: ep.senders.map((w) => ({ env: w.env.id, op: w.op })),
+      receivers: ep.receivers.map((w) => w.env.id),
+    }));
+    const d = this.devices;
+    const devices =
+      d === null
+        ? null
+        : {
+            irqOwners: [...d.irqOwners].map(([pin, env]) => ({ pin, env: env.id })),
+            clockPending: d.platform.clock.pending,
+            nextDeadlineNs: d.platform.clock.nextDeadlineNs(),
+            nowNs: d.platform.clock.nowNs(),
+            dueTimers: d.dueTimers.map((t) => t.env.id),
+            extents: [...d.extents].map(([id, x]) => ({ id, start: x.start, count: x.count })),
+          };
     return {
       envs,
       spaces,
+      endpoints,
+      devices,
       framesInUse: this.frames.framesInUse,
       capabilities: this.tree.stats().capabilities,
     };
@@ -598,10 +705,16 @@ export class Exokernel {
   envWriteContext(caller: Environment, envCap: number, context: CpuContext): void {
     const op = 'envWriteContext';
     const env = this.controlled(caller, envCap, op);
-    if (!(context instanceof (env.context.constructor as typeof CpuContext))) {
-      throw new ExoError('E_INVAL', `${op}: not a CpuContext`);
+    // Copy into a scratch context first, so a malformed object changes nothing.
+    const scratch = CpuContext.initial();
+    try {
+      if (!(context instanceof CpuContext)) throw new TypeError('not a CpuContext');
+      scratch.copyFrom(context);
+      if (!Number.isSafeInteger(scratch.rip)) throw new TypeError('rip is not an address');
+    } catch {
+      throw new ExoError('E_INVAL', `${op}: not a well-formed CpuContext`);
     }
-    env.context.copyFrom(context);
+    env.context.copyFrom(scratch);
   }
 
   /** envSetUpcalls: the library OS handlers of an environment (INVOKE). */
@@ -639,6 +752,7 @@ export class Exokernel {
     if (env.addressSpace === null)
       throw new ExoError('E_STATE', `${op}: the environment has no address space`);
     if (env.status === 'runnable') return;
+    if (env.status === 'waiting') throw new ExoError('E_STATE', `${op}: the environment is blocked in IPC`);
     if (env.gas <= 0) throw new ExoError('E_STATE', `${op}: the environment has no gas`);
     env.status = 'runnable';
     env.reason = '';
@@ -784,6 +898,9 @@ export class Exokernel {
   ipcReply(caller: Environment, message: IpcMessage = {}): void {
     const op = 'ipcReply';
     this.live(caller, op);
+    if (message === null || typeof message !== 'object' || Array.isArray(message)) {
+      throw new ExoError('E_INVAL', `${op}: the message must be an object`);
+    }
     const words = messageWords(op, message?.words);
     if (message.cap !== undefined) {
       checkCapId(op, message.cap);
@@ -1247,8 +1364,16 @@ export class Exokernel {
     checkCapId(op, cap);
     const target = this.targetEnvironment(caller, toEnvCap, op);
     this.wrap(op, () => caller.space.require(cap, Rights.TRANSFER));
-    // A frame's allocation capability takes the frame with it: the receiver becomes the frame's owner and
-    // pays its quota (refused with E_NOMEM before anything moves if it cannot).
+    return this.moveCapability(caller, cap, target, op);
+  }
+
+  /**
+   * Moves a capability between spaces (capTransfer, and capabilities sent with IPC messages), with what
+   * the kernel keeps about it: a frame's allocation capability takes the frame's ownership and quota charge
+   * with it (refused with E_NOMEM before anything moves if the receiver cannot pay), and mappings made
+   * through it stay, under the new holder's name for it.
+   */
+  private moveCapability(caller: Environment, cap: number, target: Environment, op: string): number {
     const owned = this.frameOwnedBy(caller, cap);
     if (owned !== undefined) target.charge(1);
     let moved: number;
@@ -1387,6 +1512,7 @@ export class Exokernel {
 
   /** The capability `id` of `caller`, which must name an object of `type` and hold `rights`. */
   private capability(caller: Environment, id: number, type: ObjectTypeName, rights: number, op: string) {
+    this.live(caller, op); // a dead environment's capabilities authorise nothing
     checkCapId(op, id);
     // caplattice's allocation-free lookup: this runs on every primitive.
     const f: CapabilityFields<number> = { type: '', objectId: 0, rights: 0, label: 0, badge: undefined };
