@@ -30,6 +30,8 @@
 #define EXO_SYS_IPC_RECV 15
 #define EXO_SYS_IPC_CALL 16
 #define EXO_SYS_IPC_REPLY 17
+#define EXO_SYS_CAP_GRANT 18
+#define EXO_SYS_CAP_TRANSFER 19
 
 /* Refusals (negative results). */
 #define EXO_E_INVAL (-1)
@@ -97,6 +99,10 @@ static inline long exo_cap_derive(long cap, unsigned rights) {
 }
 static inline long exo_cap_revoke(long cap) { return exo_syscall6(EXO_SYS_CAP_REVOKE, cap, 0, 0, 0, 0, 0); }
 static inline long exo_cap_delete(long cap) { return exo_syscall6(EXO_SYS_CAP_DELETE, cap, 0, 0, 0, 0, 0); }
+static inline long exo_cap_grant(long cap, unsigned rights, long env) {
+  return exo_syscall6(EXO_SYS_CAP_GRANT, cap, (long)rights, env, 0, 0, 0);
+}
+static inline long exo_cap_transfer(long cap, long env) { return exo_syscall6(EXO_SYS_CAP_TRANSFER, cap, env, 0, 0, 0, 0); }
 
 /* The handler runs on the exception stack with the frame as its argument and must end in
  * exo_pgfault_return(frame), which resumes the faulting instruction with the frame's registers. */

@@ -112,6 +112,9 @@ export class EnvApi {
   envStatus(envCap: number): { status: string; reason: string; gas: number } {
     return this.#kernel.envStatus(this.#env, envCap);
   }
+  envSetPgfaultUpcall(envCap: number, upcall: { entry: number; stackTop: number }): void {
+    this.#kernel.envSetPgfaultUpcall(this.#env, envCap, upcall);
+  }
   /** This environment's own upcall handlers (gasExhausted is called for its children). */
   setUpcalls(handlers: UpcallHandlers): void {
     this.#kernel.setUpcalls(this.#env, handlers);

@@ -54,6 +54,10 @@ export const ExoSyscall = {
   IPC_CALL: 16,
   /** ipc_reply(-, w0, w1, w2, w3, cap | -1): answers the call last received; 0. */
   IPC_REPLY: 17,
+  /** cap_grant(cap, rights, env): a child capability in another environment's space; its id there. */
+  CAP_GRANT: 18,
+  /** cap_transfer(cap, env): moves the capability to another environment; its id there. */
+  CAP_TRANSFER: 19,
 } as const;
 
 /** The highest guest primitive number. */
@@ -71,6 +75,8 @@ export interface GuestServices {
   capDerive(env: Environment, cap: number, rights: number): number;
   capRevoke(env: Environment, cap: number): number;
   capDelete(env: Environment, cap: number): void;
+  capGrant(env: Environment, cap: number, rights: number, toEnv: number): number;
+  capTransfer(env: Environment, cap: number, toEnv: number): number;
   exit(env: Environment): void;
   endpointCreate(env: Environment): number;
   /** A blocking IPC primitive with the six argument registers; 'stopped' when the environment now waits. */
@@ -143,6 +149,12 @@ export function dispatchLive(
         break;
       case ExoSyscall.CAP_DELETE:
         k.capDelete(env, arg(0));
+        break;
+      case ExoSyscall.CAP_GRANT:
+        result = k.capGrant(env, arg(0), arg(1), arg(2));
+        break;
+      case ExoSyscall.CAP_TRANSFER:
+        result = k.capTransfer(env, arg(0), arg(1));
         break;
       case ExoSyscall.SET_PGFAULT_UPCALL:
         env.guestPageFault = { entry: arg(0), stackTop: arg(1) };

@@ -284,6 +284,9 @@ export class Exokernel {
       capDerive: (env: Environment, cap: number, rights: number) => this.capDerive(env, cap, { rights }),
       capRevoke: (env: Environment, cap: number) => this.capRevoke(env, cap),
       capDelete: (env: Environment, cap: number) => this.capDelete(env, cap),
+      capGrant: (env: Environment, cap: number, rights: number, toEnv: number) =>
+        this.capGrant(env, cap, { rights }, toEnv),
+      capTransfer: (env: Environment, cap: number, toEnv: number) => this.capTransfer(env, cap, toEnv),
       exit: (env: Environment) => this.endEnvironment(env, 'exited'),
       endpointCreate: (env: Environment) => this.endpointCreate(env),
       ipc: (env: Environment, kind: IpcOperation | 'reply', regs: bigint[]) => this.guestIpc(env, kind, regs),
@@ -720,6 +723,23 @@ export class Exokernel {
   /** envSetUpcalls: the library OS handlers of an environment (INVOKE). */
   envSetUpcalls(caller: Environment, envCap: number, handlers: UpcallHandlers): void {
     this.controlled(caller, envCap, 'envSetUpcalls').upcalls = { ...handlers };
+  }
+
+  /**
+   * envSetPgfaultUpcall: the guest page-fault handler of an environment (INVOKE), as the guest primitive
+   * SET_PGFAULT_UPCALL sets its own: a manager (a library OS's fork) can give a child its handler before
+   * it first runs.
+   */
+  envSetPgfaultUpcall(
+    caller: Environment,
+    envCap: number,
+    upcall: { entry: number; stackTop: number },
+  ): void {
+    const op = 'envSetPgfaultUpcall';
+    const env = this.controlled(caller, envCap, op);
+    const entry = checkInteger(op, 'entry', upcall?.entry, 0, USER_VA_LIMIT - 1);
+    const stackTop = checkInteger(op, 'stackTop', upcall?.stackTop, 0, USER_VA_LIMIT);
+    env.guestPageFault = { entry, stackTop };
   }
 
   /** setUpcalls: the caller's own handlers (gasExhausted is called for its children). */

@@ -70,3 +70,110 @@ describe.skipIf(!haveGcc)('a guest C program', () => {
     expect(os.quotaFree - before).toBe(63);
   });
 });
+
+describe('guest capability primitives and a manager-set page-fault handler', () => {
+  const u32 = (v: number) => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
+  const prim = (n: number) => [0xb8, ...u32(EXO_SYSCALL_BASE + n)]; // mov eax, imm32
+  const SYSCALL = [0x0f, 0x05];
+
+  function start(os: ReturnType<Exokernel['bind']>, code: number[], regs: Record<number, number> = {}) {
+    const child = os.envCreate({ quota: 8 });
+    const space = os.asCreate();
+    const text = os.frameAlloc();
+    os.frameWrite(text, 0, Uint8Array.from(code));
+    os.map(space, 0x400000, text, { executable: true });
+    os.map(space, 0x7fff0000 - 4096, os.frameAlloc(), { writable: true });
+    os.envSetAddressSpace(child, space);
+    const ctx = os.envReadContext(child);
+    ctx.rip = 0x400000;
+    ctx.setReg(4, 0x7fff0000);
+    for (const [r, v] of Object.entries(regs)) ctx.setReg(Number(r), v);
+    os.envWriteContext(child, ctx);
+    return child;
+  }
+
+  it('CAP_GRANT gives another environment a weaker copy; CAP_TRANSFER moves one', () => {
+    const kernel = new Exokernel({ memoryBytes: 8 << 20 });
+    const root = kernel.createRootEnvironment({ quota: 128 });
+    const os = kernel.bind(root);
+    const receiverCap = os.envCreate({ quota: 4 });
+    const receiver = kernel.bind(kernel.environmentOf(root, receiverCap));
+    const page = os.frameAlloc();
+    os.frameWrite(page, 0, Uint8Array.of(7, 7, 7));
+    // The guest: RBX = cap_grant(RDI frame, RSI rights, RDX env), then RBP = cap_transfer(R8 cap, env),
+    // then ud2, whose exception upcall reads the two results.
+    const code = [
+      0x49,
+      0x89,
+      0xd4, // mov r12, rdx
+      ...prim(ExoSyscall.CAP_GRANT),
+      ...SYSCALL,
+      0x48,
+      0x89,
+      0xc3, // mov rbx, rax
+      0x4c,
+      0x89,
+      0xc7, // mov rdi, r8
+      0x4c,
+      0x89,
+      0xe6, // mov rsi, r12
+      ...prim(ExoSyscall.CAP_TRANSFER),
+      ...SYSCALL,
+      0x48,
+      0x89,
+      0xc5, // mov rbp, rax
+      0x0f,
+      0x0b, // ud2: stop here (the exception upcall records the registers)
+    ];
+    const child = os.envCreate({ quota: 4 });
+    const childEnv = kernel.environmentOf(root, child);
+    const frameForGuest = os.capGrant(page, { rights: Rights.READ | Rights.GRANT }, child);
+    const secondPage = os.frameAlloc();
+    const movable = os.capDerive(secondPage, { rights: Rights.READ | Rights.TRANSFER });
+    const movableForGuest = os.capTransfer(movable, child);
+    const receiverForGuest = os.capGrant(receiverCap, { rights: Rights.GRANT }, child);
+    const space = os.asCreate();
+    const text = os.frameAlloc();
+    os.frameWrite(text, 0, Uint8Array.from(code));
+    os.map(space, 0x400000, text, { executable: true });
+    os.envSetAddressSpace(child, space);
+    const ctx = os.envReadContext(child);
+    ctx.rip = 0x400000;
+    ctx.setReg(7, frameForGuest);
+    ctx.setReg(6, Rights.READ);
+    ctx.setReg(2, receiverForGuest);
+    ctx.setReg(8, movableForGuest);
+    os.envWriteContext(child, ctx);
+    let granted = -1;
+    let moved = -1;
+    os.envSetUpcalls(child, {
+      exception: (_e, c) => {
+        granted = Number(c.getReg(3));
+        moved = Number(c.getReg(5));
+        return 'kill';
+      },
+    });
+    os.envStart(child);
+    kernel.run();
+    expect(granted).toBeGreaterThanOrEqual(0);
+    expect([...receiver.frameRead(granted, 0, 3)]).toEqual([7, 7, 7]);
+    expect(() => receiver.frameWrite(granted, 0, Uint8Array.of(1))).toThrow(/E_RIGHTS/);
+    expect(receiver.capInspect(moved).objectId).toBe(os.capInspect(secondPage).objectId);
+    expect(childEnv.space.check(movableForGuest, 0)).toBe(false); // it moved
+  });
+
+  it('a manager sets a child’s guest page-fault handler before it runs', () => {
+    const kernel = new Exokernel({ memoryBytes: 8 << 20 });
+    const os = kernel.bind(kernel.createRootEnvironment({ quota: 128 }));
+    // 0x400000: mov rax, [0x50000000] (faults); 0x400100: the handler: EXIT.
+    const code = new Array(0x110).fill(0x90);
+    code.splice(0, 8, 0x48, 0x8b, 0x04, 0x25, ...u32(0x50000000));
+    code.splice(0x100, 7, ...prim(ExoSyscall.EXIT), ...SYSCALL);
+    const child = start(os, code);
+    os.envSetPgfaultUpcall(child, { entry: 0x400100, stackTop: 0x7fff0000 - 64 });
+    expect(() => os.envSetPgfaultUpcall(child, { entry: -1, stackTop: 0 })).toThrow(/E_INVAL/);
+    os.envStart(child);
+    kernel.run();
+    expect(os.envStatus(child)).toMatchObject({ status: 'dead', reason: 'exited' });
+  });
+});
