@@ -382,7 +382,7 @@ export class Exokernel {
   portIn(caller: Environment, portCap: number, offset: number, size: number): number {
     const op = 'portIn';
     this.live(caller, op);
-    const base = this.objectOf(caller, portCap, ObjectType.IO_PORTS, Rights.READ, op).id;
+    const base = this.objectIdOf(caller, portCap, ObjectType.IO_PORTS, Rights.READ, op);
     return this.deviceLayer(op).portIn(base, offset, size);
   }
 
@@ -390,7 +390,7 @@ export class Exokernel {
   portOut(caller: Environment, portCap: number, offset: number, size: number, value: number): void {
     const op = 'portOut';
     this.live(caller, op);
-    const base = this.objectOf(caller, portCap, ObjectType.IO_PORTS, Rights.WRITE, op).id;
+    const base = this.objectIdOf(caller, portCap, ObjectType.IO_PORTS, Rights.WRITE, op);
     this.deviceLayer(op).portOut(base, offset, size, value);
   }
 
@@ -398,13 +398,13 @@ export class Exokernel {
   irqAttach(caller: Environment, irqCap: number): void {
     const op = 'irqAttach';
     this.live(caller, op);
-    const pin = this.objectOf(caller, irqCap, ObjectType.IRQ, Rights.IRQ, op).id;
+    const pin = this.objectIdOf(caller, irqCap, ObjectType.IRQ, Rights.IRQ, op);
     this.deviceLayer(op).irqAttach(caller, pin, irqCap);
   }
 
   irqDetach(caller: Environment, irqCap: number): void {
     const op = 'irqDetach';
-    const pin = this.objectOf(caller, irqCap, ObjectType.IRQ, Rights.IRQ, op).id;
+    const pin = this.objectIdOf(caller, irqCap, ObjectType.IRQ, Rights.IRQ, op);
     this.deviceLayer(op).irqDetach(caller, pin);
   }
 
@@ -412,27 +412,27 @@ export class Exokernel {
   timerSet(caller: Environment, timerCap: number, deadlineNs: number): void {
     const op = 'timerSet';
     this.live(caller, op);
-    this.objectOf(caller, timerCap, ObjectType.TIMER, Rights.TIMER, op);
+    this.objectIdOf(caller, timerCap, ObjectType.TIMER, Rights.TIMER, op);
     this.deviceLayer(op).timerSet(caller, deadlineNs, timerCap);
   }
 
   timerCancel(caller: Environment, timerCap: number): void {
     const op = 'timerCancel';
-    this.objectOf(caller, timerCap, ObjectType.TIMER, Rights.TIMER, op);
+    this.objectIdOf(caller, timerCap, ObjectType.TIMER, Rights.TIMER, op);
     this.deviceLayer(op).timerCancel(caller);
   }
 
   /** clockNow: machine time in ns (READ on the timer). */
   clockNow(caller: Environment, timerCap: number): number {
     const op = 'clockNow';
-    this.objectOf(caller, timerCap, ObjectType.TIMER, Rights.READ, op);
+    this.objectIdOf(caller, timerCap, ObjectType.TIMER, Rights.READ, op);
     return this.deviceLayer(op).platform.clock.nowNs();
   }
 
   /** blkInfo: the extent's size in sectors (READ). */
   blkInfo(caller: Environment, extentCap: number): { sectors: number } {
     const op = 'blkInfo';
-    const id = this.objectOf(caller, extentCap, ObjectType.BLOCK_EXTENT, Rights.READ, op).id;
+    const id = this.objectIdOf(caller, extentCap, ObjectType.BLOCK_EXTENT, Rights.READ, op);
     return { sectors: this.extent(id, op).count };
   }
 
@@ -495,7 +495,7 @@ export class Exokernel {
     if (!flows)
       throw new ExoError('E_LABEL', `${op}: the labels of the extent and the frame forbid this flow`);
     const devices = this.deviceLayer(op);
-    devices.blockIo(op, this.extent(ext.object.id, op), sector, count, frame.object.id, offset);
+    devices.blockIo(op, this.extent(ext.objectId, op), sector, count, frame.objectId, offset);
   }
 
   /**
@@ -519,7 +519,7 @@ export class Exokernel {
   /** blkFlush: makes earlier writes durable (WRITE on an extent). */
   blkFlush(caller: Environment, extentCap: number): void {
     const op = 'blkFlush';
-    this.objectOf(caller, extentCap, ObjectType.BLOCK_EXTENT, Rights.WRITE, op);
+    this.objectIdOf(caller, extentCap, ObjectType.BLOCK_EXTENT, Rights.WRITE, op);
     this.deviceLayer(op).blockFlush();
   }
 
@@ -529,7 +529,7 @@ export class Exokernel {
     this.live(caller, op);
     const ext = this.capability(caller, extentCap, ObjectType.BLOCK_EXTENT, Rights.GRANT, op);
     const devices = this.deviceLayer(op);
-    const parent = this.extent(ext.object.id, op);
+    const parent = this.extent(ext.objectId, op);
     checkInteger(op, 'count', count, 1, parent.count);
     checkInteger(op, 'start', start, 0, parent.count - count);
     const id = devices.newExtent(parent.start + start, count, { env: caller, capId: extentCap });
@@ -580,7 +580,7 @@ export class Exokernel {
   /** The environment an environment capability of `holder` names (for the host, e.g. to bind a child). */
   environmentOf(holder: Environment, envCap: number): Environment {
     const env = this.environments.get(
-      this.objectOf(holder, envCap, ObjectType.ENVIRONMENT, Rights.INVOKE, 'environmentOf').id,
+      this.objectIdOf(holder, envCap, ObjectType.ENVIRONMENT, Rights.INVOKE, 'environmentOf'),
     );
     if (env === undefined) throw new ExoError('E_STATE', 'environmentOf: no such environment');
     return env;
@@ -692,8 +692,8 @@ export class Exokernel {
     const op = 'envSetAddressSpace';
     this.live(caller, op);
     const env = this.controlled(caller, envCap, op);
-    const space = this.objectOf(caller, spaceCap, ObjectType.ADDRESS_SPACE, Rights.MAP, op);
-    const aspace = this.addressSpaces.get(space.id) as ExoAddressSpace;
+    const space = this.objectIdOf(caller, spaceCap, ObjectType.ADDRESS_SPACE, Rights.MAP, op);
+    const aspace = this.addressSpaces.get(space) as ExoAddressSpace;
     env.addressSpace?.users.delete(env);
     env.addressSpace = aspace;
     aspace.users.add(env);
@@ -795,7 +795,7 @@ export class Exokernel {
 
   /** envStatus: an environment's status and the reason for it (READ). */
   envStatus(caller: Environment, envCap: number): { status: string; reason: string; gas: number } {
-    const id = this.objectOf(caller, envCap, ObjectType.ENVIRONMENT, Rights.READ, 'envStatus').id;
+    const id = this.objectIdOf(caller, envCap, ObjectType.ENVIRONMENT, Rights.READ, 'envStatus');
     const env = this.environments.get(id) as Environment;
     return { status: env.status, reason: env.reason, gas: env.gas };
   }
@@ -821,12 +821,7 @@ export class Exokernel {
       if (record.owner === env) this.releaseFrame(frame, record, env);
     }
     const unused = env.quotaLimit - env.quotaUsed;
-    if (unused > 0) {
-      env.quotaLimit -= unused;
-      let up = env.parent;
-      while (up !== null && up.status === 'dead') up = up.parent;
-      up?.refund(unused);
-    }
+    if (unused > 0) this.passQuotaUp(env, unused);
   }
 
   // ------------------------------------------------------------------ address-space lifetime
@@ -839,7 +834,7 @@ export class Exokernel {
   asDestroy(caller: Environment, spaceCap: number): void {
     const op = 'asDestroy';
     this.live(caller, op);
-    const id = this.objectOf(caller, spaceCap, ObjectType.ADDRESS_SPACE, Rights.REVOKE, op).id;
+    const id = this.objectIdOf(caller, spaceCap, ObjectType.ADDRESS_SPACE, Rights.REVOKE, op);
     const aspace = this.addressSpaces.get(id) as ExoAddressSpace;
     for (const user of aspace.users) {
       if (user.status !== 'dead')
@@ -871,7 +866,7 @@ export class Exokernel {
     this.live(caller, op);
     const space = this.capability(caller, spaceCap, ObjectType.ADDRESS_SPACE, Rights.MAP, op);
     this.checkPage(op, va);
-    const aspace = this.addressSpaces.get(space.object.id) as ExoAddressSpace;
+    const aspace = this.addressSpaces.get(space.objectId) as ExoAddressSpace;
     const m = aspace.mappings.get(va);
     if (m === undefined) throw new ExoError('E_NOENT', `${op}: nothing is mapped at 0x${va.toString(16)}`);
     const writable = perms?.writable === true;
@@ -1042,7 +1037,7 @@ export class Exokernel {
   ) {
     const right = kind === 'recv' ? Rights.IPC_RECV : Rights.IPC_SEND;
     const c = this.capability(caller, endpointCap, ObjectType.ENDPOINT, right, op);
-    const endpoint = this.endpoints.get(c.object.id) as Endpoint;
+    const endpoint = this.endpoints.get(c.objectId) as Endpoint;
     if (kind === 'recv') return { endpoint, badge: c.badge, message: null };
     if (message !== null && (typeof message !== 'object' || Array.isArray(message))) {
       throw new ExoError('E_INVAL', `${op}: the message must be an object`);
@@ -1123,7 +1118,7 @@ export class Exokernel {
   /** The environment an environment capability names, for a call that controls it (INVOKE). */
   private controlled(caller: Environment, envCap: number, op: string): Environment {
     const env = this.environments.get(
-      this.objectOf(caller, envCap, ObjectType.ENVIRONMENT, Rights.INVOKE, op).id,
+      this.objectIdOf(caller, envCap, ObjectType.ENVIRONMENT, Rights.INVOKE, op),
     );
     if (env === undefined || env.status === 'dead')
       throw new ExoError('E_STATE', `${op}: the environment is dead`);
@@ -1163,7 +1158,7 @@ export class Exokernel {
   frameFree(caller: Environment, frameCap: number): void {
     const op = 'frameFree';
     this.live(caller, op);
-    const frame = this.objectOf(caller, frameCap, ObjectType.FRAME, Rights.REVOKE, op).id;
+    const frame = this.objectIdOf(caller, frameCap, ObjectType.FRAME, Rights.REVOKE, op);
     const record = this.frameRecords.get(frame);
     if (record === undefined || record.owner !== caller || record.ownerCap !== frameCap) {
       throw new ExoError('E_RIGHTS', `${op}: only the capability frameAlloc returned may free the frame`);
@@ -1197,11 +1192,19 @@ export class Exokernel {
    */
   private refund(env: Environment, frames: number): void {
     env.refund(frames);
-    if (env.status !== 'dead') return;
+    if (env.status === 'dead') this.passQuotaUp(env, frames);
+  }
+
+  /**
+   * Quota a dead environment no longer needs goes to the nearest living ancestor it came from; the dead
+   * ones in between pass it on (it leaves their limit and the charge it stood for).
+   */
+  private passQuotaUp(env: Environment, frames: number): void {
     env.quotaLimit -= frames;
     let up = env.parent;
     while (up !== null && up.status === 'dead') {
       up.quotaLimit -= frames;
+      up.quotaUsed -= frames;
       up = up.parent;
     }
     up?.refund(frames);
@@ -1212,7 +1215,7 @@ export class Exokernel {
     const op = 'frameRead';
     const c = this.capability(caller, frameCap, ObjectType.FRAME, Rights.READ, op);
     if (!this.flow.canRead(caller.label, c.label)) throw new ExoError('E_LABEL', `${op}: no read up`);
-    const frame = c.object.id;
+    const frame = c.objectId;
     checkInteger(op, 'offset', offset, 0, PAGE_SIZE);
     checkInteger(op, 'length', length, 0, Math.min(MAX_IO, PAGE_SIZE - offset));
     const pa = frame * PAGE_SIZE + offset;
@@ -1224,7 +1227,7 @@ export class Exokernel {
     const op = 'frameWrite';
     const c = this.capability(caller, frameCap, ObjectType.FRAME, Rights.WRITE, op);
     if (!this.flow.canWrite(caller.label, c.label)) throw new ExoError('E_LABEL', `${op}: no write down`);
-    const frame = c.object.id;
+    const frame = c.objectId;
     if (!(data instanceof Uint8Array)) throw new ExoError('E_INVAL', `${op}: data must be a Uint8Array`);
     checkInteger(op, 'offset', offset, 0, PAGE_SIZE);
     checkInteger(op, 'data.length', data.length, 0, PAGE_SIZE - offset);
@@ -1240,8 +1243,8 @@ export class Exokernel {
     if (!this.lattice.leq(fromCapability.label, toCapability.label)) {
       throw new ExoError('E_LABEL', `${op}: the source frame's label does not flow into the destination's`);
     }
-    const to = toCapability.object.id;
-    const from = fromCapability.object.id;
+    const to = toCapability.objectId;
+    const from = fromCapability.objectId;
     const src = this.memory.bytes.subarray(from * PAGE_SIZE, (from + 1) * PAGE_SIZE);
     this.memory.write(to * PAGE_SIZE, src);
   }
@@ -1289,12 +1292,12 @@ export class Exokernel {
     if (writable && !this.flow.canWrite(space.label, frame.label)) {
       throw new ExoError('E_LABEL', `${op}: a writable mapping needs the space's label <= the frame's`);
     }
-    const aspace = this.addressSpaces.get(space.object.id) as ExoAddressSpace;
+    const aspace = this.addressSpaces.get(space.objectId) as ExoAddressSpace;
     if (aspace.mappings.has(va))
       throw new ExoError('E_EXISTS', `${op}: 0x${va.toString(16)} is already mapped`);
     const mapping: Mapping = {
       va,
-      frame: frame.object.id,
+      frame: frame.objectId,
       writable,
       executable,
       holder: caller,
@@ -1313,9 +1316,9 @@ export class Exokernel {
   unmap(caller: Environment, spaceCap: number, va: number): void {
     const op = 'unmap';
     this.live(caller, op);
-    const space = this.objectOf(caller, spaceCap, ObjectType.ADDRESS_SPACE, Rights.MAP, op);
+    const space = this.objectIdOf(caller, spaceCap, ObjectType.ADDRESS_SPACE, Rights.MAP, op);
     this.checkPage(op, va);
-    const aspace = this.addressSpaces.get(space.id) as ExoAddressSpace;
+    const aspace = this.addressSpaces.get(space) as ExoAddressSpace;
     const m = aspace.mappings.get(va);
     if (m === undefined) throw new ExoError('E_NOENT', `${op}: nothing is mapped at 0x${va.toString(16)}`);
     this.removeMapping(aspace, m);
@@ -1324,9 +1327,9 @@ export class Exokernel {
   /** The frame number mapped at `va` of a space the caller may READ, or null. */
   lookup(caller: Environment, spaceCap: number, va: number): number | null {
     const op = 'lookup';
-    const space = this.objectOf(caller, spaceCap, ObjectType.ADDRESS_SPACE, Rights.READ, op);
+    const space = this.objectIdOf(caller, spaceCap, ObjectType.ADDRESS_SPACE, Rights.READ, op);
     this.checkPage(op, va);
-    return (this.addressSpaces.get(space.id) as ExoAddressSpace).mappings.get(va)?.frame ?? null;
+    return (this.addressSpaces.get(space) as ExoAddressSpace).mappings.get(va)?.frame ?? null;
   }
 
   private removeMapping(aspace: ExoAddressSpace, m: Mapping): void {
@@ -1502,7 +1505,7 @@ export class Exokernel {
 
   private targetEnvironment(caller: Environment, envCap: number, op: string): Environment {
     const env = this.environments.get(
-      this.objectOf(caller, envCap, ObjectType.ENVIRONMENT, Rights.GRANT, op).id,
+      this.objectIdOf(caller, envCap, ObjectType.ENVIRONMENT, Rights.GRANT, op),
     );
     if (env === undefined || env.status === 'dead')
       throw new ExoError('E_STATE', `${op}: the environment is dead`);
@@ -1535,16 +1538,15 @@ export class Exokernel {
     this.live(caller, op); // a dead environment's capabilities authorise nothing
     checkCapId(op, id);
     // caplattice's allocation-free lookup: this runs on every primitive.
-    const f: CapabilityFields<number> = { type: '', objectId: 0, rights: 0, label: 0, badge: undefined };
-    if (!caller.space.lookup(id, f)) {
+    const c: CapabilityFields<number> = { type: '', objectId: 0, rights: 0, label: 0, badge: undefined };
+    if (!caller.space.lookup(id, c)) {
       throw new ExoError(
         'E_BADCAP',
         `${op}: ${id} names no capability of this environment (never issued, deleted, moved or revoked)`,
       );
     }
-    const c = { object: { type: f.type, id: f.objectId }, rights: f.rights, label: f.label, badge: f.badge };
-    if (c.object.type !== type) {
-      throw new ExoError('E_TYPE', `${op}: capability ${id} names a ${c.object.type}, not a ${type}`);
+    if (c.type !== type) {
+      throw new ExoError('E_TYPE', `${op}: capability ${id} names a ${c.type}, not a ${type}`);
     }
     if ((c.rights & rights) !== rights) {
       throw new ExoError(
@@ -1555,14 +1557,14 @@ export class Exokernel {
     return c;
   }
 
-  private objectOf(
+  private objectIdOf(
     caller: Environment,
     id: number,
     type: ObjectTypeName,
     rights: number,
     op: string,
-  ): ObjectRef {
-    return this.capability(caller, id, type, rights, op).object;
+  ): number {
+    return this.capability(caller, id, type, rights, op).objectId;
   }
 
   private labelNode(op: string, name: string): number {
