@@ -107,12 +107,18 @@ export class Cpu extends LazyFlags {
   ports: PortIoBus | null = null;
 
   readonly blocks: BlockCache;
-  private readonly bytes: Uint8Array;
-  private readonly view: DataView;
-  private readonly tlbTag: Float64Array;
-  private readonly tlbFrame: Int32Array;
-  private readonly tlbPerm: Uint8Array;
-  private readonly codeFrames: Uint8Array;
+  /** @internal (read by compiled blocks) */
+  readonly bytes: Uint8Array;
+  /** @internal (read by compiled blocks) */
+  readonly view: DataView;
+  /** @internal (read by compiled blocks) */
+  readonly tlbTag: Float64Array;
+  /** @internal (read by compiled blocks) */
+  readonly tlbFrame: Int32Array;
+  /** @internal (read by compiled blocks) */
+  readonly tlbPerm: Uint8Array;
+  /** @internal (read by compiled blocks) */
+  readonly codeFrames: Uint8Array;
 
   constructor(memory: PhysicalMemory, options: CpuOptions = {}) {
     super();

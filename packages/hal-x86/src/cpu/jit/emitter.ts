@@ -9,6 +9,11 @@
  * unsigned. Every read of a register is copied into a temporary first, so an instruction that writes a
  * register it also reads sees the old value, as in the interpreter.
  *
+ * Guest registers live in function-level locals while the block runs (`r<slot>` for `g[slot]`): a slot is
+ * loaded at its first use and written back to the register file only where something else can look at it
+ * (a side exit, the block's end, a handler call, the catch clause of a fault, the CPU's own address
+ * computation). Values in those locals are always int32, as the register file would store them.
+ *
  * Faults are rare, so compiled code does not keep RIP and the lazy flags exact at every instruction that
  * might fault: it only notes the instruction's index in the local `f`. The function's catch clause then
  * writes the flags as they stood before that instruction and points RIP after it (the run loop's
@@ -16,6 +21,7 @@
  * are function-level variables; all others are block-local constants.
  */
 import type { Insn } from '../../isa/insn';
+import { TLB_MASK, TlbPerm } from '../../mmu/mmu';
 import { carryExpression, type PendingFlags } from './conditions';
 
 /** Canonical linear addresses are [-2^47, 2^47); stack accesses check the whole 8-byte slot. */
@@ -35,6 +41,14 @@ const DECLARE = '\u0001';
 
 export const SIZE_MASK: Record<number, string> = { 1: '255', 2: '65535' };
 
+/** DataView loads below 8 bytes (with the CPU's helper for a TLB miss), and stores, by operand size. */
+const LOADS: Record<number, [string, string]> = {
+  1: ['', 'rd8'],
+  2: ['getUint16', 'rd16'],
+  4: ['getInt32', 'rd32'],
+};
+const STORES: Record<number, string> = { 2: 'setUint16', 4: 'setInt32' };
+
 export class BlockEmitter {
   readonly lines: string[] = [];
   private temps = 0;
@@ -42,6 +56,14 @@ export class BlockEmitter {
   pending: PendingFlags | null = null;
   /** For each instruction that may fault inline: what the catch clause must do (by instruction index). */
   readonly faultStates = new Map<number, string>();
+  /** Register-file slots whose current value is in their local. */
+  private readonly loaded = new Set<number>();
+  /** Loaded slots whose local is newer than the register file. */
+  private readonly dirty = new Set<number>();
+  /** Every slot that has a local (declared at function level). */
+  private readonly slotsUsed = new Set<number>();
+  /** A constant holding RSP as a number, while RSP has not changed since (consecutive pushes and pops). */
+  private rspValue: string | null = null;
 
   constructor(readonly insns: readonly Insn[]) {}
 
@@ -74,14 +96,75 @@ export class BlockEmitter {
    */
   finish(): { declarations: string; lines: string[] } {
     const shared = new Set<string>();
-    for (const code of this.faultStates.values()) for (const t of code.match(/\bt\d+\b/g) ?? []) shared.add(t);
+    for (const code of this.faultStates.values())
+      for (const t of code.match(/\bt\d+\b/g) ?? []) shared.add(t);
     const lines = this.lines.map((line) => {
       if (!line.startsWith(DECLARE)) return line;
       const body = line.slice(DECLARE.length);
       const name = body.slice(body.indexOf(' ') + 1, body.indexOf(' = '));
       return shared.has(name) ? body.slice(body.indexOf(' ') + 1) : body;
     });
-    return { declarations: shared.size > 0 ? `let ${[...shared].join(', ')};` : '', lines };
+    const names = [...shared, ...[...this.slotsUsed].map((s) => `r${s} = 0`)];
+    return { declarations: names.length > 0 ? `let ${names.join(', ')};` : '', lines };
+  }
+
+  // ------------------------------------------------------------------------------ register locals
+
+  /** The local holding register-file slot `s` (an int32), loaded from the register file at first use. */
+  slot(s: number): string {
+    if (!this.loaded.has(s)) {
+      this.emit(`r${s} = g[${s}];`);
+      this.loaded.add(s);
+      this.slotsUsed.add(s);
+    }
+    return `r${s}`;
+  }
+
+  /** Assigns slot `s` (converted to int32, as the register file would store it). */
+  setSlot(s: number, expr: string): void {
+    const literal = /^-?\d+$/.test(expr);
+    this.emit(`r${s} = ${literal ? String(Number(expr) | 0) : `(${expr}) | 0`};`);
+    this.loaded.add(s);
+    this.dirty.add(s);
+    this.slotsUsed.add(s);
+    if (s === 8 || s === 9) this.rspValue = null;
+  }
+
+  /** Code that writes the registers changed so far back to the register file. */
+  registerWriteBack(): string {
+    return [...this.dirty].map((s) => `g[${s}] = r${s};`).join(' ');
+  }
+
+  /** Writes the changed registers back (they stay in their locals). */
+  syncRegisters(): void {
+    const code = this.registerWriteBack();
+    if (code !== '') this.emit(code);
+    this.dirty.clear();
+  }
+
+  /** After code that may change any register (a handler): every local must be loaded again. */
+  private forgetRegisters(): void {
+    this.loaded.clear();
+    this.rspValue = null;
+  }
+
+  /** Code that leaves the block: the deferred flags and the changed registers written to the CPU. */
+  exitCode(): string {
+    return `${this.flushCode()} ${this.registerWriteBack()}`;
+  }
+
+  /**
+   * A call of the CPU's own effective-address computation for instruction k, which reads the base and
+   * index registers from the register file: their changed values are written back first.
+   */
+  private eaCall(k: number): string {
+    const i = this.insns[k] as Insn;
+    const writes: string[] = [];
+    for (const r of [i.base, i.index]) {
+      if (r < 0) continue;
+      for (const s of [2 * r, 2 * r + 1]) if (this.dirty.has(s)) writes.push(`g[${s}] = r${s}`);
+    }
+    return writes.length === 0 ? `c.ea(I[${k}])` : `(${writes.join(', ')}, c.ea(I[${k}]))`;
   }
 
   // ------------------------------------------------------------------------------------------ flags
@@ -103,7 +186,7 @@ export class BlockEmitter {
 
   /** Code for leaving the block after instruction k completes early (its store hit this block's code). */
   private stopExit(k: number, ripAfter = (this.insns[k] as Insn).next): string {
-    return `if (c.stop) { ${this.flushCode()} c.rip = ${ripAfter}; return n + ${k + 1}; }`;
+    return `if (c.stop) { ${this.exitCode()} c.rip = ${ripAfter}; return n + ${k + 1}; }`;
   }
 
   /** Records a flag producer; nothing is written until something needs it. */
@@ -127,16 +210,18 @@ export class BlockEmitter {
    */
   readReg(r: number, size: number): Value {
     switch (size) {
-      case 8:
-        return { lo: this.bind(`g[${2 * r}]`), hi: this.bind(`g[${2 * r + 1}]`) };
+      case 8: {
+        const lo = this.bind(this.slot(2 * r));
+        return { lo, hi: this.bind(this.slot(2 * r + 1)) };
+      }
       case 4:
-        return { lo: this.bind(`g[${2 * r}]`), hi: '0' };
+        return { lo: this.bind(this.slot(2 * r)), hi: '0' };
       case 2:
-        return { lo: this.bind(`g[${2 * r}] & 65535`), hi: '0' };
+        return { lo: this.bind(`${this.slot(2 * r)} & 65535`), hi: '0' };
       default:
         return r < 16
-          ? { lo: this.bind(`g[${2 * r}] & 255`), hi: '0' }
-          : { lo: this.bind(`(g[${2 * (r - 16)}] >> 8) & 255`), hi: '0' };
+          ? { lo: this.bind(`${this.slot(2 * r)} & 255`), hi: '0' }
+          : { lo: this.bind(`(${this.slot(2 * (r - 16))} >> 8) & 255`), hi: '0' };
     }
   }
 
@@ -144,18 +229,41 @@ export class BlockEmitter {
   writeReg(r: number, size: number, v: Value): void {
     switch (size) {
       case 8:
-        this.emit(`g[${2 * r}] = ${v.lo}; g[${2 * r + 1}] = ${v.hi};`);
+        this.setSlot(2 * r, v.lo);
+        this.setSlot(2 * r + 1, v.hi);
         return;
       case 4:
-        this.emit(`g[${2 * r}] = ${v.lo}; g[${2 * r + 1}] = 0;`);
+        this.setSlot(2 * r, v.lo);
+        this.setSlot(2 * r + 1, '0');
         return;
-      case 2:
-        this.emit(`g[${2 * r}] = (g[${2 * r}] & -65536) | (${v.lo} & 65535);`);
+      case 2: {
+        const old = this.slot(2 * r);
+        this.setSlot(2 * r, `(${old} & -65536) | (${v.lo} & 65535)`);
         return;
+      }
       default:
-        if (r < 16) this.emit(`g[${2 * r}] = (g[${2 * r}] & -256) | (${v.lo} & 255);`);
-        else this.emit(`g[${2 * (r - 16)}] = (g[${2 * (r - 16)}] & -65281) | ((${v.lo} & 255) << 8);`);
+        if (r < 16) {
+          const old = this.slot(2 * r);
+          this.setSlot(2 * r, `(${old} & -256) | (${v.lo} & 255)`);
+        } else {
+          const old = this.slot(2 * (r - 16));
+          this.setSlot(2 * (r - 16), `(${old} & -65281) | ((${v.lo} & 255) << 8)`);
+        }
     }
+  }
+
+  /**
+   * CMOVcc's write at 32/64 bits: the register takes `v` if `taken`; a 32-bit CMOV clears the upper half
+   * either way.
+   */
+  writeRegIf(taken: string, r: number, size: 4 | 8, v: Value): void {
+    const lo = this.slot(2 * r);
+    const hi = this.slot(2 * r + 1);
+    if (size === 8) this.emit(`if (${taken}) { ${lo} = ${v.lo}; ${hi} = ${v.hi}; }`);
+    else this.emit(`if (${taken}) ${lo} = ${v.lo};`);
+    for (const s of [2 * r, 2 * r + 1]) this.dirty.add(s);
+    if (r === 4) this.rspValue = null;
+    if (size === 4) this.setSlot(2 * r + 1, '0');
   }
 
   /** The r/m register operand of `i` at `size` (byte-register code for size 1). */
@@ -176,12 +284,17 @@ export class BlockEmitter {
    */
   mayFault(k: number): void {
     const i = this.insns[k] as Insn;
-    this.faultStates.set(k, `${this.flushCode()} c.rip = ${i.next};`);
+    this.faultStates.set(k, `${this.exitCode()} c.rip = ${i.next};`);
     this.emit(`f = ${k};`);
   }
 
-  /** Before a handler call, which keeps RIP and the flags itself: the catch clause must leave them. */
+  /**
+   * Before a handler call, which reads and writes the CPU itself and keeps RIP and the flags right if it
+   * faults: the registers are written back first and loaded again after it.
+   */
   handlerCall(): void {
+    this.syncRegisters();
+    this.forgetRegisters();
     this.emit('f = -1;');
   }
 
@@ -198,39 +311,80 @@ export class BlockEmitter {
    */
   address(k: number): string {
     const i = this.insns[k] as Insn;
-    if (i.adsize !== 8 || i.seg !== 0) return this.bind(`c.ea(I[${k}])`);
+    if (i.adsize !== 8 || i.seg !== 0) return this.bind(this.eaCall(k));
+    if (i.base === 4 && i.index < 0 && this.rspValue !== null) {
+      // RSP's value as a number is at hand (after a push or pop) and canonical, or the push would have faulted.
+      const a = this.bindMutable(`${this.rspValue} + ${i.disp}`);
+      this.emit(`if (!(${a} >= ${-CANON} && ${a} < ${CANON})) ${a} = ${this.eaCall(k)};`);
+      return a;
+    }
     const guards: string[] = [];
     const terms: string[] = [];
     if (i.base >= 0) {
-      guards.push(`g[${2 * i.base + 1}] >= -262144 && g[${2 * i.base + 1}] < 262144`);
-      terms.push(`g[${2 * i.base + 1}] * 4294967296 + (g[${2 * i.base}] >>> 0)`);
+      const lo = this.slot(2 * i.base);
+      const hi = this.slot(2 * i.base + 1);
+      guards.push(`${hi} >= -262144 && ${hi} < 262144`);
+      terms.push(`${hi} * 4294967296 + (${lo} >>> 0)`);
     }
     if (i.index >= 0) {
-      guards.push(`g[${2 * i.index + 1}] >= -32768 && g[${2 * i.index + 1}] < 32768`);
-      const idx = `(g[${2 * i.index + 1}] * 4294967296 + (g[${2 * i.index}] >>> 0))`;
+      const lo = this.slot(2 * i.index);
+      const hi = this.slot(2 * i.index + 1);
+      guards.push(`${hi} >= -32768 && ${hi} < 32768`);
+      const idx = `(${hi} * 4294967296 + (${lo} >>> 0))`;
       terms.push(i.scale === 1 ? idx : `${idx} * ${i.scale}`);
     }
     if (i.disp !== 0 || terms.length === 0) terms.push(String(i.disp));
     const sum = terms.join(' + ');
     if (guards.length === 0) return this.bind(sum);
-    const a = this.bindMutable(`${guards.join(' && ')} ? ${sum} : c.ea(I[${k}])`);
-    if (i.base === 4 || i.base === 5) this.emit(`if (!(${a} >= ${-CANON} && ${a} < ${CANON})) ${a} = c.ea(I[${k}]);`);
+    const a = this.bindMutable(`${guards.join(' && ')} ? ${sum} : ${this.eaCall(k)}`);
+    if (i.base === 4 || i.base === 5)
+      this.emit(`if (!(${a} >= ${-CANON} && ${a} < ${CANON})) ${a} = ${this.eaCall(k)};`);
     return a;
   }
 
+  /**
+   * The TLB hit test of an access of `size` bytes at `addr` that stays within its page, and the physical
+   * address on a hit (the CPU's rd32/rd64/wr32/wr64 fast path, inline: a call would box every address above
+   * 2^31, such as the stack's, as a heap number). `T`, `P`, `F` are the MMU's TLB arrays, `B` and `V` physical memory as bytes and as a DataView.
+   */
+  private tlbHit(addr: string, size: number, perm: number): { hit: string; pa: string } {
+    const vpn = this.bind(`Math.floor(${addr} / 4096)`);
+    const slot = this.bind(`${vpn} & ${TLB_MASK}`);
+    const off = this.bind(`(${addr} - ${vpn} * 4096) | 0`);
+    return {
+      hit: `T[${slot}] === ${vpn} && (P[${slot}] & ${perm}) !== 0 && ${off} <= ${4096 - size}`,
+      pa: `(F[${slot}] >>> 0) + ${off}`,
+    };
+  }
+
+  /** A load of 1, 2, 4 or 8 bytes with the TLB lookup inline and the CPU's helper on a miss. */
   readMem(addr: string, size: number): Value {
-    switch (size) {
-      case 8: {
-        const lo = this.bind(`c.rd64(${addr})`);
-        return { lo, hi: this.bind('c.hi') };
-      }
-      case 4:
-        return { lo: this.bind(`c.rd32(${addr})`), hi: '0' };
-      case 2:
-        return { lo: this.bind(`c.rd16(${addr})`), hi: '0' };
-      default:
-        return { lo: this.bind(`c.rd8(${addr})`), hi: '0' };
+    const { hit, pa } = this.tlbHit(addr, size, TlbPerm.READ);
+    const lo = this.bindMutable('0');
+    if (size !== 8) {
+      const [load, helper] = LOADS[size] as [string, string];
+      const fast = size === 1 ? `B[${pa}]` : `V.${load}(${pa}, true)`;
+      this.emit(`if (${hit}) ${lo} = ${fast}; else ${lo} = c.${helper}(${addr});`);
+      return { lo, hi: '0' };
     }
+    const hi = this.bindMutable('0');
+    this.emit(
+      `if (${hit}) { const p = ${pa}; ${lo} = V.getInt32(p, true); ${hi} = V.getInt32(p + 4, true); } else { ${lo} = c.rd64(${addr}); ${hi} = c.hi; }`,
+    );
+    return { lo, hi };
+  }
+
+  /** A store of 1, 2, 4 or 8 bytes with the TLB lookup inline (code frames noted as the CPU's helper does). */
+  private storeCode(addr: string, size: number, v: Value): string {
+    const { hit, pa } = this.tlbHit(addr, size, TlbPerm.WRITE);
+    const stores =
+      size === 8
+        ? `V.setInt32(p, ${v.lo}, true); V.setInt32(p + 4, ${v.hi}, true);`
+        : size === 1
+          ? `B[p] = ${v.lo};`
+          : `V.${STORES[size]}(p, ${v.lo}, true);`;
+    const slow = size === 8 ? `c.wr64(${addr}, ${v.lo}, ${v.hi})` : `c.wr${8 * size}(${addr}, ${v.lo})`;
+    return `if (${hit}) { const p = ${pa}; ${stores} if (CF[p >>> 12] !== 0) c.memory.noteWrite(p, ${size}); } else ${slow};`;
   }
 
   /**
@@ -238,46 +392,40 @@ export class BlockEmitter {
    * code: the rest must be decoded again).
    */
   writeMem(addr: string, size: number, v: Value, k: number): void {
-    switch (size) {
-      case 16:
-        this.emit(`c.wr128(${addr}, ${v.lo}, ${v.hi}, ${v.q2}, ${v.q3});`);
-        break;
-      case 8:
-        this.emit(`c.wr64(${addr}, ${v.lo}, ${v.hi});`);
-        break;
-      case 4:
-        this.emit(`c.wr32(${addr}, ${v.lo});`);
-        break;
-      case 2:
-        this.emit(`c.wr16(${addr}, ${v.lo});`);
-        break;
-      default:
-        this.emit(`c.wr8(${addr}, ${v.lo});`);
-    }
+    if (size === 16) this.emit(`c.wr128(${addr}, ${v.lo}, ${v.hi}, ${v.q2}, ${v.q3});`);
+    else this.emit(this.storeCode(addr, size, v));
     this.emit(this.stopExit(k));
   }
 
   /** Faults now if a later write of `size` bytes would (read-modify-write instructions are atomic). */
   probeWrite(addr: string, size: number): void {
-    this.emit(`c.probeWrite(${addr}, ${size});`);
+    const { hit } = this.tlbHit(addr, size, TlbPerm.WRITE);
+    this.emit(`if (!(${hit})) c.probeWrite(${addr}, ${size});`);
   }
 
   // ------------------------------------------------------------------------------------------- stack
 
   /** RSP as a number (exact while canonical; a huge value fails the canonical checks below anyway). */
   rspNumber(): string {
-    return 'g[9] * 4294967296 + (g[8] >>> 0)';
+    if (this.rspValue !== null) return this.rspValue;
+    const lo = this.slot(8);
+    const hi = this.slot(9);
+    return `${hi} * 4294967296 + (${lo} >>> 0)`;
   }
 
+  /** Sets RSP to the number `sp` (a canonical address, or one the caller has checked). */
   setRsp(sp: string): void {
-    this.emit(`g[8] = ${sp} | 0; g[9] = Math.floor(${sp} / 4294967296) | 0;`);
+    const value = /^t\d+$/.test(sp) ? sp : this.bind(sp);
+    this.setSlot(8, value);
+    this.setSlot(9, `Math.floor(${value} / 4294967296)`);
+    this.rspValue = value;
   }
 
   /** Pushes an 8-byte value (read beforehand, so PUSH RSP stores the old RSP); #SS/#PF leave RSP as it was. */
   push64(v: Value, k: number, ripAfter?: number): void {
     const sp = this.bind(`${this.rspNumber()} - 8`);
     this.emit(
-      `if (${sp} >= ${-CANON} && ${sp} < ${CANON - 8}) c.wr64(${sp}, ${v.lo}, ${v.hi}); else c.wrStack(${sp}, 8, ${v.lo}, ${v.hi});`,
+      `if (${sp} >= ${-CANON} && ${sp} < ${CANON - 8}) { ${this.storeCode(sp, 8, v)} } else c.wrStack(${sp}, 8, ${v.lo}, ${v.hi});`,
     );
     this.setRsp(sp);
     this.emit(this.stopExit(k, ripAfter));
@@ -289,8 +437,14 @@ export class BlockEmitter {
    */
   peek64(): { value: Value; sp: string } {
     const sp = this.bind(this.rspNumber());
-    const lo = this.bind(`${sp} >= ${-CANON} && ${sp} < ${CANON - 8} ? c.rd64(${sp}) : c.rdStack(${sp}, 8)`);
-    return { value: { lo, hi: this.bind('c.hi') }, sp };
+    const { hit, pa } = this.tlbHit(sp, 8, TlbPerm.READ);
+    const lo = this.bindMutable('0');
+    const hi = this.bindMutable('0');
+    // (a non-canonical slot misses the TLB and reaches rdStack, which raises #SS)
+    this.emit(
+      `if (${hit}) { const p = ${pa}; ${lo} = V.getInt32(p, true); ${hi} = V.getInt32(p + 4, true); } else { ${lo} = ${sp} >= ${-CANON} && ${sp} < ${CANON - 8} ? c.rd64(${sp}) : c.rdStack(${sp}, 8); ${hi} = c.hi; }`,
+    );
+    return { value: { lo, hi }, sp };
   }
 
   popDone(sp: string, bytes = 8): void {
@@ -309,4 +463,3 @@ export class BlockEmitter {
     return { op, size, r: r.lo, rh: r.hi, a: a.lo, ah: a.hi, b: b.lo, bh: b.hi, cf };
   }
 }
-

@@ -176,7 +176,10 @@ function unary(kind: 'inc' | 'dec' | 'neg' | 'not'): FormEmitter {
     const a = readE(e, i, s, addr);
     let r: Value;
     if (kind === 'not') {
-      r = { lo: e.bind(s === 8 || s === 4 ? `~${a.lo}` : `~${a.lo} & ${SIZE_MASK[s]}`), hi: s === 8 ? e.bind(`~${a.hi}`) : '0' };
+      r = {
+        lo: e.bind(s === 8 || s === 4 ? `~${a.lo}` : `~${a.lo} & ${SIZE_MASK[s]}`),
+        hi: s === 8 ? e.bind(`~${a.hi}`) : '0',
+      };
     } else if (kind === 'neg') {
       r = aluOp(e, SUB, s, ZERO, a);
     } else {
@@ -218,7 +221,10 @@ function shift(e: BlockEmitter, op: number, s: number, a: Value, n: number): Val
         ? { lo: e.bind(`${a.lo} << ${n}`), hi: e.bind(`(${a.hi} << ${n}) | (${a.lo} >>> ${32 - n})`) }
         : { lo: '0', hi: e.bind(`${a.lo} << ${n - 32}`) };
   } else if (n < 32) {
-    r = { lo: e.bind(`(${a.lo} >>> ${n}) | (${a.hi} << ${32 - n})`), hi: e.bind(`(${a.hi} ${right} ${n}) | 0`) };
+    r = {
+      lo: e.bind(`(${a.lo} >>> ${n}) | (${a.hi} << ${32 - n})`),
+      hi: e.bind(`(${a.hi} ${right} ${n}) | 0`),
+    };
   } else {
     r = {
       lo: e.bind(`(${a.hi} ${right} ${n - 32}) | 0`),
@@ -234,7 +240,12 @@ function shift(e: BlockEmitter, op: number, s: number, a: Value, n: number): Val
 function rotate(e: BlockEmitter, left: boolean, s: number, a: Value, n: number): Value {
   let r: Value;
   if (s === 4) {
-    r = { lo: e.bind(left ? `(${a.lo} << ${n}) | (${a.lo} >>> ${32 - n})` : `(${a.lo} >>> ${n}) | (${a.lo} << ${32 - n})`), hi: '0' };
+    r = {
+      lo: e.bind(
+        left ? `(${a.lo} << ${n}) | (${a.lo} >>> ${32 - n})` : `(${a.lo} >>> ${n}) | (${a.lo} << ${32 - n})`,
+      ),
+      hi: '0',
+    };
   } else {
     // A 64-bit rotation: swap the halves for amounts of 32 and more, then rotate by the rest.
     let x = a.lo;
@@ -247,7 +258,10 @@ function rotate(e: BlockEmitter, left: boolean, s: number, a: Value, n: number):
     r =
       m === 0
         ? { lo: x, hi: y }
-        : { lo: e.bind(`(${x} << ${m}) | (${y} >>> ${32 - m})`), hi: e.bind(`(${y} << ${m}) | (${x} >>> ${32 - m})`) };
+        : {
+            lo: e.bind(`(${x} << ${m}) | (${y} >>> ${32 - m})`),
+            hi: e.bind(`(${y} << ${m}) | (${x} >>> ${32 - m})`),
+          };
   }
   const top = s === 4 ? `(${r.lo} >>> 31)` : `(${r.hi} >>> 31)`;
   const next = s === 4 ? `((${r.lo} >>> 30) & 1)` : `((${r.hi} >>> 30) & 1)`;
@@ -269,7 +283,9 @@ function imul(withImmediate: boolean): FormEmitter {
     const lo = e.bind(`Math.imul(${a.lo}, ${b.lo})`);
     const hi =
       s === 8
-        ? e.bind(`(H.mulHighU32(${a.lo}, ${b.lo}) + Math.imul(${a.lo}, ${b.hi}) + Math.imul(${a.hi}, ${b.lo})) | 0`)
+        ? e.bind(
+            `(H.mulHighU32(${a.lo}, ${b.lo}) + Math.imul(${a.lo}, ${b.hi}) + Math.imul(${a.hi}, ${b.lo})) | 0`,
+          )
         : '0';
     const r = { lo, hi };
     e.setFlags(BlockEmitter.flags(FlagOp.IMUL, s, r, a, b));
@@ -292,8 +308,7 @@ const cmov: FormEmitter = (e, k, i) => {
   const addr = operandAddress(e, k, i);
   const v = readE(e, i, s, addr); // read (and possibly fault) whatever the condition
   const taken = condition(e, i.sub);
-  if (s === 8) e.emit(`if (${taken}) { g[${2 * i.reg}] = ${v.lo}; g[${2 * i.reg + 1}] = ${v.hi}; }`);
-  else e.emit(`if (${taken}) g[${2 * i.reg}] = ${v.lo}; g[${2 * i.reg + 1}] = 0;`);
+  e.writeRegIf(taken, i.reg, s as 4 | 8, v);
   return true;
 };
 
@@ -360,19 +375,20 @@ const lea: FormEmitter = (e, _k, i) => {
   if (i.adsize !== 8 || i.seg !== 0 || i.opsize < 4) return false;
   const shift = [1, 2, 4, 8].indexOf(i.scale);
   const disp = i.disp;
-  const dispLo = disp % 4294967296 | 0;
+  const dispLo = (disp % 4294967296) | 0;
   const dispHi = Math.floor(disp / 4294967296) | 0;
   const loTerms: string[] = [];
   const hiTerms: string[] = [];
   if (i.base >= 0) {
-    loTerms.push(`(g[${2 * i.base}] >>> 0)`);
-    hiTerms.push(`g[${2 * i.base + 1}]`);
+    const base = e.readReg(i.base, 8);
+    loTerms.push(`(${base.lo} >>> 0)`);
+    hiTerms.push(base.hi);
   }
   if (i.index >= 0) {
-    const x = 2 * i.index;
+    const x = e.readReg(i.index, 8);
     // (index * scale) as halves: the low half's bits shifted out go to the high half.
-    loTerms.push(shift === 0 ? `(g[${x}] >>> 0)` : `((g[${x}] << ${shift}) >>> 0)`);
-    hiTerms.push(shift === 0 ? `g[${x + 1}]` : `((g[${x + 1}] << ${shift}) | (g[${x}] >>> ${32 - shift}))`);
+    loTerms.push(shift === 0 ? `(${x.lo} >>> 0)` : `((${x.lo} << ${shift}) >>> 0)`);
+    hiTerms.push(shift === 0 ? x.hi : `((${x.hi} << ${shift}) | (${x.lo} >>> ${32 - shift}))`);
   }
   if (dispLo !== 0) loTerms.push(String(dispLo >>> 0));
   if (dispHi !== 0) hiTerms.push(String(dispHi));
@@ -388,17 +404,26 @@ const lea: FormEmitter = (e, _k, i) => {
   return true;
 };
 
+/** CDQE (sign-extends EAX into RAX) and CWDE (AX into EAX). */
 const cbw: FormEmitter = (e, _k, i) => {
-  if (i.opsize === 8) e.emit('g[1] = g[0] >> 31;');
-  else if (i.opsize === 4) e.emit('g[0] = (g[0] << 16) >> 16; g[1] = 0;');
-  else return false;
+  if (i.opsize === 8) {
+    const a = e.readReg(0, 4);
+    e.writeReg(0, 8, { lo: a.lo, hi: `${a.lo} >> 31` });
+  } else if (i.opsize === 4) {
+    const a = e.readReg(0, 4);
+    e.writeReg(0, 4, { lo: `(${a.lo} << 16) >> 16`, hi: '0' });
+  } else return false;
   return true;
 };
 
+/** CQO (RAX's sign into RDX) and CDQ (EAX's sign into EDX). */
 const cwd: FormEmitter = (e, _k, i) => {
-  if (i.opsize === 8) e.emit('g[4] = g[1] >> 31; g[5] = g[4];');
-  else if (i.opsize === 4) e.emit('g[4] = g[0] >> 31; g[5] = 0;');
-  else return false;
+  if (i.opsize === 8) {
+    const sign = e.bind(`${e.readReg(0, 8).hi} >> 31`);
+    e.writeReg(2, 8, { lo: sign, hi: sign });
+  } else if (i.opsize === 4) {
+    e.writeReg(2, 4, { lo: `${e.readReg(0, 4).lo} >> 31`, hi: '0' });
+  } else return false;
   return true;
 };
 
@@ -432,7 +457,8 @@ const popZ: FormEmitter = (e, k, i) => {
 const leave: FormEmitter = (e, k, i) => {
   if (i.opsize !== 8) return false;
   e.mayFault(k);
-  const bp = e.bind('g[11] * 4294967296 + (g[10] >>> 0)');
+  const rbp = e.readReg(5, 8);
+  const bp = e.bind(`${rbp.hi} * 4294967296 + (${rbp.lo} >>> 0)`);
   const lo = e.bind(`${bp} >= ${-(2 ** 47)} && ${bp} < ${2 ** 47 - 8} ? c.rd64(${bp}) : c.rdStack(${bp}, 8)`);
   const hi = e.bind('c.hi');
   e.setRsp(`(${bp} + 8)`);

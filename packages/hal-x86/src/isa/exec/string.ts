@@ -11,6 +11,7 @@ import type { Cpu } from '../../cpu/cpu';
 import type { Insn } from '../insn';
 import type { Handler } from '../opdef';
 import { AluOp, alu } from './alu';
+import { Access } from '../../mmu/mmu';
 
 export const REP_CHUNK = 1 << 16;
 
@@ -56,17 +57,20 @@ function decCount(c: Cpu, i: Insn): void {
   g[2] = ((g[2] as number) - 1) | 0;
 }
 
-/** Runs `body` once, or under REP up to REP_CHUNK times; `until` ends REPE/REPNE early. */
-function repeat(c: Cpu, i: Insn, body: () => void, conditional: boolean): void {
+/** One element of a string instruction, reading its operands from the CPU each time. */
+type Element = (c: Cpu, i: Insn) => void;
+
+/** Runs `body` once, or under REP up to REP_CHUNK times; `conditional` ends REPE/REPNE early. */
+function repeat(c: Cpu, i: Insn, body: Element, conditional: boolean): void {
   if (i.rep === 0) {
-    body();
+    body(c, i);
     return;
   }
   // RCX is treated as unsigned; values beyond 2^53 cannot complete anyway before memory runs out.
   let n = count(c, i);
   let done = 0;
   while (n > 0 && done < REP_CHUNK) {
-    body();
+    body(c, i);
     n--;
     done++;
     decCount(c, i);
@@ -81,84 +85,136 @@ function repeat(c: Cpu, i: Insn, body: () => void, conditional: boolean): void {
   }
 }
 
-export const movs: Handler = (c, i) => {
+function segmentBase(c: Cpu, i: Insn): number {
+  return i.seg ? (i.seg === 4 ? c.fsBase : c.gsBase) : 0;
+}
+
+/** Whole elements of `size` bytes from `la` to the end of its page (0 if the first one straddles it). */
+function elementsInPage(la: number, size: number): number {
+  return Math.floor((4096 - (la - Math.floor(la / 4096) * 4096)) / size);
+}
+
+/**
+ * Forward REP MOVS/STOS with 64-bit addresses, a page-contained run of elements at a time: each run is
+ * translated once (source before destination, the order of the element-wise faults) and copied or filled
+ * in one go. An element that straddles a page end, and a MOVS run whose destination starts inside its own
+ * source (where copying element by element replicates data), take the element-wise path; a fault leaves
+ * RCX/RSI/RDI at the element that faulted, as the architecture requires.
+ */
+function repForward(c: Cpu, i: Insn, element: Element, copy: boolean): void {
   const s = i.opsize;
-  repeat(
-    c,
-    i,
-    () => {
-      const src = addr(c, Reg.RSI, i) + (i.seg ? (i.seg === 4 ? c.fsBase : c.gsBase) : 0);
-      const v = c.rdMem(src, s);
-      c.wrMem(addr(c, Reg.RDI, i), s, v, c.hi);
-      const d = step(c, s);
-      advance(c, Reg.RSI, d, i);
-      advance(c, Reg.RDI, d, i);
-    },
-    false,
-  );
+  const memory = c.memory;
+  let n = count(c, i);
+  let done = 0;
+  while (n > 0 && done < REP_CHUNK) {
+    const dst = c.regNum(Reg.RDI);
+    const src = copy ? c.regNum(Reg.RSI) + segmentBase(c, i) : 0;
+    const run = Math.min(n, REP_CHUNK - done, elementsInPage(dst, s), copy ? elementsInPage(src, s) : n);
+    const length = run * s;
+    const ps = copy && run > 0 ? c.mmu.translate(src, Access.READ) : 0;
+    const pd = run > 0 ? c.mmu.translate(dst, Access.WRITE) : 0;
+    if (run === 0 || (copy && pd > ps && pd < ps + length)) {
+      element(c, i);
+      decCount(c, i);
+      n--;
+      done++;
+      continue;
+    }
+    if (copy) memory.bytes.copyWithin(pd, ps, ps + length);
+    else fill(c, i, pd, length);
+    if (memory.codeFrames[pd >>> 12] !== 0) memory.noteWrite(pd, length);
+    if (copy) advance(c, Reg.RSI, length, i);
+    advance(c, Reg.RDI, length, i);
+    advance(c, Reg.RCX, -run, i);
+    n -= run;
+    done += run;
+  }
+  if (n > 0) {
+    c.rip = i.addr; // continue the same instruction next time
+    c.stop = true;
+  }
+}
+
+/** STOS's run: `length` bytes at physical `pa` filled with AL/AX/EAX/RAX. */
+function fill(c: Cpu, i: Insn, pa: number, length: number): void {
+  const s = i.opsize;
+  const g = c.regs;
+  if (s === 1) {
+    c.memory.bytes.fill((g[0] as number) & 0xff, pa, pa + length);
+    return;
+  }
+  const view = c.memory.view;
+  const lo = g[0] as number;
+  const hi = g[1] as number;
+  for (let p = pa; p < pa + length; p += s) {
+    if (s === 2) view.setUint16(p, lo & 0xffff, true);
+    else {
+      view.setInt32(p, lo, true);
+      if (s === 8) view.setInt32(p + 4, hi, true);
+    }
+  }
+}
+
+/** REP with 64-bit addresses and DF clear: the page-run fast path applies. */
+function forwardRep(c: Cpu, i: Insn): boolean {
+  return i.rep !== 0 && i.adsize === 8 && (c.fother & Flag.DF) === 0;
+}
+
+function movsElement(c: Cpu, i: Insn): void {
+  const s = i.opsize;
+  const v = c.rdMem(addr(c, Reg.RSI, i) + segmentBase(c, i), s);
+  c.wrMem(addr(c, Reg.RDI, i), s, v, c.hi);
+  const d = step(c, s);
+  advance(c, Reg.RSI, d, i);
+  advance(c, Reg.RDI, d, i);
+}
+
+export const movs: Handler = (c, i) => {
+  if (forwardRep(c, i)) repForward(c, i, movsElement, true);
+  else repeat(c, i, movsElement, false);
 };
 
-export const stos: Handler = (c, i) => {
+function stosElement(c: Cpu, i: Insn): void {
   const s = i.opsize;
   const v = c.getRegSized(0, s);
-  const vh = c.hi;
-  repeat(
-    c,
-    i,
-    () => {
-      c.wrMem(addr(c, Reg.RDI, i), s, v, vh);
-      advance(c, Reg.RDI, step(c, s), i);
-    },
-    false,
-  );
+  c.wrMem(addr(c, Reg.RDI, i), s, v, c.hi);
+  advance(c, Reg.RDI, step(c, s), i);
+}
+
+export const stos: Handler = (c, i) => {
+  if (forwardRep(c, i)) repForward(c, i, stosElement, false);
+  else repeat(c, i, stosElement, false);
 };
 
-export const lods: Handler = (c, i) => {
+function lodsElement(c: Cpu, i: Insn): void {
   const s = i.opsize;
-  repeat(
-    c,
-    i,
-    () => {
-      const src = addr(c, Reg.RSI, i) + (i.seg ? (i.seg === 4 ? c.fsBase : c.gsBase) : 0);
-      const v = c.rdMem(src, s);
-      c.setRegSized(0, s, v, c.hi);
-      advance(c, Reg.RSI, step(c, s), i);
-    },
-    false,
-  );
-};
+  const v = c.rdMem(addr(c, Reg.RSI, i) + segmentBase(c, i), s);
+  c.setRegSized(0, s, v, c.hi);
+  advance(c, Reg.RSI, step(c, s), i);
+}
 
-export const cmps: Handler = (c, i) => {
+export const lods: Handler = (c, i) => repeat(c, i, lodsElement, false);
+
+function cmpsElement(c: Cpu, i: Insn): void {
   const s = i.opsize;
-  repeat(
-    c,
-    i,
-    () => {
-      const src = addr(c, Reg.RSI, i) + (i.seg ? (i.seg === 4 ? c.fsBase : c.gsBase) : 0);
-      const a = c.rdMem(src, s);
-      const ah = c.hi;
-      const b = c.rdMem(addr(c, Reg.RDI, i), s);
-      alu(c, AluOp.CMP, s, a, ah, b, c.hi);
-      const d = step(c, s);
-      advance(c, Reg.RSI, d, i);
-      advance(c, Reg.RDI, d, i);
-    },
-    true,
-  );
-};
+  const a = c.rdMem(addr(c, Reg.RSI, i) + segmentBase(c, i), s);
+  const ah = c.hi;
+  const b = c.rdMem(addr(c, Reg.RDI, i), s);
+  alu(c, AluOp.CMP, s, a, ah, b, c.hi);
+  const d = step(c, s);
+  advance(c, Reg.RSI, d, i);
+  advance(c, Reg.RDI, d, i);
+}
 
-export const scas: Handler = (c, i) => {
+export const cmps: Handler = (c, i) => repeat(c, i, cmpsElement, true);
+
+function scasElement(c: Cpu, i: Insn): void {
   const s = i.opsize;
   const a = c.getRegSized(0, s);
   const ah = c.hi;
-  repeat(
-    c,
-    i,
-    () => {
-      const b = c.rdMem(addr(c, Reg.RDI, i), s);
-      alu(c, AluOp.CMP, s, a, ah, b, c.hi);
-      advance(c, Reg.RDI, step(c, s), i);
-    },
-    true,
-  );
-};
+  const b = c.rdMem(addr(c, Reg.RDI, i), s);
+  alu(c, AluOp.CMP, s, a, ah, b, c.hi);
+  advance(c, Reg.RDI, step(c, s), i);
+}
+
+export const scas: Handler = (c, i) => repeat(c, i, scasElement, true);
