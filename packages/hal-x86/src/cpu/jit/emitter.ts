@@ -374,26 +374,39 @@ export class BlockEmitter {
     return { lo, hi };
   }
 
-  /** A store of 1, 2, 4 or 8 bytes with the TLB lookup inline (code frames noted as the CPU's helper does). */
+  /** A 16-byte load into four int32 constants (lowest dword first). */
+  read128(addr: string): [string, string, string, string] {
+    const { hit, pa } = this.tlbHit(addr, 16, TlbPerm.READ);
+    const d = [this.bindMutable('0'), this.bindMutable('0'), this.bindMutable('0'), this.bindMutable('0')] as const;
+    const fast = d.map((t, j) => `${t} = V.getInt32(p${j === 0 ? '' : ` + ${4 * j}`}, true);`).join(' ');
+    const slow = `c.rd128(${addr}); ${d.map((t, j) => `${t} = c.q${j};`).join(' ')}`;
+    this.emit(`if (${hit}) { const p = ${pa}; ${fast} } else { ${slow} }`);
+    return [...d];
+  }
+
+  /** A store of 1, 2, 4, 8 or 16 bytes with the TLB lookup inline (code frames noted as the CPU's helper does). */
   private storeCode(addr: string, size: number, v: Value): string {
     const { hit, pa } = this.tlbHit(addr, size, TlbPerm.WRITE);
-    const stores =
-      size === 8
-        ? `V.setInt32(p, ${v.lo}, true); V.setInt32(p + 4, ${v.hi}, true);`
-        : size === 1
-          ? `B[p] = ${v.lo};`
-          : `V.${STORES[size]}(p, ${v.lo}, true);`;
-    const slow = size === 8 ? `c.wr64(${addr}, ${v.lo}, ${v.hi})` : `c.wr${8 * size}(${addr}, ${v.lo})`;
+    let stores: string;
+    let slow: string;
+    if (size >= 8) {
+      const dwords = size === 16 ? [v.lo, v.hi, v.q2, v.q3] : [v.lo, v.hi];
+      stores = dwords.map((d, j) => `V.setInt32(p${j === 0 ? '' : ` + ${4 * j}`}, ${d}, true);`).join(' ');
+      slow = size === 16 ? `c.wr128(${addr}, ${dwords.join(', ')})` : `c.wr64(${addr}, ${v.lo}, ${v.hi})`;
+    } else {
+      stores = size === 1 ? `B[p] = ${v.lo};` : `V.${STORES[size]}(p, ${v.lo}, true);`;
+      slow = `c.wr${8 * size}(${addr}, ${v.lo})`;
+    }
     return `if (${hit}) { const p = ${pa}; ${stores} if (CF[p >>> 12] !== 0) c.memory.noteWrite(p, ${size}); } else ${slow};`;
   }
 
   /**
-   * Writes memory as instruction k; leaves the block if the write hit this block's code (self-modifying
-   * code: the rest must be decoded again).
+   * Writes memory as instruction k (then emits `then`, the rest of the instruction); leaves the block if
+   * the write hit this block's code (self-modifying code: the rest must be decoded again).
    */
-  writeMem(addr: string, size: number, v: Value, k: number): void {
-    if (size === 16) this.emit(`c.wr128(${addr}, ${v.lo}, ${v.hi}, ${v.q2}, ${v.q3});`);
-    else this.emit(this.storeCode(addr, size, v));
+  writeMem(addr: string, size: number, v: Value, k: number, then?: () => void): void {
+    this.emit(this.storeCode(addr, size, v));
+    then?.(); // the rest of the instruction, which must be done before leaving
     this.emit(this.stopExit(k));
   }
 

@@ -15,6 +15,8 @@ import * as D from '../../isa/exec/data';
 import * as M from '../../isa/exec/muldiv';
 import * as Sh from '../../isa/exec/shift';
 import * as St from '../../isa/exec/stack';
+import * as Str from '../../isa/exec/string';
+import * as Sys from '../../isa/exec/system';
 import type { Handler } from '../../isa/opdef';
 import { Flag, FlagOp } from '../flags';
 import { directCondition } from './conditions';
@@ -466,6 +468,40 @@ const leave: FormEmitter = (e, k, i) => {
   return true;
 };
 
+// ------------------------------------------------------------------------------------ no-ops, MOVS
+
+/** NOP (and multi-byte NOP and PREFETCH, which access no memory): nothing to do. */
+const nop: FormEmitter = () => true;
+
+/** 90 is NOP unless REX.B makes it XCHG r8, rAX (left to the handler). */
+const nopOrXchg: FormEmitter = (_e, _k, i) => i.reg === 0;
+
+/** Adds the small constant or expression `delta` to a 64-bit register exactly (the string-pointer step). */
+function step64(e: BlockEmitter, r: number, delta: string): void {
+  const v = e.readReg(r, 8);
+  const sum = e.bind(`(${v.lo} >>> 0) + ${delta}`);
+  e.writeReg(r, 8, { lo: sum, hi: `${v.hi} + (${sum} > 4294967295 ? 1 : ${sum} < 0 ? -1 : 0)` });
+}
+
+/**
+ * MOVS without REP, 64-bit addressing and no segment override: [RDI] = [RSI], then both move by the
+ * element size, backwards when DF is set. A fault on either access leaves RSI and RDI as they were.
+ */
+const movs: FormEmitter = (e, k, i) => {
+  if (i.rep !== 0 || i.adsize !== 8 || i.seg !== 0) return false;
+  const s = i.opsize;
+  e.mayFault(k);
+  const rsi = e.readReg(6, 8);
+  const rdi = e.readReg(7, 8);
+  const v = e.readMem(e.bind(`${rsi.hi} * 4294967296 + (${rsi.lo} >>> 0)`), s);
+  e.writeMem(e.bind(`${rdi.hi} * 4294967296 + (${rdi.lo} >>> 0)`), s, v, k, () => {
+    const delta = e.bind(`(c.fother & ${Flag.DF}) !== 0 ? ${-s} : ${s}`);
+    step64(e, 6, delta);
+    step64(e, 7, delta);
+  });
+  return true;
+};
+
 // ---------------------------------------------------------------------------- control transfers
 
 /** A canonical constant target needs no check at run time; a non-canonical one is left to the handler. */
@@ -534,6 +570,9 @@ export const INTEGER_FORMS = new Map<Handler, FormEmitter>([
   [St.pushI, pushI],
   [St.popZ, popZ],
   [St.leave, leave],
+  [Sys.nop, nop],
+  [D.nopOrXchg, nopOrXchg],
+  [Str.movs, movs],
   [B.jmpRel, jmpRel],
   [B.callRel, callRel],
   [B.ret, ret],

@@ -31,8 +31,7 @@ function readW(e: BlockEmitter, k: number, i: Insn, unaligned = false): Vec {
   e.mayFault(k);
   const a = e.address(k);
   if (!unaligned) e.emit(`if ((${a} & 15) !== 0) H.misaligned(I[${k}]);`);
-  e.emit(`c.rd128(${a});`);
-  return [e.bind('c.q0'), e.bind('c.q1'), e.bind('c.q2'), e.bind('c.q3')];
+  return e.read128(a);
 }
 
 /** Stores 128 bits to the W operand (both halves are checked before either is written). */

@@ -187,3 +187,6 @@ export const cwd: Handler = (c, i) => {
     g[4] = ((g[4] as number) & ~0xffff) | ((((g[0] as number) << 16) >> 31) & 0xffff);
   }
 };
+
+/** 90 is NOP unless REX.B makes it XCHG r8,rAX; F3 90 is PAUSE, again only without REX.B. */
+export const nopOrXchg: Handler = (c, i) => (i.reg === 0 ? undefined : xchgAZ(c, i));

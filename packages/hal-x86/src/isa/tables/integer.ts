@@ -43,10 +43,8 @@ for (let r = 0; r < 8; r++) {
   add({ mnemonic: 'bswap', map: 1, opcode: 0xc8 + r, operands: 'Zv', exec: D.bswap });
   if (r > 0) add({ mnemonic: 'xchg', opcode: 0x90 + r, operands: 'Zv,Av', exec: D.xchgAZ });
 }
-// 90 is NOP unless REX.B makes it XCHG r8,rAX; F3 90 is PAUSE, again only without REX.B.
-const nopOrXchg: Handler = (c, i) => (i.reg === 0 ? undefined : D.xchgAZ(c, i));
-add({ mnemonic: 'pause', opcode: 0x90, prefix: 0xf3, operands: 'Zv,Av', exec: nopOrXchg });
-add({ mnemonic: 'nop', opcode: 0x90, operands: 'Zv,Av', exec: nopOrXchg });
+add({ mnemonic: 'pause', opcode: 0x90, prefix: 0xf3, operands: 'Zv,Av', exec: D.nopOrXchg });
+add({ mnemonic: 'nop', opcode: 0x90, operands: 'Zv,Av', exec: D.nopOrXchg });
 
 add({ mnemonic: 'movslq', opcode: 0x63, operands: 'Gv,Ed', exec: D.movsxd });
 add({ mnemonic: 'push', opcode: 0x68, operands: 'Iz', size: 'd64', exec: St.pushI, suffix: true });
