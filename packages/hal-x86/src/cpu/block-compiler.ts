@@ -55,7 +55,7 @@ export function compileBlock(insns: readonly Insn[], va: number): CompiledBlock 
     if (inlineBranch && i.sideExit) {
       // A side exit: leave the block if taken, with the flags written; fall through with them deferred.
       const taken = condition(e, i.sub);
-      e.emit(`if (${taken}) { ${e.exitCode()} c.rip = ${i.imm}; return n + ${k + 1}; }`);
+      e.emit(`if (${taken}) { ${e.flushCode()} c.rip = ${i.imm}; return n + ${k + 1}; }`);
       inlined++;
       continue;
     }
@@ -63,7 +63,6 @@ export function compileBlock(insns: readonly Insn[], va: number): CompiledBlock 
       // The block's last instruction: the flags become visible after it either way.
       const taken = condition(e, i.sub);
       e.flush();
-      e.syncRegisters();
       if (selfLoop) {
         // (c.jitRetired is refreshed at the top of each pass, so a fault in a later pass counts the passes
         // completed before it)
@@ -88,7 +87,6 @@ export function compileBlock(insns: readonly Insn[], va: number): CompiledBlock 
   }
   if (inlined === 0) return null;
   e.flush();
-  e.syncRegisters();
   // A control transfer has set RIP already; a block cut at a page end or at its size limit (possibly right
   // after a side exit not taken) falls through.
   const tail =

@@ -9,10 +9,11 @@
  * unsigned. Every read of a register is copied into a temporary first, so an instruction that writes a
  * register it also reads sees the old value, as in the interpreter.
  *
- * Guest registers live in function-level locals while the block runs (`r<slot>` for `g[slot]`): a slot is
- * loaded at its first use and written back to the register file only where something else can look at it
- * (a side exit, the block's end, a handler call, the catch clause of a fault, the CPU's own address
- * computation). Values in those locals are always int32, as the register file would store them.
+ * Guest registers read by the block are cached in function-level locals (`r<slot>` for `g[slot]`), loaded
+ * at first use; writes go to both the local and the register file, so the register file is exact at every
+ * exit, handler call and fault without any write-back code. After a handler call (which may change any
+ * register) the locals are loaded again. Values in the locals are always int32, as the register file
+ * stores them.
  *
  * Faults are rare, so compiled code does not keep RIP and the lazy flags exact at every instruction that
  * might fault: it only notes the instruction's index in the local `f`. The function's catch clause then
@@ -58,8 +59,6 @@ export class BlockEmitter {
   readonly faultStates = new Map<number, string>();
   /** Register-file slots whose current value is in their local. */
   private readonly loaded = new Set<number>();
-  /** Loaded slots whose local is newer than the register file. */
-  private readonly dirty = new Set<number>();
   /** Every slot that has a local (declared at function level). */
   private readonly slotsUsed = new Set<number>();
   /** A constant holding RSP as a number, while RSP has not changed since (consecutive pushes and pops). */
@@ -120,51 +119,19 @@ export class BlockEmitter {
     return `r${s}`;
   }
 
-  /** Assigns slot `s` (converted to int32, as the register file would store it). */
+  /** Assigns slot `s` in its local and in the register file (converted to int32, as the file stores it). */
   setSlot(s: number, expr: string): void {
     const literal = /^-?\d+$/.test(expr);
-    this.emit(`r${s} = ${literal ? String(Number(expr) | 0) : `(${expr}) | 0`};`);
+    this.emit(`g[${s}] = r${s} = ${literal ? String(Number(expr) | 0) : `(${expr}) | 0`};`);
     this.loaded.add(s);
-    this.dirty.add(s);
     this.slotsUsed.add(s);
     if (s === 8 || s === 9) this.rspValue = null;
-  }
-
-  /** Code that writes the registers changed so far back to the register file. */
-  registerWriteBack(): string {
-    return [...this.dirty].map((s) => `g[${s}] = r${s};`).join(' ');
-  }
-
-  /** Writes the changed registers back (they stay in their locals). */
-  syncRegisters(): void {
-    const code = this.registerWriteBack();
-    if (code !== '') this.emit(code);
-    this.dirty.clear();
   }
 
   /** After code that may change any register (a handler): every local must be loaded again. */
   private forgetRegisters(): void {
     this.loaded.clear();
     this.rspValue = null;
-  }
-
-  /** Code that leaves the block: the deferred flags and the changed registers written to the CPU. */
-  exitCode(): string {
-    return `${this.flushCode()} ${this.registerWriteBack()}`;
-  }
-
-  /**
-   * A call of the CPU's own effective-address computation for instruction k, which reads the base and
-   * index registers from the register file: their changed values are written back first.
-   */
-  private eaCall(k: number): string {
-    const i = this.insns[k] as Insn;
-    const writes: string[] = [];
-    for (const r of [i.base, i.index]) {
-      if (r < 0) continue;
-      for (const s of [2 * r, 2 * r + 1]) if (this.dirty.has(s)) writes.push(`g[${s}] = r${s}`);
-    }
-    return writes.length === 0 ? `c.ea(I[${k}])` : `(${writes.join(', ')}, c.ea(I[${k}]))`;
   }
 
   // ------------------------------------------------------------------------------------------ flags
@@ -186,7 +153,7 @@ export class BlockEmitter {
 
   /** Code for leaving the block after instruction k completes early (its store hit this block's code). */
   private stopExit(k: number, ripAfter = (this.insns[k] as Insn).next): string {
-    return `if (c.stop) { ${this.exitCode()} c.rip = ${ripAfter}; return n + ${k + 1}; }`;
+    return `if (c.stop) { ${this.flushCode()} c.rip = ${ripAfter}; return n + ${k + 1}; }`;
   }
 
   /** Records a flag producer; nothing is written until something needs it. */
@@ -259,9 +226,9 @@ export class BlockEmitter {
   writeRegIf(taken: string, r: number, size: 4 | 8, v: Value): void {
     const lo = this.slot(2 * r);
     const hi = this.slot(2 * r + 1);
-    if (size === 8) this.emit(`if (${taken}) { ${lo} = ${v.lo}; ${hi} = ${v.hi}; }`);
-    else this.emit(`if (${taken}) ${lo} = ${v.lo};`);
-    for (const s of [2 * r, 2 * r + 1]) this.dirty.add(s);
+    if (size === 8)
+      this.emit(`if (${taken}) { g[${2 * r}] = ${lo} = ${v.lo}; g[${2 * r + 1}] = ${hi} = ${v.hi}; }`);
+    else this.emit(`if (${taken}) g[${2 * r}] = ${lo} = ${v.lo};`);
     if (r === 4) this.rspValue = null;
     if (size === 4) this.setSlot(2 * r + 1, '0');
   }
@@ -284,16 +251,15 @@ export class BlockEmitter {
    */
   mayFault(k: number): void {
     const i = this.insns[k] as Insn;
-    this.faultStates.set(k, `${this.exitCode()} c.rip = ${i.next};`);
+    this.faultStates.set(k, `${this.flushCode()} c.rip = ${i.next};`);
     this.emit(`f = ${k};`);
   }
 
   /**
    * Before a handler call, which reads and writes the CPU itself and keeps RIP and the flags right if it
-   * faults: the registers are written back first and loaded again after it.
+   * faults: the register locals must be loaded again after it.
    */
   handlerCall(): void {
-    this.syncRegisters();
     this.forgetRegisters();
     this.emit('f = -1;');
   }
@@ -311,11 +277,11 @@ export class BlockEmitter {
    */
   address(k: number): string {
     const i = this.insns[k] as Insn;
-    if (i.adsize !== 8 || i.seg !== 0) return this.bind(this.eaCall(k));
+    if (i.adsize !== 8 || i.seg !== 0) return this.bind(`c.ea(I[${k}])`);
     if (i.base === 4 && i.index < 0 && this.rspValue !== null) {
       // RSP's value as a number is at hand (after a push or pop) and canonical, or the push would have faulted.
       const a = this.bindMutable(`${this.rspValue} + ${i.disp}`);
-      this.emit(`if (!(${a} >= ${-CANON} && ${a} < ${CANON})) ${a} = ${this.eaCall(k)};`);
+      this.emit(`if (!(${a} >= ${-CANON} && ${a} < ${CANON})) ${a} = c.ea(I[${k}]);`);
       return a;
     }
     const guards: string[] = [];
@@ -336,9 +302,9 @@ export class BlockEmitter {
     if (i.disp !== 0 || terms.length === 0) terms.push(String(i.disp));
     const sum = terms.join(' + ');
     if (guards.length === 0) return this.bind(sum);
-    const a = this.bindMutable(`${guards.join(' && ')} ? ${sum} : ${this.eaCall(k)}`);
+    const a = this.bindMutable(`${guards.join(' && ')} ? ${sum} : c.ea(I[${k}])`);
     if (i.base === 4 || i.base === 5)
-      this.emit(`if (!(${a} >= ${-CANON} && ${a} < ${CANON})) ${a} = ${this.eaCall(k)};`);
+      this.emit(`if (!(${a} >= ${-CANON} && ${a} < ${CANON})) ${a} = c.ea(I[${k}]);`);
     return a;
   }
 
@@ -377,7 +343,12 @@ export class BlockEmitter {
   /** A 16-byte load into four int32 constants (lowest dword first). */
   read128(addr: string): [string, string, string, string] {
     const { hit, pa } = this.tlbHit(addr, 16, TlbPerm.READ);
-    const d = [this.bindMutable('0'), this.bindMutable('0'), this.bindMutable('0'), this.bindMutable('0')] as const;
+    const d = [
+      this.bindMutable('0'),
+      this.bindMutable('0'),
+      this.bindMutable('0'),
+      this.bindMutable('0'),
+    ] as const;
     const fast = d.map((t, j) => `${t} = V.getInt32(p${j === 0 ? '' : ` + ${4 * j}`}, true);`).join(' ');
     const slow = `c.rd128(${addr}); ${d.map((t, j) => `${t} = c.q${j};`).join(' ')}`;
     this.emit(`if (${hit}) { const p = ${pa}; ${fast} } else { ${slow} }`);
