@@ -47,6 +47,8 @@ export function compileBlock(insns: readonly Insn[], va: number): CompiledBlock 
   const last = insns[count - 1] as Insn;
   const selfLoop = last.def.exec === B.jcc && last.imm === va;
   let inlined = 0;
+  /** Instructions that call their handler. */
+  const handlers: number[] = [];
 
   for (let k = 0; k < count; k++) {
     const i = insns[k] as Insn;
@@ -83,7 +85,8 @@ export function compileBlock(insns: readonly Insn[], va: number): CompiledBlock 
     e.flush();
     e.handlerCall();
     const leave = i.sideExit ? `c.stop || c.rip !== ${i.next}` : 'c.stop';
-    e.emit(`c.rip = ${i.next}; I[${k}].exec(c, I[${k}]); if (${leave}) return n + ${k + 1};`);
+    handlers.push(k);
+    e.emit(`c.rip = ${i.next}; X${k}(c, I${k}); if (${leave}) return n + ${k + 1};`);
   }
   if (inlined === 0) return null;
   e.flush();
@@ -100,8 +103,14 @@ export function compileBlock(insns: readonly Insn[], va: number): CompiledBlock 
     `  ${tail}`,
     '}',
   ];
-  const body = [
-    '"use strict";',
+  // The instructions and handlers become constants of the function's closure (`I3`, `X3`) rather than
+  // array elements, so the optimising compiler sees each handler call's target and can inline it,
+  // specialised to its instruction.
+  const constants = [
+    ...insns.map((_, k) => `I${k} = I[${k}]`),
+    ...handlers.map((k) => `X${k} = I[${k}].exec`),
+  ];
+  const fn = [
     'return function compiledBlock(c, budget) {',
     '  const g = c.regs;',
     '  const x = c.xmm32;',
@@ -114,6 +123,7 @@ export function compileBlock(insns: readonly Insn[], va: number): CompiledBlock 
       : ['  try {', ...loop.map((l) => `    ${l}`), `  } catch (x) { ${recovery} throw x; }`]),
     '};',
   ].join('\n');
+  const body = `"use strict";\nconst ${constants.join(', ')};\n${fn.replace(/\bI\[(\d+)\]/g, 'I$1')}`;
   const factory = new Function('I', 'H', body) as (I: readonly Insn[], H: typeof HELPERS) => CompiledBlock;
   return factory(insns, HELPERS);
 }
