@@ -39,6 +39,12 @@ export interface Block {
   nextEpoch: number;
   /** Interpreted executions so far; the block is compiled when this reaches COMPILE_THRESHOLD. */
   runs: number;
+  /**
+   * The most instructions one interpreted execution ran before leaving (the rest of the block is cold so
+   * far): only that prefix is compiled, which keeps compiled code, and the optimising compiler's work
+   * on it, to the part that runs.
+   */
+  reach: number;
   compiled: CompiledBlock | null;
   /**
    * For a block holding one instruction that crosses into the next page: the physical address of that
@@ -205,7 +211,7 @@ export class BlockCache {
       }
       if (curPa >= pageEnd) break;
     }
-    const block: Block = { va, pa, insns, valid: true, next: null, nextEpoch: -1, runs: 0, compiled: null, crossPa };
+    const block: Block = { va, pa, insns, valid: true, next: null, nextEpoch: -1, runs: 0, reach: 0, compiled: null, crossPa };
     this.decodedBlocks++;
     const list = this.byPa.get(pa);
     if (list) list.push(block);

@@ -626,7 +626,7 @@ export class Cpu extends LazyFlags {
       this.stop = false;
       this.blocks.current = block;
       if (block.compiled === null && ++block.runs === this.compileThreshold && this.jit) {
-        block.compiled = compileBlock(insns, block.va);
+        block.compiled = compileBlock(block.reach > 0 ? insns.slice(0, block.reach) : insns, block.va);
       }
       if (block.compiled !== null && n === insns.length) {
         this.jitRetired = 0;
@@ -638,6 +638,7 @@ export class Cpu extends LazyFlags {
           ins.exec(this, ins);
           if (this.stop || (ins.sideExit && this.rip !== ins.next)) break;
         }
+        if (k > block.reach) block.reach = k;
       }
       this.blocks.current = null;
       this.instret += k;

@@ -385,6 +385,53 @@ describe('block compiler', () => {
     }
   });
 
+  it('compiles only the part of a block that ran, and runs the rest when it becomes hot later', () => {
+    // top: add rax, 1 ; cmp rax, 200 ; jb skip ; add rbx, rax ; add rbx, 3 ; skip: dec rcx ; jnz top ; syscall
+    // While rax < 200 (every interpreted run before compilation) the block is left at `jb`, so only its
+    // first three instructions are compiled; from rax = 200 on, execution goes on past them.
+    const code = [
+      0x48,
+      0x83,
+      0xc0,
+      0x01, // 0: add rax, 1
+      0x48,
+      0x3d,
+      0xc8,
+      0x00,
+      0x00,
+      0x00, // 4: cmp rax, 200
+      0x72,
+      0x07, // 10: jb +7 -> 19
+      0x48,
+      0x01,
+      0xc3, // 12: add rbx, rax
+      0x48,
+      0x83,
+      0xc3,
+      0x03, // 15: add rbx, 3
+      0x48,
+      0xff,
+      0xc9, // 19: dec rcx
+      0x75,
+      0xe8, // 22: jnz -24 -> 0
+      0x0f,
+      0x05, // 24: syscall
+    ];
+    const r = runBoth(code, (cpu) => cpu.setReg(1, 1000));
+    expect(r.jit.exit).toBe('syscall');
+    expect(r.jit).toEqual(r.interp);
+    expect(r.jit.regs[3]).toBe(483003n); // the sum of rax + 3 for rax = 200..1000
+    // The compiled prefix ends after `jb`: going on from there needs a block that starts at offset 12,
+    // which the interpreter, running the whole block in one run, never decodes (blocks at 0, 19, 24).
+    const decoded = [true, false].map((jit) => {
+      const { cpu } = machine(code, jit);
+      cpu.setReg(1, 1000);
+      expect(cpu.run(1e9).kind).toBe('syscall');
+      return cpu.blocks.decodedBlocks;
+    });
+    expect(decoded).toEqual([4, 3]);
+  });
+
   it('drops a compiled block whose code a hot loop rewrites', () => {
     // A counted loop that adds 1 to rax; when rcx reaches 100 it patches its own "add rax, 1" into
     // "add rax, 2" (the block is compiled long before that).
