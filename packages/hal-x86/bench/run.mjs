@@ -3,7 +3,9 @@
  * CPU benchmark: runs CPU-bound static programs (bench/programs/*.c, built with musl-gcc -static -O2)
  * natively, under qemu-x86_64 (Debian's qemu-user) and on the simulated CPU, side by side in one run, and
  * prints guest MIPS (retired guest instructions per wall-clock second) with block compilation on (the
- * default) and off (the interpreter alone), and the wall-time ratio against qemu. Uses the built package (dist/), so run `pnpm --filter @exov6/hal-x86 build` first (turbo does).
+ * default) and off (the interpreter alone), and the wall-time ratio against qemu. "MIPS, 2nd half" is the
+ * rate over the second half of the compiled run's wall time, once warm-up (decoding, interpretation until
+ * blocks are hot, and the JavaScript engine optimising each compiled block) is mostly over. Uses the built package (dist/), so run `pnpm --filter @exov6/hal-x86 build` first (turbo does).
  *
  *   node bench/run.mjs [--only NAME] [--repeat N]
  */
@@ -18,7 +20,7 @@ if (!existsSync(dist)) {
   console.error('bench: dist/index.js is missing; build the package first (pnpm --filter @exov6/hal-x86 build)');
   process.exit(2);
 }
-const { runStaticElf } = await import(dist);
+const { runStaticElf, LinuxProcess } = await import(dist);
 
 const args = process.argv.slice(2);
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : null;
@@ -49,6 +51,29 @@ function build(name) {
   return out;
 }
 
+/**
+ * One compiled run, sampling the retired-instruction count after each `run` slice of the CPU, so the
+ * rate over the second half of the wall time can be reported besides the overall one.
+ */
+function timedEmulatorRun(elf, name) {
+  const guest = new LinuxProcess(elf, { argv: [name], env: [] });
+  const cpu = guest.cpu;
+  const samples = [];
+  const run = cpu.run.bind(cpu);
+  cpu.run = (budget) => {
+    const exit = run(budget);
+    samples.push([performance.now(), cpu.instret]);
+    return exit;
+  };
+  const t0 = performance.now();
+  const result = guest.run();
+  const t1 = performance.now();
+  const middle = (t0 + t1) / 2;
+  const half = samples.find(([t]) => t >= middle) ?? [t0, 0];
+  const secondHalfMips = (result.instructions - half[1]) / (t1 - half[0]) / 1000;
+  return { seconds: (t1 - t0) / 1000, result, secondHalfMips };
+}
+
 /** Median wall time in seconds of `runs` executions of `fn`. */
 function timeIt(runs, fn) {
   const times = [];
@@ -68,7 +93,7 @@ for (const name of programs) {
   const elf = new Uint8Array(readFileSync(path));
   const native = timeIt(repeat, () => spawnSync(path, [], { encoding: 'buffer' }));
   const nativeOut = native.result.stdout.toString();
-  const emu = timeIt(1, () => runStaticElf(elf, { argv: [name], env: [] }));
+  const emu = timedEmulatorRun(elf, name);
   const emuOut = Buffer.from(emu.result.stdout).toString();
   // The same run with block compilation off: the interpreter alone (the reference tier).
   process.env.EXOV6_JIT = '0';
@@ -82,6 +107,7 @@ for (const name of programs) {
     'guest Minstr': (instructions / 1e6).toFixed(1),
     'emulator s': emu.seconds.toFixed(3),
     MIPS: (instructions / emu.seconds / 1e6).toFixed(1),
+    'MIPS, 2nd half': emu.secondHalfMips.toFixed(1),
     'interpreter MIPS': (interp.result.instructions / interp.seconds / 1e6).toFixed(1),
     'qemu s': qemuSeconds === null ? 'n/a' : qemuSeconds.toFixed(3),
     'emulator/qemu': qemuSeconds === null ? 'n/a' : `${(emu.seconds / qemuSeconds).toFixed(1)}x`,

@@ -211,6 +211,49 @@ function shiftBy(countOf: (i: Insn) => number): FormEmitter {
   };
 }
 
+/**
+ * SHL/SAL/SHR/SAR of a 32/64-bit register by CL. The count is only known at run time: a zero count
+ * changes no flags and leaves the value (a 32-bit destination is still written back, zero-extending it,
+ * as the handler does), so the flags are written to the CPU first and the new record only when the count
+ * is not zero.
+ */
+const shiftByCl: FormEmitter = (e, _k, i) => {
+  const s = i.opsize;
+  const op = i.reg & 7;
+  if (s < 4 || i.mod !== 3 || op < Sh.ShiftOp.SHL) return false;
+  const n = e.bind(`${e.readReg(1, 1).lo} & ${s === 8 ? 63 : 31}`);
+  const a = e.readReg(i.rm, s);
+  const left = op === Sh.ShiftOp.SHL || op === Sh.ShiftOp.SAL;
+  const right = op === Sh.ShiftOp.SHR ? '>>>' : '>>';
+  let r: Value;
+  if (s === 4) {
+    r = {
+      lo: e.bind(`${n} === 0 ? ${a.lo} : ${left ? `${a.lo} << ${n}` : `(${a.lo} ${right} ${n}) | 0`}`),
+      hi: '0',
+    };
+  } else if (left) {
+    r = {
+      lo: e.bind(`${n} === 0 ? ${a.lo} : ${n} < 32 ? ${a.lo} << ${n} : 0`),
+      hi: e.bind(
+        `${n} === 0 ? ${a.hi} : ${n} < 32 ? (${a.hi} << ${n}) | (${a.lo} >>> (32 - ${n})) : ${a.lo} << (${n} - 32)`,
+      ),
+    };
+  } else {
+    const top = op === Sh.ShiftOp.SHR ? '0' : `${a.hi} >> 31`;
+    r = {
+      lo: e.bind(
+        `${n} === 0 ? ${a.lo} : ${n} < 32 ? (${a.lo} >>> ${n}) | (${a.hi} << (32 - ${n})) : (${a.hi} ${right} (${n} - 32)) | 0`,
+      ),
+      hi: e.bind(`${n} === 0 ? ${a.hi} : ${n} < 32 ? (${a.hi} ${right} ${n}) | 0 : ${top}`),
+    };
+  }
+  const fop = left ? FlagOp.SHL : op === Sh.ShiftOp.SHR ? FlagOp.SHR : FlagOp.SAR;
+  e.flush();
+  e.emit(`if (${n} !== 0) c.setLazy(${fop}, ${s}, ${r.lo}, ${r.hi}, ${a.lo}, ${a.hi}, ${n}, 0);`);
+  e.writeReg(i.rm, s, r);
+  return true;
+};
+
 function shift(e: BlockEmitter, op: number, s: number, a: Value, n: number): Value {
   const left = op === Sh.ShiftOp.SHL || op === Sh.ShiftOp.SAL;
   const right = op === Sh.ShiftOp.SHR ? '>>>' : '>>';
@@ -551,6 +594,7 @@ export const INTEGER_FORMS = new Map<Handler, FormEmitter>([
   [A.negE, unary('neg')],
   [A.notE, unary('not')],
   [Sh.shiftEI, shiftBy((i) => i.imm)],
+  [Sh.shiftECL, shiftByCl],
   [Sh.shiftE1, shiftBy(() => 1)],
   [M.imulGE, imul(false)],
   [M.imulGEI, imul(true)],
