@@ -482,6 +482,16 @@ const pushZ: FormEmitter = (e, k, i) => {
   return true;
 };
 
+/** PUSH Ev: the operand is read (its address computed with RSP before the push), then pushed. */
+const pushE: FormEmitter = (e, k, i) => {
+  if (i.opsize !== 8) return false;
+  const addr = operandAddress(e, k, i);
+  const v = readE(e, i, 8, addr);
+  e.mayFault(k);
+  e.push64(v, k);
+  return true;
+};
+
 const pushI: FormEmitter = (e, k, i) => {
   if (i.opsize !== 8) return false;
   e.mayFault(k);
@@ -612,6 +622,7 @@ export const INTEGER_FORMS = new Map<Handler, FormEmitter>([
   [D.cwd, cwd],
   [St.pushZ, pushZ],
   [St.pushI, pushI],
+  [St.pushE, pushE],
   [St.popZ, popZ],
   [St.leave, leave],
   [Sys.nop, nop],
