@@ -18,7 +18,8 @@
  */
 import type { Insn } from '../isa/insn';
 import * as B from '../isa/exec/branch';
-import { mulHighU32 } from '../isa/exec/wide-multiply';
+import { mulHighU32, mulS64, mulU64, product } from '../isa/exec/wide-multiply';
+import { PARITY } from './flags';
 import type { Cpu } from './cpu';
 import { BlockEmitter } from './jit/emitter';
 import { INTEGER_FORMS, condition } from './jit/integer-forms';
@@ -34,6 +35,11 @@ export const COMPILE_THRESHOLD = 50;
 /** Helpers generated code may call (as `H.name`). */
 const HELPERS = {
   mulHighU32,
+  /** The 128-bit products of one-operand MUL/IMUL, left in `product` (lowest dword first). */
+  mulU64,
+  mulS64,
+  product,
+  PARITY,
   /** A legacy-SSE 128-bit memory operand that is not 16-byte aligned. */
   misaligned(i: Insn): never {
     throw new GuestFault(Vector.GP, 0, 0n, `${i.def.mnemonic}: misaligned 16-byte operand`);

@@ -339,6 +339,35 @@ function imul(withImmediate: boolean): FormEmitter {
   };
 }
 
+/**
+ * One-operand MUL/IMUL at 64 bits: RDX:RAX = RAX * operand (the 128-bit product from the shared helper);
+ * CF and OF tell whether the high half is more than the low half's extension, and the other arithmetic
+ * flags are set from the low half as the handler sets them.
+ */
+const mulWide: FormEmitter = (e, k, i) => {
+  if (i.opsize !== 8) return false;
+  const signed = i.sub === 1;
+  const addr = operandAddress(e, k, i);
+  const b = readE(e, i, 8, addr);
+  const a = e.readReg(0, 8);
+  e.emit(`H.${signed ? 'mulS64' : 'mulU64'}(${a.lo}, ${a.hi}, ${b.lo}, ${b.hi});`);
+  const [p0, p1, p2, p3] = [0, 1, 2, 3].map((j) => e.bind(`H.product[${j}]`)) as [
+    string,
+    string,
+    string,
+    string,
+  ];
+  e.writeReg(0, 8, { lo: p0, hi: p1 });
+  e.writeReg(2, 8, { lo: p2, hi: p3 });
+  const over = signed ? `!(${p2} === ${p1} >> 31 && ${p3} === ${p1} >> 31)` : `${p2} !== 0 || ${p3} !== 0`;
+  // Every arithmetic flag is replaced: a deferred record is not needed any more.
+  e.pending = null;
+  e.emit(
+    `c.setArith((${over} ? ${Flag.CF | Flag.OF} : 0) | (${p1} < 0 ? ${Flag.SF} : 0) | (${p0} === 0 && ${p1} === 0 ? ${Flag.ZF} : 0) | H.PARITY[${p0} & 255]);`,
+  );
+  return true;
+};
+
 /** The condition `cc` from the pending flag producer, or from the CPU's flags. */
 function condition(e: BlockEmitter, cc: number): string {
   const direct = e.pending !== null ? directCondition(e.pending, cc) : null;
@@ -607,6 +636,7 @@ export const INTEGER_FORMS = new Map<Handler, FormEmitter>([
   [Sh.shiftECL, shiftByCl],
   [Sh.shiftE1, shiftBy(() => 1)],
   [M.imulGE, imul(false)],
+  [M.mulOne, mulWide],
   [M.imulGEI, imul(true)],
   [D.cmov, cmov],
   [D.setcc, setcc],
