@@ -32,10 +32,10 @@
  * not hold; it refuses such a fork with -ENOSYS), wait, signals, exec.
  */
 import { Rights } from '@exov6/caplattice';
-import { type CpuContext, PAGE_SIZE, PF, PT, parseElf } from '@exov6/hal-x86';
+import { type CpuContext, PAGE_SIZE, parseElf } from '@exov6/hal-x86';
 import { type EnvApi, ExoError, type UpcallHandlers } from '../../src/index';
 import { LinuxErrno, LinuxSyscall, STACK_PAGES } from './cow-libos';
-import { GUEST_STACK_TOP } from './guest';
+import { GUEST_STACK_TOP, copySegments, segmentPages } from './guest';
 
 /** The library OS's own syscall: the program's values in RDI RSI RDX R10 R8 R9. */
 export const REPORT_SYSCALL = 1000;
@@ -119,17 +119,6 @@ export class GuestCowLibOs {
   /** Loads a static ELF into a new process and starts it with `argument` in RDI. */
   spawn(elf: Uint8Array, argument = 0): Process {
     const file = parseElf(elf);
-    const segments = new Map<number, { writable: boolean; executable: boolean }>();
-    for (const ph of file.programHeaders) {
-      if (ph.type !== PT.LOAD || ph.memsz === 0) continue;
-      const first = ph.vaddr - (ph.vaddr % PAGE_SIZE);
-      for (let page = first; page < ph.vaddr + ph.memsz; page += PAGE_SIZE) {
-        const seen = segments.get(page) ?? { writable: false, executable: false };
-        seen.writable ||= (ph.flags & PF.W) !== 0;
-        seen.executable ||= (ph.flags & PF.X) !== 0;
-        segments.set(page, seen);
-      }
-    }
     const pages = new Map<number, PageEntry>();
     const page = (writable: boolean, executable: boolean, isPrivate: boolean): PageEntry => ({
       frame: this.allocFrame(),
@@ -138,22 +127,9 @@ export class GuestCowLibOs {
       private: isPrivate,
       cow: false,
     });
-    for (const [va, perms] of segments) pages.set(va, page(perms.writable, perms.executable, false));
-    // File bytes, in a second pass: two segments may share a page.
-    for (const ph of file.programHeaders) {
-      if (ph.type !== PT.LOAD) continue;
-      for (let at = ph.vaddr; at < ph.vaddr + ph.filesz; ) {
-        const pageVa = at - (at % PAGE_SIZE);
-        const n = Math.min(pageVa + PAGE_SIZE, ph.vaddr + ph.filesz) - at;
-        const offset = ph.offset + (at - ph.vaddr);
-        this.os.frameWrite(
-          (pages.get(pageVa) as PageEntry).frame,
-          at - pageVa,
-          elf.subarray(offset, offset + n),
-        );
-        at += n;
-      }
-    }
+    for (const [va, perms] of segmentPages(file))
+      pages.set(va, page(perms.writable, perms.executable, false));
+    copySegments(this.os, elf, file, (va) => (pages.get(va) as PageEntry).frame);
     for (let i = 1; i <= STACK_PAGES; i++)
       pages.set(GUEST_STACK_TOP - i * PAGE_SIZE, page(true, false, false));
     pages.set(PROCESS_PAGE, page(true, false, true));

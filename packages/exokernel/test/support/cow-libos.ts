@@ -29,9 +29,9 @@
  * environments (the kernel has no primitive for either; see `pageTableFrames`).
  */
 import { Rights } from '@exov6/caplattice';
-import { type CpuContext, PAGE_SIZE, PF, PT, parseElf } from '@exov6/hal-x86';
+import { type CpuContext, PAGE_SIZE, parseElf } from '@exov6/hal-x86';
 import { type EnvApi, ExoError, type UpcallHandlers } from '../../src/index';
-import { GUEST_STACK_TOP } from './guest';
+import { GUEST_STACK_TOP, copySegments, segmentPages } from './guest';
 
 /** Linux numbers the library OS implements, and the errno values it returns (negated). */
 export const LinuxSyscall = { WRITE: 1, GETPID: 39, FORK: 57, EXIT: 60 } as const;
@@ -101,29 +101,9 @@ export class CowLibOs {
   spawn(elf: Uint8Array, argument = 0): Process {
     const file = parseElf(elf);
     const pages = new Map<number, PageEntry>();
-    const segments = new Map<number, { writable: boolean; executable: boolean }>();
-    for (const ph of file.programHeaders) {
-      if (ph.type !== PT.LOAD || ph.memsz === 0) continue;
-      const first = ph.vaddr - (ph.vaddr % PAGE_SIZE);
-      for (let page = first; page < ph.vaddr + ph.memsz; page += PAGE_SIZE) {
-        const seen = segments.get(page) ?? { writable: false, executable: false };
-        seen.writable ||= (ph.flags & PF.W) !== 0;
-        seen.executable ||= (ph.flags & PF.X) !== 0;
-        segments.set(page, seen);
-      }
-    }
-    for (const [page, perms] of segments) pages.set(page, { frame: this.allocFrame(), ...perms, cow: false });
-    // File bytes, in a second pass: two segments may share a page.
-    for (const ph of file.programHeaders) {
-      if (ph.type !== PT.LOAD) continue;
-      for (let at = ph.vaddr; at < ph.vaddr + ph.filesz; ) {
-        const page = at - (at % PAGE_SIZE);
-        const n = Math.min(page + PAGE_SIZE, ph.vaddr + ph.filesz) - at;
-        const offset = ph.offset + (at - ph.vaddr);
-        this.os.frameWrite((pages.get(page) as PageEntry).frame, at - page, elf.subarray(offset, offset + n));
-        at += n;
-      }
-    }
+    for (const [page, perms] of segmentPages(file))
+      pages.set(page, { frame: this.allocFrame(), ...perms, cow: false });
+    copySegments(this.os, elf, file, (page) => (pages.get(page) as PageEntry).frame);
     for (let i = 1; i <= STACK_PAGES; i++) {
       pages.set(GUEST_STACK_TOP - i * PAGE_SIZE, {
         frame: this.allocFrame(),

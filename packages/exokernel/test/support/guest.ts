@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Rights } from '@exov6/caplattice';
-import { PAGE_SIZE, PF, PT, parseElf } from '@exov6/hal-x86';
+import { type ElfFile, PAGE_SIZE, PF, PT, parseElf } from '@exov6/hal-x86';
 import type { EnvApi } from '../../src/index';
 
 const pkg = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -47,6 +47,51 @@ export function buildGuest(name: string): Uint8Array {
 
 export const GUEST_STACK_TOP = 0x7fff_0000;
 
+/** Permissions of a page that PT_LOAD segments cover: the union over the segments that share it. */
+export interface SegmentPage {
+  writable: boolean;
+  executable: boolean;
+}
+
+/** Every page a static ELF's PT_LOAD segments cover (by virtual address), with its permissions. */
+export function segmentPages(file: ElfFile): Map<number, SegmentPage> {
+  const pages = new Map<number, SegmentPage>();
+  for (const ph of file.programHeaders) {
+    if (ph.type !== PT.LOAD || ph.memsz === 0) continue;
+    const first = ph.vaddr - (ph.vaddr % PAGE_SIZE);
+    for (let page = first; page < ph.vaddr + ph.memsz; page += PAGE_SIZE) {
+      const seen = pages.get(page) ?? { writable: false, executable: false };
+      seen.writable ||= (ph.flags & PF.W) !== 0;
+      seen.executable ||= (ph.flags & PF.X) !== 0;
+      pages.set(page, seen);
+    }
+  }
+  return pages;
+}
+
+/**
+ * Copies the file bytes of every PT_LOAD segment into the frame `frameOf` gives for each page (after
+ * every page has its frame: two segments may share a page). The rest of each frame stays as allocated
+ * (zero).
+ */
+export function copySegments(
+  os: EnvApi,
+  elf: Uint8Array,
+  file: ElfFile,
+  frameOf: (page: number) => number,
+): void {
+  for (const ph of file.programHeaders) {
+    if (ph.type !== PT.LOAD) continue;
+    for (let at = ph.vaddr; at < ph.vaddr + ph.filesz; ) {
+      const page = at - (at % PAGE_SIZE);
+      const n = Math.min(page + PAGE_SIZE, ph.vaddr + ph.filesz) - at;
+      const offset = ph.offset + (at - ph.vaddr);
+      os.frameWrite(frameOf(page), at - page, elf.subarray(offset, offset + n));
+      at += n;
+    }
+  }
+}
+
 /**
  * Loads `elf` into a new child environment: a fresh address space, frames for every PT_LOAD page (file
  * bytes copied, the rest zero), a 16 KiB stack, RIP at the entry. The child receives a capability to its
@@ -56,27 +101,13 @@ export function loadGuest(os: EnvApi, elf: Uint8Array, quota = 64): { child: num
   const file = parseElf(elf);
   const child = os.envCreate({ quota });
   const space = os.asCreate();
-  const pages = new Map<number, { frame: number; writable: boolean; executable: boolean }>();
-  for (const ph of file.programHeaders) {
-    if (ph.type !== PT.LOAD || ph.memsz === 0) continue;
-    const first = ph.vaddr - (ph.vaddr % PAGE_SIZE);
-    for (let page = first; page < ph.vaddr + ph.memsz; page += PAGE_SIZE) {
-      let p = pages.get(page);
-      if (p === undefined) {
-        p = { frame: os.frameAlloc(), writable: false, executable: false };
-        pages.set(page, p);
-      }
-      p.writable ||= (ph.flags & PF.W) !== 0;
-      p.executable ||= (ph.flags & PF.X) !== 0;
-      const from = Math.max(page, ph.vaddr);
-      const to = Math.min(page + PAGE_SIZE, ph.vaddr + ph.filesz);
-      if (to > from) {
-        const offset = ph.offset + (from - ph.vaddr);
-        os.frameWrite(p.frame, from - page, elf.subarray(offset, offset + (to - from)));
-      }
-    }
+  const frames = new Map<number, number>();
+  const pages = segmentPages(file);
+  for (const page of pages.keys()) frames.set(page, os.frameAlloc());
+  copySegments(os, elf, file, (page) => frames.get(page) as number);
+  for (const [va, p] of pages) {
+    os.map(space, va, frames.get(va) as number, { writable: p.writable, executable: p.executable });
   }
-  for (const [va, p] of pages) os.map(space, va, p.frame, { writable: p.writable, executable: p.executable });
   for (let va = GUEST_STACK_TOP - 4 * PAGE_SIZE; va < GUEST_STACK_TOP; va += PAGE_SIZE) {
     os.map(space, va, os.frameAlloc(), { writable: true });
   }
