@@ -26,6 +26,12 @@ export const MAX_BLOCK = 64;
 export interface Block {
   /** Linear address of the first instruction. */
   va: number;
+  /**
+   * The same address as two int32 halves, stored in the block record itself (a number above 2^31 is a
+   * separate heap object): the chain check compares these, so following a link touches one object.
+   */
+  vaLo: number;
+  vaHi: number;
   /** Physical address of the first instruction. */
   pa: number;
   insns: Insn[];
@@ -91,7 +97,13 @@ export class BlockCache {
     if (prev !== null) {
       const n = prev.next;
       // Dropping blocks also advances the epoch, so an unchanged epoch means `n` is still valid.
-      if (n !== null && n.va === va && prev.nextEpoch === this.cpu.mmu.epoch) return n;
+      if (
+        n !== null &&
+        n.vaLo === (va | 0) &&
+        n.vaHi === (Math.floor(va / 4294967296) | 0) &&
+        prev.nextEpoch === this.cpu.mmu.epoch
+      )
+        return n;
       const b = this.lookup(va);
       prev.next = b;
       prev.nextEpoch = this.cpu.mmu.epoch;
@@ -211,7 +223,22 @@ export class BlockCache {
       }
       if (curPa >= pageEnd) break;
     }
-    const block: Block = { va, pa, insns, valid: true, next: null, nextEpoch: -1, runs: 0, reach: 0, compiled: null, crossPa };
+    const vaLo = va | 0;
+    const vaHi = Math.floor(va / 4294967296) | 0;
+    const block: Block = {
+      va,
+      vaLo,
+      vaHi,
+      pa,
+      insns,
+      valid: true,
+      next: null,
+      nextEpoch: -1,
+      runs: 0,
+      reach: 0,
+      compiled: null,
+      crossPa,
+    };
     this.decodedBlocks++;
     const list = this.byPa.get(pa);
     if (list) list.push(block);
