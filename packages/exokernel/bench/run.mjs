@@ -78,33 +78,28 @@ function spawn(os, code, { handlers = {}, arg = 0, quota = 64 } = {}) {
  *
  * Guest code is different: every machine has its own vCPU, whose hot blocks are compiled to JavaScript
  * afresh and then optimised by the engine while the guest runs, so a whole run also pays that warm-up.
- * For scenarios that pass their kernel, the CPU's `run` is sampled (time, retired instructions) at every
- * exit, and the steady cost is the time per operation over the second half of the guest's instructions
- * (the operations are uniform, so half the instructions is half the operations). Both are reported.
+ * Scenarios that run guest code return their kernel and operation count instead; the first machine's run
+ * gives the total instruction count, the second machine runs the first half of it untimed and the rest
+ * timed, and the steady cost is that time over the operations in the second half (the operations are
+ * uniform, so they are in proportion to the instructions). Both are reported.
  */
 function time(scenario) {
-  scenario()();
-  const run = scenario();
-  const samples = [];
-  const cpu = run.kernel?.cpu;
-  if (cpu) {
-    const inner = cpu.run.bind(cpu);
-    cpu.run = (budget) => {
-      const exit = inner(budget);
-      samples.push(performance.now(), cpu.instret);
-      return exit;
-    };
+  const first = scenario();
+  if (first.kernel === undefined) {
+    first();
+    const run = scenario();
+    const t0 = performance.now();
+    const ops = run();
+    return { whole: ((performance.now() - t0) * 1e6) / ops, steady: null };
   }
-  const start = cpu ? cpu.instret : 0;
+  const total = first.kernel.run().instructions;
+  const { kernel, ops } = scenario();
   const t0 = performance.now();
-  const ops = run();
+  kernel.run({ maxInstructions: Math.floor(total / 2) });
   const t1 = performance.now();
-  const whole = ((t1 - t0) * 1e6) / ops;
-  if (!cpu || samples.length === 0) return { whole, steady: null };
-  const half = start + (cpu.instret - start) / 2;
-  let k = 0;
-  while (samples[k + 1] < half) k += 2;
-  return { whole, steady: ((t1 - samples[k]) * 1e6) / (ops / 2) };
+  const rest = kernel.run().instructions;
+  const t2 = performance.now();
+  return { whole: ((t2 - t0) * 1e6) / ops, steady: ((t2 - t1) * 1e6) / ((ops * rest) / total) };
 }
 
 // -------------------------------------------------------------------------------------------- scenarios
@@ -143,13 +138,7 @@ row(
   time(() => {
     const { kernel, os } = boot();
     os.envStart(spawn(os, loop(N, [...prim(ExoSyscall.NULL), ...SYSCALL])).child);
-    return Object.assign(
-      () => {
-        kernel.run();
-        return N;
-      },
-      { kernel },
-    );
+    return { kernel, ops: N };
   }),
   200,
   100,
@@ -208,13 +197,7 @@ row(
     });
     space = s;
     os.envStart(child);
-    return Object.assign(
-      () => {
-        kernel.run();
-        return PF_N;
-      },
-      { kernel },
-    );
+    return { kernel, ops: PF_N };
   }),
   undefined,
   2000,
@@ -244,13 +227,7 @@ row(
     rewrite(os, client, clientCode);
     os.envStart(server.child);
     os.envStart(client.child);
-    return Object.assign(
-      () => {
-        kernel.run();
-        return N;
-      },
-      { kernel },
-    );
+    return { kernel, ops: N };
   }),
   500,
   400,
@@ -262,13 +239,7 @@ row(
   time(() => {
     const { kernel, os } = boot();
     for (let k = 0; k < 2; k++) os.envStart(spawn(os, loop(N / 2, [...prim(ExoSyscall.YIELD), ...SYSCALL])).child);
-    return Object.assign(
-      () => {
-        kernel.run();
-        return N;
-      },
-      { kernel },
-    );
+    return { kernel, ops: N };
   }),
   1000,
 );

@@ -62,6 +62,30 @@ export class Executor {
   readonly exitTrace: ExitRecord[] = [];
   trace = false;
   private now = 0;
+  /** The environment on the CPU during a slice (for the SYSCALL hook). */
+  private running: Environment | null = null;
+  /**
+   * The outcome of a guest primitive the SYSCALL hook already ran but could not resume from (the
+   * environment ended or stopped running): the `syscall` exit that follows reports it instead of running
+   * the primitive again.
+   */
+  private servedInLoop: 'resume' | 'stop' | null = null;
+
+  /**
+   * Serves the simple guest primitives inside the vCPU's run loop, on the live registers, exactly as the
+   * 'resume' path below would after an exit, without leaving and re-entering `cpu.run` for each. Anything
+   * else (a library-OS syscall, a primitive that needs the saved context) declines and exits as before.
+   */
+  private readonly syscallHook = (cpu: Cpu): boolean => {
+    const env = this.running as Environment;
+    const regs = cpu.regs;
+    if (!isGuestPrimitive(regs[0] as number, regs[1] as number)) return false;
+    const live = dispatchLive(env, regs, this.guest);
+    if (live === 'needs-context') return false;
+    if (live === 'resume' && env.status === 'runnable') return true;
+    this.servedInLoop = live === 'resume' ? 'resume' : 'stop';
+    return false;
+  };
 
   constructor(
     private readonly cpu: Cpu,
@@ -128,6 +152,9 @@ export class Executor {
       // something needs it (an upcall, a primitive that touches another environment's registers).
       cpu.loadContext(env.context);
       let saved = false;
+      // While tracing, every exit is recorded, so primitives go the exit way then.
+      this.running = env;
+      cpu.syscallHook = this.trace ? null : this.syscallHook;
       for (;;) {
         const before = cpu.instret;
         const exit = cpu.run(slice - retired);
@@ -144,7 +171,8 @@ export class Executor {
         }
         const more = retired < slice && env.gas > 0;
         if (exit.kind === 'syscall') {
-          const outcome = this.guestPrimitive(env, cpu.regs);
+          const outcome = this.servedInLoop ?? this.guestPrimitive(env, cpu.regs);
+          this.servedInLoop = null;
           if (outcome === 'resume') {
             if (more && env.status === 'runnable') continue;
             break;
@@ -158,6 +186,8 @@ export class Executor {
         cpu.loadContext(env.context);
         saved = false;
       }
+      cpu.syscallHook = null;
+      this.running = null;
       if (!saved) cpu.saveContext(env.context);
       instructions += retired;
       slices++;

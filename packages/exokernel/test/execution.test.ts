@@ -4,7 +4,7 @@
  * hears about, weights share the CPU, and the same run twice makes the same decisions.
  */
 import { describe, expect, it } from 'vitest';
-import { type EnvApi, Exokernel, type UpcallHandlers } from '../src/index';
+import { EXO_SYSCALL_BASE, type EnvApi, ExoSyscall, Exokernel, type UpcallHandlers } from '../src/index';
 
 const CODE = 0x400000;
 const STACK_TOP = 0x7fff0000;
@@ -151,6 +151,79 @@ describe('running environments', () => {
     kernel.run({ maxSlices: 400 });
     const used = (env: number) => 1e9 - api.envStatus(env).gas;
     expect(used(heavy) / used(light)).toBeCloseTo(3, 1);
+  });
+
+  it('serves simple guest primitives inside the vCPU run loop with the same results as the exit path', () => {
+    // A loop of 300: ENV_ID, FRAME_ALLOC (refused once the quota of 16 is spent), NULL; the results are
+    // summed into r13/r14; then the library OS's exit (60). While tracing, every primitive is an exit;
+    // otherwise the SYSCALL hook serves them without leaving `cpu.run`.
+    const u32 = (v: number) => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
+    const prim = (n: number) => [0xb8, ...u32(EXO_SYSCALL_BASE + n), 0x0f, 0x05]; // mov eax, n; syscall
+    const body = [
+      ...prim(ExoSyscall.ENV_ID),
+      0x49,
+      0x01,
+      0xc5, // add r13, rax
+      ...prim(ExoSyscall.FRAME_ALLOC),
+      0x49,
+      0x01,
+      0xc6, // add r14, rax
+      ...prim(ExoSyscall.NULL),
+      0x49,
+      0xff,
+      0xcc, // dec r12
+    ];
+    const code = [
+      0x41,
+      0xbc,
+      ...u32(300), // mov r12d, 300
+      ...body,
+      0x75,
+      (256 - (body.length + 2)) & 0xff, // jnz back to the body
+      0x4c,
+      0x89,
+      0xf7, // mov rdi, r14
+      0x48,
+      0xc7,
+      0xc0,
+      0x3c,
+      0,
+      0,
+      0, // mov rax, 60
+      0x0f,
+      0x05,
+    ];
+    const outcome = (trace: boolean) => {
+      const { kernel, api } = boot({ slice: 1000 });
+      kernel.executor.trace = trace;
+      let runs = 0;
+      const run = kernel.cpu.run.bind(kernel.cpu);
+      kernel.cpu.run = (budget: number) => {
+        runs++;
+        return run(budget);
+      };
+      const exits: bigint[][] = [];
+      const child = spawn(api, code, {
+        syscall: (event, ctx) => {
+          if (event.number === 60)
+            exits.push([ctx.getReg(7), ctx.getReg(13), ctx.getReg(14), ctx.getReg(12)]);
+          return 'kill';
+        },
+      });
+      const summary = kernel.run();
+      return {
+        summary,
+        exits,
+        status: api.envStatus(child).status,
+        frames: kernel.snapshot().framesInUse,
+        runs,
+      };
+    };
+    const traced = outcome(true);
+    const served = outcome(false);
+    expect(served.runs).toBeLessThan(traced.runs / 10);
+    expect({ ...served, runs: 0 }).toEqual({ ...traced, runs: 0 });
+    expect(served.exits).toHaveLength(1);
   });
 
   it('makes the same decisions on the same inputs (the exit trace replays)', () => {

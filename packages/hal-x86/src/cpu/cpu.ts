@@ -105,6 +105,13 @@ export class Cpu extends LazyFlags {
   interruptController: InterruptAcknowledge | null = null;
   /** Where IN/OUT at CPL 0 go; null reads all ones and drops writes. */
   ports: PortIoBus | null = null;
+  /**
+   * Called by SYSCALL once RCX and R11 are set. A host that can serve the call on the live registers does
+   * so and returns true: there is no `syscall` exit and the guest goes on at the next instruction within
+   * the same `run` (the SYSCALL still retires as one instruction). False gives the usual exit. This is
+   * how a kernel keeps its cheapest calls from leaving and re-entering the run loop.
+   */
+  syscallHook: ((cpu: Cpu) => boolean) | null = null;
 
   readonly blocks: BlockCache;
   /** @internal (read by compiled blocks) */

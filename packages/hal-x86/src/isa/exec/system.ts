@@ -9,10 +9,14 @@ import { cpuidLeaf } from '../../cpu/cpuid';
 
 export const nop: Handler = () => {};
 
-/** SYSCALL: RCX = return RIP, R11 = RFLAGS (as the hardware does), then exit to the host. */
+/**
+ * SYSCALL: RCX = return RIP, R11 = RFLAGS (as the hardware does), then exit to the host, unless the host's
+ * `syscallHook` handles the call on the live registers (execution then goes on at the next instruction).
+ */
 export const syscall: Handler = (c) => {
   c.setRegNum(1, c.rip);
   c.setRegSized(11, 8, c.rflags, 0);
+  if (c.syscallHook !== null && c.syscallHook(c)) return;
   c.pendingExit = SYSCALL_EXIT;
   c.stop = true;
 };

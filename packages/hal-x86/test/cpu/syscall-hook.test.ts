@@ -1,0 +1,84 @@
+/**
+ * `cpu.syscallHook`: a host that serves a SYSCALL on the live registers keeps the guest running in the same
+ * `run`; one that declines gets the usual `syscall` exit. Both tiers behave alike.
+ */
+import { describe, expect, it } from 'vitest';
+import { AddressSpace, Cpu, FrameAllocator, PhysicalMemory } from '../../src/index';
+
+const CODE = 0x400000;
+
+// top: mov eax, 7 ; syscall ; add rbx, rax ; dec r12 ; jnz top ; mov eax, 60 ; syscall
+// (the counter is not RCX: SYSCALL overwrites RCX with the return address)
+const PROGRAM = [
+  0xb8,
+  0x07,
+  0x00,
+  0x00,
+  0x00, // mov eax, 7
+  0x0f,
+  0x05, // syscall
+  0x48,
+  0x01,
+  0xc3, // add rbx, rax
+  0x49,
+  0xff,
+  0xcc, // dec r12
+  0x75,
+  0xf1, // jnz top
+  0xb8,
+  0x3c,
+  0x00,
+  0x00,
+  0x00, // mov eax, 60
+  0x0f,
+  0x05, // syscall
+];
+
+function machine(jit: boolean): Cpu {
+  const mem = new PhysicalMemory(1 << 20);
+  const as = new AddressSpace(mem, new FrameAllocator(mem));
+  as.mapAnonymous(CODE, 4096, { executable: true });
+  as.write(CODE, Uint8Array.from(PROGRAM));
+  const cpu = new Cpu(mem, { jit });
+  cpu.mmu.cr3 = as.root;
+  cpu.rip = CODE;
+  return cpu;
+}
+
+describe('syscall hook', () => {
+  for (const jit of [true, false]) {
+    it(`serves calls without an exit and declines others (${jit ? 'compiled' : 'interpreted'})`, () => {
+      const cpu = machine(jit);
+      cpu.setReg(12, 500);
+      const seen: number[] = [];
+      cpu.syscallHook = (c) => {
+        const number = Number(c.getReg(0));
+        if (number !== 7) return false;
+        // RCX and R11 are already the return address and RFLAGS when the hook runs.
+        seen.push(Number(c.getReg(1)) - CODE);
+        c.setReg(0, 3n); // the call's result
+        return true;
+      };
+      const exit = cpu.run(1e6);
+      // Only the exit call (RAX = 60) reaches the host as an exit.
+      expect(exit.kind).toBe('syscall');
+      expect(cpu.getReg(0)).toBe(60n);
+      expect(seen.length).toBe(500);
+      expect(new Set(seen)).toEqual(new Set([7])); // RCX = the address after the SYSCALL
+      expect(cpu.getReg(3)).toBe(1500n);
+      expect(cpu.instret).toBe(500 * 5 + 2);
+    });
+  }
+
+  it('without a hook every SYSCALL exits', () => {
+    const cpu = machine(true);
+    cpu.setReg(12, 3);
+    let exits = 0;
+    while (cpu.run(1e6).kind === 'syscall' && cpu.getReg(0) === 7n) {
+      exits++;
+      cpu.setReg(0, 3n);
+    }
+    expect(exits).toBe(3);
+    expect(cpu.getReg(3)).toBe(9n);
+  });
+});
