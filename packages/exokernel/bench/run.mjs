@@ -22,7 +22,7 @@ if (!existsSync(dist)) {
 }
 const { Exokernel, EXO_SYSCALL_BASE, ExoSyscall } = await import(dist);
 const args = process.argv.slice(2);
-const N = args.includes('--n') ? Number(args[args.indexOf('--n') + 1]) : 100_000;
+const N = args.includes('--n') ? Number(args[args.indexOf('--n') + 1]) : 1_000_000;
 
 /** The host clock in GHz, from /proc/cpuinfo (null where it is not available). */
 function hostGHz() {

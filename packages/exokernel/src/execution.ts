@@ -13,7 +13,7 @@
  * Whatever an environment does, the loop goes on with the others: faults with no handler, handlers that
  * throw, and internal errors reported by the CPU end that environment only.
  */
-import { type Scheduler, createScheduler, type PolicyName } from '@exov6/sched-beatty';
+import { MAX_AMOUNT, type Scheduler, createScheduler, type PolicyName } from '@exov6/sched-beatty';
 import type { Cpu, VcpuExit } from '@exov6/hal-x86';
 import type { DeviceLayer } from './devices';
 import type { Environment } from './environment';
@@ -193,8 +193,12 @@ export class Executor {
       slices++;
       this.now += Math.max(1, retired);
       // (An environment that ended or blocked during the slice has already left the scheduler's books.)
-      if (this.scheduler.has(env) && this.scheduler.isRunnable(env))
-        this.scheduler.charge(env, Math.max(1, retired));
+      if (this.scheduler.has(env) && this.scheduler.isRunnable(env)) {
+        // A slice may be longer than the largest charge a policy takes (slices go up to 2^31).
+        for (let left = Math.max(1, retired); left > 0; left -= MAX_AMOUNT) {
+          this.scheduler.charge(env, Math.min(left, MAX_AMOUNT));
+        }
+      }
       if (env.status === 'runnable' && env.gas <= 0) this.suspendForGas(env);
     }
   }

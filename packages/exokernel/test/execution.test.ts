@@ -226,6 +226,16 @@ describe('running environments', () => {
     expect(served.exits).toHaveLength(1);
   });
 
+  it('charges a slice longer than the largest amount the scheduler takes in one call', () => {
+    // sched-beatty takes charges of up to 2^20 ticks; a slice of 2^22 instructions is allowed.
+    const { kernel, api } = boot({ slice: 2 ** 22 });
+    const spin = spawn(api, SPIN);
+    api.envSetGas(spin, 3_000_000);
+    const summary = kernel.run();
+    expect(summary).toEqual({ reason: 'idle', instructions: 3_000_000, slices: 1 });
+    expect(api.envStatus(spin)).toEqual({ status: 'suspended', reason: 'out of gas', gas: 0 });
+  });
+
   it('makes the same decisions on the same inputs (the exit trace replays)', () => {
     const traceOf = () => {
       const { kernel, api } = boot({ slice: 7 });

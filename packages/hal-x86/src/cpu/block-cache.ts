@@ -20,6 +20,7 @@ import type { Insn } from '../isa/insn';
 import { OPCODE_TABLE } from '../isa/tables';
 import type { CompiledBlock } from './block-compiler';
 import { callRel, jcc, jmpRel } from '../isa/exec/branch';
+import { syscall } from '../isa/exec/system';
 
 export const MAX_BLOCK = 64;
 
@@ -217,8 +218,10 @@ export class BlockCache {
         // A conditional branch does not end the block: the fall-through path goes on in it, and the
         // taken branch leaves it (fewer, longer blocks; most branches in loops and libc fall through).
         // A branch back to the block's start does end it: the block is a loop, which compiled code runs
-        // without leaving the function.
-        if (insn.def.exec !== jcc || insn.imm === va) break;
+        // without leaving the function. A SYSCALL is a side exit too: one that the host serves without
+        // an exit (cpu.syscallHook) goes on in the block.
+        const sideExit = (insn.def.exec === jcc && insn.imm !== va) || insn.def.exec === syscall;
+        if (!sideExit) break;
         insn.sideExit = true;
       }
       if (curPa >= pageEnd) break;

@@ -67,6 +67,10 @@ describe('syscall hook', () => {
       expect(new Set(seen)).toEqual(new Set([7])); // RCX = the address after the SYSCALL
       expect(cpu.getReg(3)).toBe(1500n);
       expect(cpu.instret).toBe(500 * 5 + 2);
+      // A SYSCALL does not end its block (it is a side exit): the whole loop body is one block, which the
+      // compiled tier runs as a loop while the hook serves the calls.
+      const block = cpu.blocks.lookup(CODE);
+      expect(block.insns.map((i) => i.def.mnemonic)).toEqual(['mov', 'syscall', 'add', 'dec', 'jne']);
     });
   }
 
