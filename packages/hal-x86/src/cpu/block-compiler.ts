@@ -109,13 +109,6 @@ export function compileBlock(insns: readonly Insn[], va: number): CompiledBlock 
     `  ${tail}`,
     '}',
   ];
-  // The instructions and handlers become constants of the function's closure (`I3`, `X3`) rather than
-  // array elements, so the optimising compiler sees each handler call's target and can inline it,
-  // specialised to its instruction.
-  const constants = [
-    ...insns.map((_, k) => `I${k} = I[${k}]`),
-    ...handlers.map((k) => `X${k} = I[${k}].exec`),
-  ];
   const fn = [
     'return function compiledBlock(c, budget) {',
     '  const g = c.regs;',
@@ -129,7 +122,16 @@ export function compileBlock(insns: readonly Insn[], va: number): CompiledBlock 
       : ['  try {', ...loop.map((l) => `    ${l}`), `  } catch (x) { ${recovery} throw x; }`]),
     '};',
   ].join('\n');
-  const body = `"use strict";\nconst ${constants.join(', ')};\n${fn.replace(/\bI\[(\d+)\]/g, 'I$1')}`;
+  // The instructions the code names (handler calls, address fallbacks) and the handlers it calls become
+  // constants of the function's closure (`I3`, `X3`) rather than array elements, so the optimising
+  // compiler sees each handler call's target and can inline it, specialised to its instruction.
+  const code = fn.replace(/\bI\[(\d+)\]/g, 'I$1');
+  const named = [...new Set(code.match(/\bI\d+\b/g) ?? [])];
+  const constants = [
+    ...named.map((n) => `${n} = I[${n.slice(1)}]`),
+    ...handlers.map((k) => `X${k} = I[${k}].exec`),
+  ];
+  const body = `"use strict";\n${constants.length > 0 ? `const ${constants.join(', ')};\n` : ''}${code}`;
   const factory = new Function('I', 'H', body) as (I: readonly Insn[], H: typeof HELPERS) => CompiledBlock;
   return factory(insns, HELPERS);
 }

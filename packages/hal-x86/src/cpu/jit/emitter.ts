@@ -42,13 +42,17 @@ const DECLARE = '\u0001';
 
 export const SIZE_MASK: Record<number, string> = { 1: '255', 2: '65535' };
 
-/** DataView loads below 8 bytes (with the CPU's helper for a TLB miss), and stores, by operand size. */
-const LOADS: Record<number, [string, string]> = {
-  1: ['', 'rd8'],
-  2: ['getUint16', 'rd16'],
-  4: ['getInt32', 'rd32'],
+/** Loads and stores below 8 bytes at physical address `p` (bytes through `B`, the rest through `V`). */
+const LOAD_AT: Record<number, (p: string) => string> = {
+  1: (p) => `B[${p}]`,
+  2: (p) => `V.getUint16(${p}, true)`,
+  4: (p) => `V.getInt32(${p}, true)`,
 };
-const STORES: Record<number, string> = { 2: 'setUint16', 4: 'setInt32' };
+const STORE_AT: Record<number, (p: string, v: string) => string> = {
+  1: (p, v) => `B[${p}] = ${v};`,
+  2: (p, v) => `V.setUint16(${p}, ${v}, true);`,
+  4: (p, v) => `V.setInt32(${p}, ${v}, true);`,
+};
 
 export class BlockEmitter {
   readonly lines: string[] = [];
@@ -328,9 +332,8 @@ export class BlockEmitter {
     const { hit, pa } = this.tlbHit(addr, size, TlbPerm.READ);
     const lo = this.bindMutable('0');
     if (size !== 8) {
-      const [load, helper] = LOADS[size] as [string, string];
-      const fast = size === 1 ? `B[${pa}]` : `V.${load}(${pa}, true)`;
-      this.emit(`if (${hit}) ${lo} = ${fast}; else ${lo} = c.${helper}(${addr});`);
+      const load = LOAD_AT[size] as (p: string) => string;
+      this.emit(`if (${hit}) ${lo} = ${load(pa)}; else ${lo} = c.rd${8 * size}(${addr});`);
       return { lo, hi: '0' };
     }
     const hi = this.bindMutable('0');
@@ -365,7 +368,7 @@ export class BlockEmitter {
       stores = dwords.map((d, j) => `V.setInt32(p${j === 0 ? '' : ` + ${4 * j}`}, ${d}, true);`).join(' ');
       slow = size === 16 ? `c.wr128(${addr}, ${dwords.join(', ')})` : `c.wr64(${addr}, ${v.lo}, ${v.hi})`;
     } else {
-      stores = size === 1 ? `B[p] = ${v.lo};` : `V.${STORES[size]}(p, ${v.lo}, true);`;
+      stores = (STORE_AT[size] as (p: string, v: string) => string)('p', v.lo);
       slow = `c.wr${8 * size}(${addr}, ${v.lo})`;
     }
     return `if (${hit}) { const p = ${pa}; ${stores} if (CF[p >>> 12] !== 0) c.memory.noteWrite(p, ${size}); } else ${slow};`;
