@@ -35,7 +35,7 @@ import { Rights } from '@exov6/caplattice';
 import { type CpuContext, PAGE_SIZE, parseElf } from '@exov6/hal-x86';
 import { type EnvApi, ExoError, type UpcallHandlers } from '../../src/index';
 import { LinuxErrno, LinuxSyscall, STACK_PAGES } from './cow-libos';
-import { GUEST_STACK_TOP, copySegments, segmentPages } from './guest';
+import { GUEST_STACK_TOP, copySegments, enterAt, segmentPages } from './guest';
 
 /** The library OS's own syscall: the program's values in RDI RSI RDX R10 R8 R9. */
 export const REPORT_SYSCALL = 1000;
@@ -142,11 +142,7 @@ export class GuestCowLibOs {
       this.reference(entry.frame);
     }
     const proc = this.newProcess(envCap, spaceCap, pages, null);
-    const ctx = this.os.envReadContext(envCap);
-    ctx.rip = file.entry;
-    ctx.setReg(4, GUEST_STACK_TOP);
-    ctx.setReg(7, argument);
-    this.os.envWriteContext(envCap, ctx);
+    enterAt(this.os, envCap, file.entry, argument);
     this.os.envStart(envCap);
     return proc;
   }

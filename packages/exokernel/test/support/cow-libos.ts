@@ -31,7 +31,7 @@
 import { Rights } from '@exov6/caplattice';
 import { type CpuContext, PAGE_SIZE, parseElf } from '@exov6/hal-x86';
 import { type EnvApi, ExoError, type UpcallHandlers } from '../../src/index';
-import { GUEST_STACK_TOP, copySegments, segmentPages } from './guest';
+import { GUEST_STACK_TOP, copySegments, enterAt, segmentPages } from './guest';
 
 /** Linux numbers the library OS implements, and the errno values it returns (negated). */
 export const LinuxSyscall = { WRITE: 1, GETPID: 39, FORK: 57, EXIT: 60 } as const;
@@ -119,12 +119,8 @@ export class CowLibOs {
       this.reference(entry.frame);
     }
     const proc = this.newProcess(envCap, spaceCap, pages, null);
-    const ctx = this.os.envReadContext(envCap);
-    ctx.rip = file.entry;
-    ctx.setReg(4, GUEST_STACK_TOP);
-    ctx.setReg(7, argument);
     this.os.envSetAddressSpace(envCap, spaceCap);
-    this.os.envWriteContext(envCap, ctx);
+    enterAt(this.os, envCap, file.entry, argument);
     this.os.envStart(envCap);
     return proc;
   }

@@ -92,6 +92,15 @@ export function copySegments(
   }
 }
 
+/** Points an environment at its program: RIP at `entry`, RSP at the stack top, `argument` in RDI. */
+export function enterAt(os: EnvApi, env: number, entry: number, argument: number): void {
+  const ctx = os.envReadContext(env);
+  ctx.rip = entry;
+  ctx.setReg(4, GUEST_STACK_TOP);
+  ctx.setReg(7, argument);
+  os.envWriteContext(env, ctx);
+}
+
 /**
  * Loads `elf` into a new child environment: a fresh address space, frames for every PT_LOAD page (file
  * bytes copied, the rest zero), a 16 KiB stack, RIP at the entry. The child receives a capability to its
@@ -112,11 +121,6 @@ export function loadGuest(os: EnvApi, elf: Uint8Array, quota = 64): { child: num
     os.map(space, va, os.frameAlloc(), { writable: true });
   }
   os.envSetAddressSpace(child, space);
-  const spaceForChild = os.capGrant(space, { rights: Rights.MAP | Rights.READ }, child);
-  const ctx = os.envReadContext(child);
-  ctx.rip = file.entry;
-  ctx.setReg(4, GUEST_STACK_TOP);
-  ctx.setReg(7, spaceForChild);
-  os.envWriteContext(child, ctx);
+  enterAt(os, child, file.entry, os.capGrant(space, { rights: Rights.MAP | Rights.READ }, child));
   return { child, space };
 }
