@@ -26,6 +26,7 @@ import {
 } from './errors.js';
 import { growFloat64, growUint8 } from './internal/grow.js';
 import { SlotList } from './internal/slot-list.js';
+import { wideFields } from './internal/wide-fields.js';
 import { MAX_AMOUNT, MAX_TIME, MAX_TOTAL_WEIGHT, MAX_WEIGHT } from './limits.js';
 import { checkInteger } from './validate.js';
 
@@ -68,12 +69,24 @@ export abstract class BaseScheduler<T> implements Scheduler<T> {
   abstract readonly policy: PolicyName;
 
   runnableCount = 0;
+  /** The clock and the total weight (see internal/wide-fields.ts for why they are not plain fields). */
+  private readonly wide = wideFields(2);
   /** Clock of the latest pickNext. */
-  protected clock = 0;
+  protected get clock(): number {
+    return this.wide[0] as number;
+  }
+  protected set clock(value: number) {
+    this.wide[0] = value;
+  }
   /** Weight per slot (0 for free slots and background tasks). */
   protected weight = new Float64Array(16);
   /** Sum of the weights of the runnable tasks. */
-  protected totalWeight = 0;
+  protected get totalWeight(): number {
+    return this.wide[1] as number;
+  }
+  protected set totalWeight(value: number) {
+    this.wide[1] = value;
+  }
   /** Runnable tasks of positive weight. */
   protected contenders = 0;
   protected capacity = 16;

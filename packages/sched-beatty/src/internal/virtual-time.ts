@@ -39,6 +39,7 @@ import { floorDiv } from './exact.js';
 import { growFloat64 } from './grow.js';
 import { RationalHeap } from './rational-heap.js';
 import { WeightClasses } from './weight-classes.js';
+import { wideFields } from './wide-fields.js';
 
 /** Fixed-point resolution: sub-ticks per tick. */
 export const SUBTICKS = 1024;
@@ -67,9 +68,26 @@ export abstract class VirtualTimeScheduler<T> extends BaseScheduler<T> {
    * and the lag saved while blocked.
    */
   private rec = new Float64Array(4 * 16);
-  private sumE = 0;
-  private W = 0;
-  private sinceRebase = 0;
+  /** SE, W and the sub-ticks charged since the last rebase (see wide-fields.ts for why not fields). */
+  private readonly sums = wideFields(3);
+  private get sumE(): number {
+    return this.sums[0] as number;
+  }
+  private set sumE(value: number) {
+    this.sums[0] = value;
+  }
+  private get W(): number {
+    return this.sums[1] as number;
+  }
+  private set W(value: number) {
+    this.sums[1] = value;
+  }
+  private get sinceRebase(): number {
+    return this.sums[2] as number;
+  }
+  private set sinceRebase(value: number) {
+    this.sums[2] = value;
+  }
   private readonly classes = new WeightClasses(this.rec);
   private readonly ready = new RationalHeap(16, COARSE_BITS);
   private readonly pending = new RationalHeap(16, COARSE_BITS);
