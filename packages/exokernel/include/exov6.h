@@ -32,6 +32,9 @@
 #define EXO_SYS_IPC_REPLY 17
 #define EXO_SYS_CAP_GRANT 18
 #define EXO_SYS_CAP_TRANSFER 19
+#define EXO_SYS_IPC_LISTEN 20
+#define EXO_SYS_UPCALL_WAIT 21
+#define EXO_SYS_IPC_UPCALL_RETURN 22
 
 /* Refusals (negative results). */
 #define EXO_E_INVAL (-1)
@@ -153,5 +156,23 @@ static inline long exo_ipc_send(long ep, struct exo_msg *m) { return exo_ipc_(EX
 static inline long exo_ipc_recv(long ep, struct exo_msg *m) { return exo_ipc_(EXO_SYS_IPC_RECV, ep, m); }
 static inline long exo_ipc_call(long ep, struct exo_msg *m) { return exo_ipc_(EXO_SYS_IPC_CALL, ep, m); }
 static inline long exo_ipc_reply(struct exo_msg *m) { return exo_ipc_(EXO_SYS_IPC_REPLY, -1, m); }
+
+/* IPC upcalls: messages on an endpoint delivered to a handler instead of waiting in exo_ipc_recv. When the
+ * environment next runs after a message arrived, the kernel saves its registers in a frame just below
+ * exception_stack_top, the message (48 bytes) below the frame, and calls handler(frame, message, sender
+ * environment number) there. The handler answers a call with exo_ipc_reply and ends in
+ * exo_ipc_upcall_return(frame), which resumes the interrupted code and accepts the next message. One
+ * message at a time; senders wait their turn in the endpoint's queue. exo_ipc_listen(-1, 0, 0) stops.
+ * The exception stack must not be the page-fault handler's. */
+typedef void (*exo_ipc_handler)(struct exo_utrapframe *frame, struct exo_msg *msg, long sender);
+static inline long exo_ipc_listen(long ep, exo_ipc_handler handler, void *exception_stack_top) {
+  return exo_syscall6(EXO_SYS_IPC_LISTEN, ep, (long)handler, (long)exception_stack_top, 0, 0, 0);
+}
+/* Blocks until a message is due; returns 0 once its handler has run. */
+static inline long exo_upcall_wait(void) { return exo_syscall6(EXO_SYS_UPCALL_WAIT, 0, 0, 0, 0, 0, 0); }
+__attribute__((noreturn)) static inline void exo_ipc_upcall_return(struct exo_utrapframe *frame) {
+  exo_syscall6(EXO_SYS_IPC_UPCALL_RETURN, (long)frame, 0, 0, 0, 0, 0);
+  __builtin_unreachable();
+}
 
 #endif

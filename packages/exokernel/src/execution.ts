@@ -23,6 +23,7 @@ import {
   type GuestServices,
   isGuestPrimitive,
   UTRAPFRAME_SIZE,
+  alignDown16,
   utrapframe,
 } from './guest-abi';
 import type { UpcallResult } from './upcalls';
@@ -150,6 +151,8 @@ export class Executor {
       // A slice goes on through the kernel's own guest primitives; anything else ends it. The simple
       // primitives work on the registers in the CPU, so the context is saved only when the slice ends or
       // something needs it (an upcall, a primitive that touches another environment's registers).
+      // A message for the environment's IPC handler is delivered as it is about to run.
+      this.guest.deliverUpcall(env);
       cpu.loadContext(env.context);
       let saved = false;
       // While tracing, every exit is recorded, so primitives go the exit way then.
@@ -215,6 +218,7 @@ export class Executor {
     if (live !== 'needs-context') return 'stop';
     this.cpu.saveContext(env.context);
     const outcome = dispatchGuestPrimitive(env, this.guest);
+    if (outcome === 'resume' && env.status === 'runnable') this.guest.deliverUpcall(env);
     this.cpu.loadContext(env.context);
     return outcome === 'resume' ? 'resume' : 'stop';
   }
@@ -247,7 +251,7 @@ export class Executor {
       this.kill(env, `page fault at 0x${address.toString(16)} inside the page-fault handler`);
       return;
     }
-    const frameVa = (upcall.stackTop - UTRAPFRAME_SIZE) & ~15;
+    const frameVa = alignDown16(upcall.stackTop - UTRAPFRAME_SIZE);
     const frame = utrapframe(ctx, address, errorCode);
     const returnSlot = frameVa - 8;
     if (

@@ -58,6 +58,12 @@ export const ExoSyscall = {
   CAP_GRANT: 18,
   /** cap_transfer(cap, env): moves the capability to another environment; its id there. */
   CAP_TRANSFER: 19,
+  /** ipc_listen(ep | -1, entry, exception_stack_top): IPC upcalls for messages on ep (guest-ipc-upcall.ts); 0. */
+  IPC_LISTEN: 20,
+  /** upcall_wait(): blocks until an IPC upcall is due; 0 (after the handler returned). */
+  UPCALL_WAIT: 21,
+  /** ipc_upcall_return(utrapframe): ends the IPC handler, resumes the interrupted code; does not return. */
+  IPC_UPCALL_RETURN: 22,
 } as const;
 
 /** The highest guest primitive number. */
@@ -81,6 +87,13 @@ export interface GuestServices {
   endpointCreate(env: Environment): number;
   /** A blocking IPC primitive with the six argument registers; 'stopped' when the environment now waits. */
   ipc(env: Environment, kind: 'send' | 'recv' | 'call' | 'reply', regs: bigint[]): 'resume' | 'stopped';
+  ipcListen(env: Environment, endpoint: number, entry: number, stackTop: number): void;
+  /** 'stopped' when the environment now waits for an IPC upcall. */
+  upcallWait(env: Environment): 'resume' | 'stopped';
+  /** The IPC handler ended (throws E_STATE if none runs); the caller restores the registers. */
+  ipcUpcallDone(env: Environment): void;
+  /** Redirects the environment's saved context into its IPC handler if a message is due. */
+  deliverUpcall(env: Environment): void;
   /** Reads guest memory of the environment's space (user-readable pages), or null if it cannot. */
   readGuest(env: Environment, va: number, length: number): Uint8Array | null;
 }
@@ -189,6 +202,20 @@ export function dispatchGuestPrimitive(env: Environment, k: GuestServices): Gues
     switch (n) {
       case ExoSyscall.PGFAULT_RETURN:
         return pgfaultReturn(env, k, regNumber(ctx.regs, 7));
+      case ExoSyscall.IPC_LISTEN:
+        k.ipcListen(env, regNumber(ctx.regs, 7), regNumber(ctx.regs, 6), regNumber(ctx.regs, 2));
+        setRax(ctx.regs, 0);
+        return 'resume';
+      case ExoSyscall.UPCALL_WAIT:
+        setRax(ctx.regs, 0);
+        return k.upcallWait(env);
+      case ExoSyscall.IPC_UPCALL_RETURN: {
+        const frame = k.readGuest(env, regNumber(ctx.regs, 7), UTRAPFRAME_SIZE);
+        if (frame === null) throw new ExoError('E_INVAL', 'ipc_upcall_return: frame not readable');
+        k.ipcUpcallDone(env);
+        restoreRegisters(ctx, new DataView(frame.buffer, frame.byteOffset, frame.byteLength));
+        return 'resume';
+      }
       case ExoSyscall.IPC_SEND:
       case ExoSyscall.IPC_RECV:
       case ExoSyscall.IPC_CALL:
@@ -237,6 +264,11 @@ function restoreRegisters(ctx: CpuContext, view: DataView): void {
   ctx.rip = Number(BigInt.asIntN(64, view.getBigUint64(144, true)));
   const flags = Number(view.getBigUint64(152, true) & 0xffffffffn);
   ctx.rflags = (ctx.rflags & ~USER_FLAGS) | (flags & USER_FLAGS);
+}
+
+/** Rounds a guest address down to 16 bytes (addresses go past 2^31, so not with `& ~15`). */
+export function alignDown16(va: number): number {
+  return Math.floor(va / 16) * 16;
 }
 
 /** Builds the exo_utrapframe of a page fault from the faulting context. */

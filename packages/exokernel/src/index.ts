@@ -50,3 +50,4 @@ export type {
   TimerEvent,
 } from './upcalls';
 export { EXO_SYSCALL_BASE, ExoSyscall, UTRAPFRAME_SIZE } from './guest-abi';
+export { EXO_MSG_SIZE } from './guest-ipc-upcall';

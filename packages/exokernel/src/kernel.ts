@@ -38,6 +38,7 @@ import { DEFAULT_SLICE, Executor, type RunOptions, type RunSummary } from './exe
 import type { UpcallHandlers } from './upcalls';
 import { ExoAddressSpace, type Mapping } from './address-space';
 import { EnvApi } from './env-api';
+import { GuestIpcUpcalls } from './guest-ipc-upcall';
 import { Environment, type RevocationNotice } from './environment';
 import { checkInteger, ExoErrno, ExoError, fromCapLattice } from './errors';
 import {
@@ -235,6 +236,31 @@ export class Exokernel {
     moveCapability: (from, cap, to) => this.moveCapability(from, cap, to, 'ipc'),
     canSend: (from, to) => this.flow.canSend(from.label, to.label),
   });
+  /** Guest environments receiving IPC through upcalls (ipc_listen). */
+  private readonly ipcUpcalls = new GuestIpcUpcalls({
+    receiveEndpoint: (env, cap, op) => {
+      const c = this.capability(env, cap, ObjectType.ENDPOINT, Rights.IPC_RECV, op);
+      return this.endpoints.get(c.objectId) as Endpoint;
+    },
+    arriveReceiver: (endpoint, waiter) => this.ipc.arriveReceiver(endpoint, waiter, true),
+    withdraw: (endpoint, waiter) => {
+      this.ipc.withdraw(endpoint, waiter);
+    },
+    wake: (env, result) => {
+      if (env.status !== 'waiting') return;
+      env.context.setReg(0, BigInt(result));
+      env.status = 'runnable';
+      env.waitingAt = null;
+      this.executor.admit(env);
+    },
+    block: (env) => {
+      env.status = 'waiting';
+      env.waitingAt = null;
+      this.executor.withdraw(env, false);
+    },
+    writeGuest: (env, va, data) => this.guestMemory(env, va, data.length, data) !== null,
+    kill: (env, reason) => this.endEnvironment(env, reason),
+  });
   /** Completion tokens of asynchronous IPC, per environment. */
   private readonly tokens = new Map<Environment, Map<number, AsyncIpc>>();
   private nextToken = 1;
@@ -290,6 +316,11 @@ export class Exokernel {
       exit: (env: Environment) => this.endEnvironment(env, 'exited'),
       endpointCreate: (env: Environment) => this.endpointCreate(env),
       ipc: (env: Environment, kind: IpcOperation | 'reply', regs: bigint[]) => this.guestIpc(env, kind, regs),
+      ipcListen: (env: Environment, endpoint: number, entry: number, stackTop: number) =>
+        this.ipcUpcalls.listen(env, endpoint, entry, stackTop),
+      upcallWait: (env: Environment) => this.ipcUpcalls.wait(env),
+      ipcUpcallDone: (env: Environment) => this.ipcUpcalls.handlerDone(env),
+      deliverUpcall: (env: Environment) => this.ipcUpcalls.deliver(env, env.context),
       readGuest: (env: Environment, va: number, length: number) => this.guestMemory(env, va, length, null),
       writeGuest: (env: Environment, va: number, data: Uint8Array) =>
         this.guestMemory(env, va, data.length, data) !== null,
@@ -809,6 +840,7 @@ export class Exokernel {
     // asynchronous operations are cancelled.
     if (env.waitingAt?.endpoint) this.ipc.withdraw(env.waitingAt.endpoint, env.waitingAt.waiter);
     env.waitingAt = null;
+    this.ipcUpcalls.forget(env);
     const caller = env.replyTo;
     env.replyTo = null;
     caller?.complete({ ok: false, error: 'E_STATE', detail: 'the environment that received the call ended' });
@@ -1411,6 +1443,7 @@ export class Exokernel {
       this.frameRecords.set(frame, { owner: target, ownerCap: moved, root: record.root });
       caller.refund(1);
     }
+    this.ipcUpcalls.capabilityGone(caller, cap);
     // Mappings made through it stay, now under the new holder's name for it.
     const uses = caller.mappingsByCap.get(cap);
     if (uses !== undefined) {
@@ -1446,6 +1479,7 @@ export class Exokernel {
     }
     this.unmapAuthorisedBy(caller, cap);
     caller.space.delete(cap);
+    this.ipcUpcalls.capabilityGone(caller, cap);
   }
 
   capInspect(caller: Environment, cap: number): CapabilityInfo {
@@ -1472,6 +1506,7 @@ export class Exokernel {
     const first = uses?.values().next().value as { aspace: ExoAddressSpace; va: number } | undefined;
     const frame = first === undefined ? undefined : first.aspace.mappings.get(first.va)?.frame;
     const unmapped = this.unmapAuthorisedBy(holder, capId);
+    this.ipcUpcalls.capabilityGone(holder, capId);
     const object: ObjectRef | null = frame === undefined ? null : { type: ObjectType.FRAME, id: frame };
     if (told) holder.revocations.push({ capId, object, unmapped });
   }

@@ -6,8 +6,15 @@
 import { readFileSync } from 'node:fs';
 import { Rights } from '@exov6/caplattice';
 import { describe, expect, it } from 'vitest';
-import { EXO_SYSCALL_BASE, ExoErrno, ExoSyscall, Exokernel, UTRAPFRAME_SIZE } from '../src/index';
-import { buildGuest, haveGcc, loadGuest } from './support/guest';
+import {
+  EXO_MSG_SIZE,
+  EXO_SYSCALL_BASE,
+  ExoErrno,
+  ExoSyscall,
+  Exokernel,
+  UTRAPFRAME_SIZE,
+} from '../src/index';
+import { SYSCALL, buildGuest, haveGcc, loadGuest, movEaxPrimitive, startMachineCode } from './support/guest';
 
 function defines(): Map<string, number> {
   const text = readFileSync(new URL('../include/exov6.h', import.meta.url), 'utf8');
@@ -42,6 +49,7 @@ describe('include/exov6.h', () => {
     }
     const header = readFileSync(new URL('../include/exov6.h', import.meta.url), 'utf8');
     expect(header).toContain(`(${UTRAPFRAME_SIZE} bytes)`);
+    expect(header).toContain(`the message (${EXO_MSG_SIZE} bytes)`);
   });
 });
 
@@ -72,26 +80,6 @@ describe.skipIf(!haveGcc)('a guest C program', () => {
 });
 
 describe('guest capability primitives and a manager-set page-fault handler', () => {
-  const u32 = (v: number) => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
-  const prim = (n: number) => [0xb8, ...u32(EXO_SYSCALL_BASE + n)]; // mov eax, imm32
-  const SYSCALL = [0x0f, 0x05];
-
-  function start(os: ReturnType<Exokernel['bind']>, code: number[], regs: Record<number, number> = {}) {
-    const child = os.envCreate({ quota: 8 });
-    const space = os.asCreate();
-    const text = os.frameAlloc();
-    os.frameWrite(text, 0, Uint8Array.from(code));
-    os.map(space, 0x400000, text, { executable: true });
-    os.map(space, 0x7fff0000 - 4096, os.frameAlloc(), { writable: true });
-    os.envSetAddressSpace(child, space);
-    const ctx = os.envReadContext(child);
-    ctx.rip = 0x400000;
-    ctx.setReg(4, 0x7fff0000);
-    for (const [r, v] of Object.entries(regs)) ctx.setReg(Number(r), v);
-    os.envWriteContext(child, ctx);
-    return child;
-  }
-
   it('CAP_GRANT gives another environment a weaker copy; CAP_TRANSFER moves one', () => {
     const kernel = new Exokernel({ memoryBytes: 8 << 20 });
     const root = kernel.createRootEnvironment({ quota: 128 });
@@ -106,7 +94,7 @@ describe('guest capability primitives and a manager-set page-fault handler', () 
       0x49,
       0x89,
       0xd4, // mov r12, rdx
-      ...prim(ExoSyscall.CAP_GRANT),
+      ...movEaxPrimitive(ExoSyscall.CAP_GRANT),
       ...SYSCALL,
       0x48,
       0x89,
@@ -117,7 +105,7 @@ describe('guest capability primitives and a manager-set page-fault handler', () 
       0x4c,
       0x89,
       0xe6, // mov rsi, r12
-      ...prim(ExoSyscall.CAP_TRANSFER),
+      ...movEaxPrimitive(ExoSyscall.CAP_TRANSFER),
       ...SYSCALL,
       0x48,
       0x89,
@@ -167,9 +155,9 @@ describe('guest capability primitives and a manager-set page-fault handler', () 
     const os = kernel.bind(kernel.createRootEnvironment({ quota: 128 }));
     // 0x400000: mov rax, [0x50000000] (faults); 0x400100: the handler: EXIT.
     const code = new Array(0x110).fill(0x90);
-    code.splice(0, 8, 0x48, 0x8b, 0x04, 0x25, ...u32(0x50000000));
-    code.splice(0x100, 7, ...prim(ExoSyscall.EXIT), ...SYSCALL);
-    const child = start(os, code);
+    code.splice(0, 8, 0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x00, 0x50);
+    code.splice(0x100, 7, ...movEaxPrimitive(ExoSyscall.EXIT), ...SYSCALL);
+    const child = startMachineCode(os, code);
     os.envSetPgfaultUpcall(child, { entry: 0x400100, stackTop: 0x7fff0000 - 64 });
     expect(() => os.envSetPgfaultUpcall(child, { entry: -1, stackTop: 0 })).toThrow(/E_INVAL/);
     os.envStart(child);

@@ -8,8 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { ExoError, Exokernel } from '../src/index';
 import { buildGuest, haveGcc, loadGuest } from './support/guest';
 
-function boot() {
-  const kernel = new Exokernel({ memoryBytes: 8 << 20 });
+function boot(options: { sliceInstructions?: number } = {}) {
+  const kernel = new Exokernel({ memoryBytes: 8 << 20, ...options });
   const root = kernel.createRootEnvironment({ quota: 512 });
   const os = kernel.bind(root);
   const bind = (cap: number) => kernel.bind(kernel.environmentOf(root, cap));
@@ -144,6 +144,55 @@ describe.skipIf(!haveGcc)('IPC with guest code', () => {
     expect(os.envStatus(server.child).status).toBe('waiting');
     os.envKill(server.child);
     expect(code(() => os.ipcSend(ep, { words: [1n] }))).toBe('E_AGAIN');
+  });
+});
+
+describe.skipIf(!haveGcc)('IPC upcalls in guest code', () => {
+  /** The server's loop, computed here: acc = acc * 6364136223846793005 + i mod 2^64 for i = 1..10^6. */
+  function expectedLoop(): bigint {
+    let acc = 0n;
+    for (let i = 1n; i <= 1_000_000n; i++) acc = BigInt.asUintN(64, acc * 6364136223846793005n + i);
+    return acc;
+  }
+
+  function runPair(kernelOptions: Parameters<typeof boot>[0] = {}) {
+    const { kernel, os } = boot(kernelOptions);
+    const ep = os.endpointCreate();
+    const server = loadGuest(os, buildGuest('upcall-server'));
+    const client = loadGuest(os, buildGuest('upcall-client'));
+    setArg(os, server.child, os.capGrant(ep, { rights: Rights.IPC_RECV }, server.child));
+    setArg(os, client.child, os.capGrant(ep, { rights: Rights.IPC_SEND, badge: 9 }, client.child));
+    const reports: bigint[][] = [];
+    os.envSetUpcalls(client.child, {
+      syscall: (e, ctx) => {
+        if (e.number === 1000) reports.push([7, 6, 2].map((r) => BigInt.asUintN(64, ctx.getReg(r))));
+        return 'kill';
+      },
+    });
+    os.envStart(server.child);
+    os.envStart(client.child);
+    const summary = kernel.run({ maxInstructions: 200_000_000 });
+    return { os, server, reports, summary };
+  }
+
+  it('a server takes 100 calls as upcalls in the middle of a computation, which still comes out right', () => {
+    const { os, server, reports } = runPair();
+    expect(reports).toHaveLength(1);
+    const [sum, result, served] = reports[0] as bigint[];
+    expect(sum).toBe(BigInt((101 * 102) / 2 - 1)); // replies 2..101 (-1 would mean a wrong reply)
+    expect(result).toBe(expectedLoop());
+    // Every call was an upcall: the 100, then at least the final request for the result.
+    expect(served).toBeGreaterThanOrEqual(101n);
+    expect(os.envStatus(server.child)).toMatchObject({ status: 'dead', reason: 'exited' });
+  });
+
+  it('the upcalls arrive while the loop runs, not only once it waits', () => {
+    // With a short slice, the client's calls are served while the server is still computing: the client
+    // learns the result only after asking at least once too early.
+    const { reports } = runPair({ sliceInstructions: 2_000 });
+    const [, result, served] = reports[0] as bigint[];
+    expect(result).toBe(expectedLoop());
+    expect(served).toBeGreaterThan(101n);
   });
 });
 

@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Rights } from '@exov6/caplattice';
 import { type ElfFile, PAGE_SIZE, PF, PT, parseElf } from '@exov6/hal-x86';
-import type { EnvApi } from '../../src/index';
+import { EXO_SYSCALL_BASE, type EnvApi } from '../../src/index';
 
 const pkg = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -123,4 +123,33 @@ export function loadGuest(os: EnvApi, elf: Uint8Array, quota = 64): { child: num
   os.envSetAddressSpace(child, space);
   enterAt(os, child, file.entry, os.capGrant(space, { rights: Rights.MAP | Rights.READ }, child));
   return { child, space };
+}
+
+/** `mov eax, EXO_SYSCALL_BASE + n`: the machine code that selects guest primitive n. */
+export function movEaxPrimitive(n: number): number[] {
+  const v = EXO_SYSCALL_BASE + n;
+  return [0xb8, v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
+}
+
+/** The `syscall` instruction. */
+export const SYSCALL = [0x0f, 0x05];
+
+/**
+ * A child environment (quota 8) that will run `code` at 0x400000 (read-only, executable) with one writable
+ * stack page below 0x7fff0000 (RSP there) and the given registers; not started.
+ */
+export function startMachineCode(os: EnvApi, code: number[], regs: Record<number, number> = {}): number {
+  const child = os.envCreate({ quota: 8 });
+  const space = os.asCreate();
+  const text = os.frameAlloc();
+  os.frameWrite(text, 0, Uint8Array.from(code));
+  os.map(space, 0x400000, text, { executable: true });
+  os.map(space, 0x7fff0000 - PAGE_SIZE, os.frameAlloc(), { writable: true });
+  os.envSetAddressSpace(child, space);
+  const ctx = os.envReadContext(child);
+  ctx.rip = 0x400000;
+  ctx.setReg(4, 0x7fff0000);
+  for (const [r, v] of Object.entries(regs)) ctx.setReg(Number(r), v);
+  os.envWriteContext(child, ctx);
+  return child;
 }
