@@ -39,13 +39,18 @@ export type RunStopReason = 'idle' | 'instruction-limit' | 'slice-limit';
 export interface RunOptions {
   /** Stop after about this many instructions in total (default: no limit). */
   maxInstructions?: number;
-  /** Stop after this many time slices (default: no limit). */
+  /**
+   * Stop after this many time slices (default: no limit). An idle period (nothing runnable, virtual time
+   * skipping ahead to the next timer deadline) counts as a slice, so a machine whose timers keep firing
+   * with nothing to run still stops.
+   */
   maxSlices?: number;
 }
 
 export interface RunSummary {
   readonly reason: RunStopReason;
   readonly instructions: number;
+  /** Time slices run, idle periods included. */
   readonly slices: number;
 }
 
@@ -136,6 +141,7 @@ export class Executor {
           return { reason: 'idle', instructions, slices };
         }
         devices.platform.clock.idleUntil(devices.platform.clock.nextDeadlineNs());
+        slices++;
         continue;
       }
       const space = env.addressSpace;

@@ -53,6 +53,25 @@ describe('device capabilities', () => {
     expect(new TextDecoder().decode(serial?.takeOutput())).toBe('hi\n');
   });
 
+  it('a timer handler that re-arms for ever with nothing to run does not keep run() from returning', () => {
+    const { kernel, os, caps } = boot();
+    let fired = 0;
+    os.setUpcalls({
+      timer: (e) => {
+        fired++;
+        os.timerSet(caps.timer, e.now + 1_000);
+      },
+    });
+    os.timerSet(caps.timer, 1_000);
+    // Each idle period (virtual time skipping to the next deadline) counts as a slice.
+    expect(kernel.run({ maxSlices: 50 })).toEqual({ reason: 'slice-limit', instructions: 0, slices: 50 });
+    // The run stopped as the machine reached the 50th deadline; its upcall comes first in the next run.
+    expect(os.clockNow(caps.timer)).toBe(50_000);
+    expect(fired).toBe(49);
+    kernel.run({ maxSlices: 1 });
+    expect(fired).toBe(50);
+  });
+
   it('PIT interrupts arrive as upcalls on the attached line, at the PIT’s rate', () => {
     const { kernel, os, caps } = boot();
     const ticks: number[] = [];

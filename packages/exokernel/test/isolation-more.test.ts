@@ -1525,9 +1525,9 @@ function knownBugs(): Partial<Record<Primitive, Attack[]>> {
       // Fixed (devices.ts, DeviceLayer.timerSet): any finite deadline is accepted. Once virtual time has idled
       // to such a deadline (kernel.run jumps there when nothing else is runnable), the clock's ulp exceeds
       // the devices' periods: at 1e22 ns, now + 1676 ns (the PIT at divisor 2) rounds back to now, and the
-      // next kernel.run() after the PIT is programmed never returns (maxInstructions and maxSlices do not
-      // bound it: idle time is neither). Fix: require a safe integer (deadline <= 2^53 - 1 ns, ~104 days),
-      // refusing larger ones with E_INVAL.
+      // next kernel.run() after the PIT is programmed never returned (idle time counted towards no limit
+      // then; idle periods now count as slices). Fix: require a safe integer (deadline <= 2^53 - 1 ns,
+      // ~104 days), refusing larger ones with E_INVAL.
       ...badNumbers(
         'deadline',
         [
