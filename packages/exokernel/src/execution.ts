@@ -108,6 +108,18 @@ export class Executor {
     this.scheduler = createScheduler<Environment>(policy);
   }
 
+  /**
+   * Upcalls raised outside the run loop's own steps (an asynchronous IPC operation completing inside
+   * another environment's primitive): run at the top of the loop, between slices, so no library-OS
+   * handler runs inside another environment's call.
+   */
+  private readonly queued: { env: Environment; what: string; call: () => void }[] = [];
+
+  /** Queues a handler call for `env`, made by `run` before it picks the next environment. */
+  queueUpcall(env: Environment, what: string, call: () => void): void {
+    this.queued.push({ env, what, call });
+  }
+
   /** Makes `env` compete for the CPU. */
   admit(env: Environment): void {
     if (this.scheduler.has(env)) this.scheduler.unblock(env);
@@ -132,6 +144,7 @@ export class Executor {
       if (instructions >= maxInstructions) return { reason: 'instruction-limit', instructions, slices };
       if (slices >= maxSlices) return { reason: 'slice-limit', instructions, slices };
       this.deviceEvents();
+      this.queuedUpcalls();
       const env = this.scheduler.pickNext(this.now);
       if (env === undefined) {
         // Nothing runnable: if an environment waits for a timer, the machine idles until it (virtual time
@@ -335,6 +348,15 @@ export class Executor {
       if (handler === undefined || env.status === 'dead') continue;
       this.callHandler(env, 'timer', () => handler({ now }));
     }
+  }
+
+  private queuedUpcalls(): void {
+    // (A handler may queue more: they run in this same pass.)
+    for (let i = 0; i < this.queued.length; i++) {
+      const { env, what, call } = this.queued[i] as (typeof this.queued)[number];
+      if (env.status !== 'dead') this.callHandler(env, what, call);
+    }
+    this.queued.length = 0;
   }
 
   private deliverInterrupt(vector: number): void {

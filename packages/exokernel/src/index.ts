@@ -48,6 +48,7 @@ export type {
   GasEvent,
   InterruptEvent,
   TimerEvent,
+  IpcEvent,
 } from './upcalls';
 export { EXO_SYSCALL_BASE, ExoSyscall, UTRAPFRAME_SIZE } from './guest-abi';
 export { EXO_MSG_SIZE } from './guest-ipc-upcall';

@@ -989,6 +989,10 @@ export class Exokernel {
           if (entry.result !== null) return;
           entry.result = result;
           for (const resolve of entry.resolvers.splice(0)) resolve(result);
+          const handler = caller.upcalls.ipc;
+          if (handler !== undefined) {
+            this.executor.queueUpcall(caller, 'ipc', () => handler({ token, result }));
+          }
         },
       },
       endpoint,

@@ -3,10 +3,12 @@
  * nothing about them: a guest `syscall` outside the kernel's own range, a page fault, any other CPU
  * exception and gas exhaustion are each passed to the handler the library OS registered, which fixes what
  * it wants (maps a page, sets RAX, changes RIP through the context) and says whether the environment
- * goes on. Interrupts on attached lines and timer deadlines come the same way. An event with no handler, or
+ * goes on. Interrupts on attached lines, timer deadlines and completed asynchronous IPC operations come
+ * the same way (guest code takes IPC as upcalls through guest-ipc-upcall.ts instead). An event with no handler, or
  * a handler that throws, ends the environment, never the machine.
  */
 import type { CpuContext } from '@exov6/hal-x86';
+import type { IpcResult } from './ipc';
 
 /** What a handler decides: resume the environment (with whatever the handler changed) or end it. */
 export type UpcallResult = 'resume' | 'kill';
@@ -52,10 +54,19 @@ export interface TimerEvent {
   readonly now: number;
 }
 
+/** One of the environment's asynchronous IPC operations (`ipcSubmit`) has completed. */
+export interface IpcEvent {
+  readonly token: number;
+  /** The same result `ipcPoll(token)` now gives. */
+  readonly result: IpcResult;
+}
+
 /** What a library OS registers for an environment (all optional). */
 export interface UpcallHandlers {
   interrupt?(event: InterruptEvent): void;
   timer?(event: TimerEvent): void;
+  /** Completion of an `ipcSubmit` operation, delivered by the run loop between time slices. */
+  ipc?(event: IpcEvent): void;
   syscall?(event: SyscallEvent, context: CpuContext): UpcallResult;
   pageFault?(event: PageFaultEvent, context: CpuContext): UpcallResult;
   exception?(event: ExceptionEvent, context: CpuContext): UpcallResult;

@@ -105,6 +105,48 @@ describe('IPC between library OSes', () => {
   });
 });
 
+describe('IPC completion upcalls', () => {
+  it('a completed operation comes to the ipc handler from the run loop, not inside the sender’s call', () => {
+    const { kernel, os, bind } = boot();
+    const ep = os.endpointCreate();
+    const senderCap = os.envCreate({ quota: 4 });
+    const sender = bind(senderCap);
+    const sendCap = os.capGrant(ep, { rights: Rights.IPC_SEND, badge: 3 }, senderCap);
+    const events: { token: number; words: readonly bigint[] | undefined }[] = [];
+    os.setUpcalls({
+      ipc: (e) => events.push({ token: e.token, words: e.result.ok ? e.result.message?.words : undefined }),
+    });
+    const t = os.ipcSubmit({ op: 'recv', endpoint: ep });
+    sender.ipcSend(sendCap, { words: [7n] });
+    expect(events).toEqual([]); // not during the sender's call
+    expect(os.ipcPoll(t)?.ok).toBe(true);
+    kernel.run();
+    expect(events).toEqual([{ token: t, words: [7n, 0n, 0n, 0n] }]);
+    // Cancelled operations are completions too.
+    const t2 = os.ipcSubmit({ op: 'recv', endpoint: ep });
+    os.ipcCancel(t2);
+    kernel.run();
+    expect(events.at(-1)).toEqual({ token: t2, words: undefined });
+  });
+
+  it('a handler that throws ends its own environment only', () => {
+    const { kernel, os, bind } = boot();
+    const ep = os.endpointCreate();
+    const childCap = os.envCreate({ quota: 4 });
+    const child = bind(childCap);
+    const childEp = os.capGrant(ep, { rights: Rights.IPC_RECV }, childCap);
+    child.setUpcalls({
+      ipc: () => {
+        throw new Error('boom');
+      },
+    });
+    child.ipcSubmit({ op: 'recv', endpoint: childEp });
+    os.ipcSend(ep, { words: [1n] });
+    kernel.run();
+    expect(os.envStatus(childCap)).toMatchObject({ status: 'dead', reason: 'ipc handler threw: boom' });
+  });
+});
+
 describe.skipIf(!haveGcc)('IPC with guest code', () => {
   it('a guest client calls a guest server 100 times, each blocking in turn', () => {
     const { kernel, os } = boot();
