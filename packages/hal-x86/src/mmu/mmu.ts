@@ -41,6 +41,11 @@ export class Mmu {
   private filledCount = 0;
   /** Size of the page that filled each slot (for INVLPG of a 2 MiB page). */
   readonly tlbLarge = new Uint8Array(TLB_SIZE);
+  /**
+   * Whether a slot may hold a 2 MiB page's translation: until one does, INVLPG need not look for the
+   * 512 slots a large page can fill (a page-fault handler's unmap then costs one slot, not 512).
+   */
+  private largeFilled = false;
 
   /** Physical address of the PML4 (CR3 bits 12..51; PCID is not modelled). */
   private cr3Value = 0;
@@ -89,13 +94,18 @@ export class Mmu {
   flush(includeGlobal: boolean): void {
     this.epoch++;
     let kept = 0;
+    let keptLarge = false;
     for (let k = 0; k < this.filledCount; k++) {
       const i = this.filled[k] as number;
       if (Number.isNaN(this.tlbTag[i] as number)) continue; // invalidated already, or listed twice
       if (includeGlobal || this.tlbGlobal[i] === 0) this.tlbTag[i] = Number.NaN;
-      else this.filled[kept++] = i;
+      else {
+        this.filled[kept++] = i;
+        if (this.tlbLarge[i] !== 0) keptLarge = true;
+      }
     }
     this.filledCount = kept;
+    this.largeFilled = keptLarge;
   }
 
   /** Records a slot that goes from empty to filled (see `filled`). */
@@ -115,6 +125,7 @@ export class Mmu {
     const vpn = Math.floor(la / 4096);
     const slot = vpn & TLB_MASK;
     if (this.tlbTag[slot] === vpn) this.tlbTag[slot] = Number.NaN;
+    if (!this.largeFilled) return;
     const base = Math.floor(vpn / 512) * 512;
     for (let v = base; v < base + 512; v++) {
       const s = v & TLB_MASK;
@@ -218,6 +229,7 @@ export class Mmu {
     this.tlbPerm[slot] = TlbPerm.READ | (writable && dirty ? TlbPerm.WRITE : 0) | (execOk ? TlbPerm.EXEC : 0);
     this.tlbGlobal[slot] = global ? 1 : 0;
     this.tlbLarge[slot] = large ? 1 : 0;
+    if (large) this.largeFilled = true;
   }
 
   private pageFault(la: number, access: AccessKind, present: boolean, reserved: boolean): GuestFault {
