@@ -14,7 +14,7 @@ import {
   PAGE_SIZE,
   type PhysicalMemory,
   Pte,
-  tableIndices,
+  tableIndex,
 } from '@exov6/hal-x86';
 import type { Environment } from './environment';
 import { ExoError } from './errors';
@@ -29,9 +29,17 @@ export interface Mapping {
   readonly capId: number;
 }
 
+/**
+ * The kernel's record of a mapping: also the entry in its holder's `mappingsByCap`, so the record itself
+ * finds its space when a capability's mappings are removed (no search, nothing else to allocate).
+ */
+export interface MappingRecord extends Mapping {
+  readonly aspace: ExoAddressSpace;
+}
+
 export class ExoAddressSpace {
   readonly pageTable: AddressSpace;
-  readonly mappings = new Map<number, Mapping>();
+  readonly mappings = new Map<number, MappingRecord>();
   /** Environments whose execution context uses this space (their CR3). */
   readonly users = new Set<Environment>();
   /** Who paid for each page-table frame (by physical address), to refund it when the space goes. */
@@ -63,7 +71,7 @@ export class ExoAddressSpace {
   }
 
   /** Maps `mapping`, charging `payer` for the page tables it needs; refuses with E_NOMEM changing nothing. */
-  map(mapping: Mapping, payer: Environment): void {
+  map(mapping: MappingRecord, payer: Environment): void {
     const tables = this.missingTables(mapping.va);
     if (tables > 0) {
       payer.charge(tables);
@@ -94,11 +102,10 @@ export class ExoAddressSpace {
   /** The physical addresses of the PDPT, PD and PT that map `va` (those that exist). */
   tablesOf(va: number): number[] {
     const view = this.memory.view;
-    const idx = tableIndices(va);
     const out: number[] = [];
     let table = this.root;
     for (let level = 0; level < 3; level++) {
-      const ea = table + (idx[level] as number) * 8;
+      const ea = table + tableIndex(va, level) * 8;
       const lo = view.getUint32(ea, true);
       if ((lo & Pte.P) === 0) break;
       table = (view.getUint32(ea + 4, true) & 0xfffff) * 2 ** 32 + (lo & 0xfffff000);
@@ -119,10 +126,9 @@ export class ExoAddressSpace {
   /** How many page-table frames (PDPT, PD, PT) a 4 KiB mapping at `va` would add: 0 to 3. */
   missingTables(va: number): number {
     const view = this.memory.view;
-    const idx = tableIndices(va);
     let table = this.root;
     for (let level = 0; level < 3; level++) {
-      const ea = table + (idx[level] as number) * 8;
+      const ea = table + tableIndex(va, level) * 8;
       const lo = view.getUint32(ea, true);
       if ((lo & Pte.P) === 0) return 3 - level;
       table = (view.getUint32(ea + 4, true) & 0xfffff) * 2 ** 32 + (lo & 0xfffff000);

@@ -5,7 +5,7 @@
  */
 import type { CapSpace, ObjectRef } from '@exov6/caplattice';
 import { CpuContext } from '@exov6/hal-x86';
-import type { ExoAddressSpace } from './address-space';
+import type { ExoAddressSpace, MappingRecord } from './address-space';
 import { ExoError } from './errors';
 import type { Endpoint, Waiter } from './ipc';
 import type { UpcallHandlers } from './upcalls';
@@ -46,8 +46,11 @@ export class Environment {
   /** Frames this environment may still hold (allocated frames and page tables count). */
   quotaLimit: number;
   quotaUsed = 0;
-  /** Mappings made through each capability of this space, as (address space, va) pairs. */
-  readonly mappingsByCap = new Map<number, Set<{ aspace: ExoAddressSpace; va: number }>>();
+  /**
+   * Mappings made through each capability of this space. A capability's entry may stay, empty, after its
+   * last mapping goes (so a map/unmap cycle allocates nothing); it goes with the capability.
+   */
+  readonly mappingsByCap = new Map<number, Set<MappingRecord>>();
   /** Revocations not yet collected by the environment. */
   readonly revocations: RevocationNotice[] = [];
   /** The address space its context runs in, once set. */

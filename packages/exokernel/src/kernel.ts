@@ -36,7 +36,7 @@ import { DeviceLayer, type Extent, IRQ_PINS } from './devices';
 import type { PolicyName } from '@exov6/sched-beatty';
 import { DEFAULT_SLICE, Executor, type RunOptions, type RunSummary } from './execution';
 import type { UpcallHandlers } from './upcalls';
-import { ExoAddressSpace, type Mapping } from './address-space';
+import { ExoAddressSpace, type MappingRecord } from './address-space';
 import { EnvApi } from './env-api';
 import { GuestIpcUpcalls } from './guest-ipc-upcall';
 import { Environment, type RevocationNotice } from './environment';
@@ -1331,7 +1331,8 @@ export class Exokernel {
     const aspace = this.addressSpaces.get(space.objectId) as ExoAddressSpace;
     if (aspace.mappings.has(va))
       throw new ExoError('E_EXISTS', `${op}: 0x${va.toString(16)} is already mapped`);
-    const mapping: Mapping = {
+    const mapping: MappingRecord = {
+      aspace,
       va,
       frame: frame.objectId,
       writable,
@@ -1345,7 +1346,7 @@ export class Exokernel {
       uses = new Set();
       caller.mappingsByCap.set(frameCap, uses);
     }
-    uses.add({ aspace, va });
+    uses.add(mapping);
   }
 
   /** unmap: removes the mapping at `va` (MAP on the space). */
@@ -1368,13 +1369,9 @@ export class Exokernel {
     return (this.addressSpaces.get(space) as ExoAddressSpace).mappings.get(va)?.frame ?? null;
   }
 
-  private removeMapping(aspace: ExoAddressSpace, m: Mapping): void {
+  private removeMapping(aspace: ExoAddressSpace, m: MappingRecord): void {
     aspace.unmap(m.va);
-    const uses = m.holder.mappingsByCap.get(m.capId);
-    if (uses !== undefined) {
-      for (const u of uses) if (u.aspace === aspace && u.va === m.va) uses.delete(u);
-      if (uses.size === 0) m.holder.mappingsByCap.delete(m.capId);
-    }
+    m.holder.mappingsByCap.get(m.capId)?.delete(m);
     if (this.cpu.mmu.cr3 === aspace.root) this.cpu.mmu.invlpg(m.va);
   }
 
@@ -1383,10 +1380,9 @@ export class Exokernel {
     const uses = holder.mappingsByCap.get(capId);
     if (uses === undefined) return 0;
     let n = 0;
-    for (const { aspace, va } of [...uses]) {
-      const m = aspace.mappings.get(va);
-      if (m !== undefined && m.holder === holder && m.capId === capId) {
-        this.removeMapping(aspace, m);
+    for (const m of [...uses]) {
+      if (m.aspace.mappings.get(m.va) === m) {
+        this.removeMapping(m.aspace, m);
         n++;
       }
     }
@@ -1452,11 +1448,13 @@ export class Exokernel {
     const uses = caller.mappingsByCap.get(cap);
     if (uses !== undefined) {
       caller.mappingsByCap.delete(cap);
-      target.mappingsByCap.set(moved, uses);
-      for (const { aspace, va } of uses) {
-        const m = aspace.mappings.get(va) as Mapping;
-        aspace.mappings.set(va, { ...m, holder: target, capId: moved });
+      const renamed = new Set<MappingRecord>();
+      for (const m of uses) {
+        const record: MappingRecord = { ...m, holder: target, capId: moved };
+        m.aspace.mappings.set(m.va, record);
+        renamed.add(record);
       }
+      target.mappingsByCap.set(moved, renamed);
     }
     return moved;
   }
@@ -1507,8 +1505,7 @@ export class Exokernel {
   private revoked(holder: Environment, capId: number): void {
     const told = holder !== this.revoker;
     const uses = holder.mappingsByCap.get(capId);
-    const first = uses?.values().next().value as { aspace: ExoAddressSpace; va: number } | undefined;
-    const frame = first === undefined ? undefined : first.aspace.mappings.get(first.va)?.frame;
+    const frame = (uses?.values().next().value as MappingRecord | undefined)?.frame;
     const unmapped = this.unmapAuthorisedBy(holder, capId);
     this.ipcUpcalls.capabilityGone(holder, capId);
     const object: ObjectRef | null = frame === undefined ? null : { type: ObjectType.FRAME, id: frame };

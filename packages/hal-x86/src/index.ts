@@ -12,7 +12,7 @@ export {
 export { Mmu, Access, TlbPerm, TLB_SIZE } from './mmu/mmu';
 export type { AccessKind } from './mmu/mmu';
 export { Pte, PTE_NX_HI, makePte } from './mmu/pte';
-export { AddressSpace, AddressSpaceError, tableIndices } from './mmu/address-space';
+export { AddressSpace, AddressSpaceError, tableIndex, tableIndices } from './mmu/address-space';
 export type { PagePermissions } from './mmu/address-space';
 export { Cpu } from './cpu/cpu';
 export type { CpuOptions } from './cpu/cpu';

@@ -25,9 +25,16 @@ const HALF = 2 ** 47;
 
 /** Page-table indices (PML4, PDPT, PD, PT) of a canonical linear address held as a signed number. */
 export function tableIndices(va: number): [number, number, number, number] {
-  const vpn = Math.floor(va / PAGE_SIZE);
-  const m = (a: number) => ((a % 512) + 512) % 512;
-  return [m(Math.floor(vpn / 2 ** 27)), m(Math.floor(vpn / 2 ** 18)), m(Math.floor(vpn / 2 ** 9)), m(vpn)];
+  return [tableIndex(va, 0), tableIndex(va, 1), tableIndex(va, 2), tableIndex(va, 3)];
+}
+
+/** Units of 4 KiB pages one entry covers at each level (PML4, PDPT, PD, PT). */
+const PAGES_PER_ENTRY = [2 ** 27, 2 ** 18, 2 ** 9, 1];
+
+/** One page-table index of `va` (level 0 = PML4 ... 3 = PT), without allocating the four. */
+export function tableIndex(va: number, level: number): number {
+  const n = Math.floor(Math.floor(va / PAGE_SIZE) / (PAGES_PER_ENTRY[level] as number)) % 512;
+  return n < 0 ? n + 512 : n | 0; // (| 0: no -0 from the upper half)
 }
 
 export class AddressSpace {
@@ -53,11 +60,10 @@ export class AddressSpace {
 
   /** Returns the physical address of the entry for `va` at `depth` (0 = PML4 ... 3 = PT), creating tables. */
   private entryAddress(va: number, depth: number, create: boolean): number | null {
-    const idx = tableIndices(va);
     const view = this.memory.view;
     let table = this.root;
     for (let level = 0; level < depth; level++) {
-      const ea = table + idx[level] * 8;
+      const ea = table + tableIndex(va, level) * 8;
       const lo = view.getUint32(ea, true);
       if ((lo & Pte.P) === 0) {
         if (!create) return null;
@@ -73,7 +79,7 @@ export class AddressSpace {
         table = (view.getUint32(ea + 4, true) & PTE_ADDR_HI_MASK) * 2 ** 32 + (lo & PTE_ADDR_LO_MASK);
       }
     }
-    return table + idx[depth] * 8;
+    return table + tableIndex(va, depth) * 8;
   }
 
   private writeLeaf(ea: number, pa: number, perms: PagePermissions, large: boolean): void {
@@ -133,21 +139,23 @@ export class AddressSpace {
   /** Removes the mapping of the 4 KiB page at `va`; returns the frame it mapped, or null. */
   unmap(va: number): number | null {
     this.checkVa(va, PAGE_SIZE);
-    const pa = this.lookup(va);
     const ea = this.entryAddress(va, 3, false);
-    if (ea === null || pa === null) return null;
-    this.memory.view.setUint32(ea, 0, true);
-    this.memory.view.setUint32(ea + 4, 0, true);
+    if (ea === null) return null;
+    const view = this.memory.view;
+    const lo = view.getUint32(ea, true);
+    if ((lo & Pte.P) === 0) return null;
+    const pa = (view.getUint32(ea + 4, true) & PTE_ADDR_HI_MASK) * 2 ** 32 + (lo & PTE_ADDR_LO_MASK);
+    view.setUint32(ea, 0, true);
+    view.setUint32(ea + 4, 0, true);
     return pa;
   }
 
   /** The physical address `va` maps to, or null; walks like the MMU but checks no permissions. */
   lookup(va: number): number | null {
-    const idx = tableIndices(va);
     const view = this.memory.view;
     let table = this.root;
     for (let level = 0; level < 4; level++) {
-      const ea = table + idx[level] * 8;
+      const ea = table + tableIndex(va, level) * 8;
       const lo = view.getUint32(ea, true);
       if ((lo & Pte.P) === 0) return null;
       const next = (view.getUint32(ea + 4, true) & PTE_ADDR_HI_MASK) * 2 ** 32 + (lo & PTE_ADDR_LO_MASK);
