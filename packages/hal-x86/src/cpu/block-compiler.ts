@@ -26,7 +26,10 @@ import { INTEGER_FORMS, condition } from './jit/integer-forms';
 import { sseForm } from './jit/sse-forms';
 import { GuestFault, Vector } from './fault';
 
-/** Runs the block (possibly several times round a self-loop); returns the instructions retired. */
+/**
+ * Runs the block (possibly several times round a self-loop); returns the instructions retired, or -1
+ * after a fault, which it leaves in `cpu.fault` with RIP and the flags as the interpreter would.
+ */
 export type CompiledBlock = (cpu: Cpu, budget: number) => number;
 
 /** Interpreted executions of a block before it is compiled. */
@@ -119,7 +122,9 @@ export function compileBlock(insns: readonly Insn[], va: number): CompiledBlock 
     '  let f = -1;',
     ...(recovery === ''
       ? loop.map((l) => `  ${l}`)
-      : ['  try {', ...loop.map((l) => `    ${l}`), `  } catch (x) { ${recovery} throw x; }`]),
+      : // The fault goes back as a result, not rethrown: a second unwind of the stack cost more than
+        // the rest of a page fault's trip through the CPU.
+        ['  try {', ...loop.map((l) => `    ${l}`), `  } catch (x) { ${recovery} c.fault = x; return -1; }`]),
     '};',
   ].join('\n');
   // The instructions the code names (handler calls, address fallbacks) and the handlers it calls become

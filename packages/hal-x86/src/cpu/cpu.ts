@@ -91,6 +91,8 @@ export class Cpu extends LazyFlags {
   readonly compileThreshold: number;
   /** Instructions retired by completed passes of a compiled self-loop, for precise counts on a fault. */
   jitRetired = 0;
+  /** The fault a compiled block caught and returned -1 for (see block-compiler.ts). */
+  fault: unknown = null;
 
   /** Set by a handler to end the current block early (host exit, self-modifying code, rep chunking). */
   stop = false;
@@ -598,22 +600,28 @@ export class Cpu extends LazyFlags {
     try {
       return this.trace === null ? this.runBlocks() : this.runTraced();
     } catch (e) {
-      const block = this.blocks.current;
-      this.blocks.current = null;
-      if (block !== null) {
-        // RIP was set to the next address before each instruction ran, which identifies the one that
-        // faulted; the ones before it retired.
-        const insns = block.insns;
-        let k = 0;
-        while (k < insns.length - 1 && (insns[k] as Insn).next !== this.rip) k++;
-        // Compiled self-loops record the instructions of the passes they completed.
-        this.instret += k + this.jitRetired;
-        this.jitRetired = 0;
-        this.rip = (insns[k] as Insn).addr;
-      }
-      return this.exceptionExit(e);
+      return this.faultExit(e);
     }
   }
+
+  /** The exit for a fault (or an internal error) raised while running the current block. */
+  private faultExit(e: unknown): VcpuExit {
+    const block = this.blocks.current;
+    this.blocks.current = null;
+    if (block !== null) {
+      // RIP was set to the next address before each instruction ran, which identifies the one that
+      // faulted; the ones before it retired.
+      const insns = block.insns;
+      let k = 0;
+      while (k < insns.length - 1 && (insns[k] as Insn).next !== this.rip) k++;
+      // Compiled self-loops record the instructions of the passes they completed.
+      this.instret += k + this.jitRetired;
+      this.jitRetired = 0;
+      this.rip = (insns[k] as Insn).addr;
+    }
+    return this.exceptionExit(e);
+  }
+
 
   /** The interpreter loop: whole pre-decoded blocks, following chain links between them. */
   private runBlocks(): VcpuExit {
@@ -638,6 +646,11 @@ export class Cpu extends LazyFlags {
       if (block.compiled !== null && n === insns.length) {
         this.jitRetired = 0;
         k = block.compiled(this, remaining);
+        if (k < 0) {
+          const fault = this.fault;
+          this.fault = null;
+          return this.faultExit(fault);
+        }
       } else {
         while (k < n) {
           const ins = insns[k++] as Insn;

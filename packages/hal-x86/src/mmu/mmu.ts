@@ -259,5 +259,7 @@ function mod(a: number, m: number): number {
 }
 
 function describe(la: number): string {
+  // (A lower-half address formats as a number; only the upper half needs its 64-bit two's complement.)
+  if (la >= 0 && la < 2 ** 53) return `0x${Math.trunc(la).toString(16)}`;
   return `0x${linearToBigInt(Number.isFinite(la) ? Math.trunc(la) : 0).toString(16)}`;
 }

@@ -336,3 +336,34 @@ describe('block compiler', () => {
     expect(r.jit.regs[0]).toBe(201n + 2n * 99n);
   });
 });
+
+describe('a fault in a compiled block', () => {
+  // mov rax, [rdi] ; nop ; syscall — compiled before its first run, so the fault comes back from
+  // compiled code (which returns it to the run loop rather than rethrowing it).
+  // biome-ignore format: one instruction per line
+  const LOAD = [
+    0x48, 0x8b, 0x07, // mov rax, [rdi]
+    0x90, // nop
+    0x0f, 0x05, // syscall
+  ];
+
+  it.each([
+    ['a lower-half address', 0x50000000n, 'page fault at 0x50000000'],
+    ['an upper-half address', 0xffff800000001000n, 'page fault at 0xffff800000001000'],
+  ])('is a precise #PF exit with the address in CR2 and the text (%s)', (_name, address, text) => {
+    for (const jit of [true, false]) {
+      const mem = new PhysicalMemory(4 << 20);
+      const as = new AddressSpace(mem, new FrameAllocator(mem));
+      as.mapAnonymous(CODE, 4096, { executable: true });
+      as.write(CODE, Uint8Array.from(LOAD));
+      const cpu = new Cpu(mem, { jit, compileThreshold: 1 });
+      cpu.mmu.cr3 = as.root;
+      cpu.rip = CODE;
+      cpu.setReg(7, BigInt.asIntN(64, address));
+      const exit = cpu.run(100);
+      expect(exit).toMatchObject({ kind: 'exception', vector: 14, cr2: address, detail: text });
+      expect(cpu.rip).toBe(CODE); // restarts at the load
+      expect(cpu.instret).toBe(0);
+    }
+  });
+});
