@@ -18,7 +18,8 @@
  * Faults are rare, so compiled code does not keep RIP and the lazy flags exact at every instruction that
  * might fault: it only notes the instruction's index in the local `f`. The function's catch clause then
  * writes the flags as they stood before that instruction and points RIP after it (the run loop's
- * convention for locating the faulting instruction) before rethrowing. The temporaries that clause reads
+ * convention for locating the faulting instruction), then hands the fault back as the function's result
+ * (-1, the fault in `cpu.fault`) rather than rethrowing it. The temporaries that clause reads
  * are function-level variables; all others are block-local constants.
  */
 import type { Insn } from '../../isa/insn';
