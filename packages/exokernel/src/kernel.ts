@@ -580,6 +580,31 @@ export class Exokernel {
     return env;
   }
 
+  /**
+   * Makes the kernel's root capability to a new object and the caller's copy of it. If either cannot be
+   * placed (E_FULL: the caller's space or the derivation tree is full), `undo` takes the object back, so a
+   * refused creation leaves nothing behind.
+   */
+  private issue(
+    op: string,
+    object: ObjectRef,
+    rights: number,
+    label: number,
+    caller: Environment,
+    undo: () => void,
+  ): { root: number; id: number } {
+    let root = -1;
+    try {
+      root = this.wrap(op, () => this.kernelSpace.create(object, rights, label));
+      const id = this.wrap(op, () => this.kernelSpace.derive(root, { rights }, caller.space));
+      return { root, id };
+    } catch (e) {
+      if (root >= 0) this.kernelSpace.delete(root);
+      undo();
+      throw e;
+    }
+  }
+
   /** envCreate: a new environment with `quota` frames taken from the caller's, at a label <= the caller's. */
   envCreate(caller: Environment, options: { quota: number; label?: string }): number {
     const op = 'envCreate';
@@ -591,12 +616,18 @@ export class Exokernel {
     }
     caller.charge(quota); // E_NOMEM when the caller has less quota left
     const child = this.newEnvironment(label, quota, caller);
-    const root = this.kernelSpace.create(
+    const undo = () => {
+      this.environments.delete(child.id);
+      caller.refund(quota);
+    };
+    return this.issue(
+      op,
       { type: ObjectType.ENVIRONMENT, id: child.id },
       ENVIRONMENT_RIGHTS,
       label,
-    );
-    return this.wrap(op, () => this.kernelSpace.derive(root, { rights: ENVIRONMENT_RIGHTS }, caller.space));
+      caller,
+      undo,
+    ).id;
   }
 
   environment(id: number): Environment | undefined {
@@ -923,8 +954,8 @@ export class Exokernel {
     this.live(caller, op);
     const id = this.nextEndpointId++;
     this.endpoints.set(id, new Endpoint(id));
-    const root = this.kernelSpace.create({ type: ObjectType.ENDPOINT, id }, ENDPOINT_RIGHTS, caller.label);
-    return this.wrap(op, () => this.kernelSpace.derive(root, { rights: ENDPOINT_RIGHTS }, caller.space));
+    const undo = () => this.endpoints.delete(id);
+    return this.issue(op, { type: ObjectType.ENDPOINT, id }, ENDPOINT_RIGHTS, caller.label, caller, undo).id;
   }
 
   /** ipcSend: delivers to a waiting receiver now (IPC_SEND), or refuses with E_AGAIN. */
@@ -1178,9 +1209,17 @@ export class Exokernel {
     caller.charge(1);
     const pa = this.frames.alloc();
     const frame = pa / PAGE_SIZE;
-    const root = this.kernelSpace.create({ type: ObjectType.FRAME, id: frame }, FRAME_RIGHTS, label);
-    const ownerCap = this.wrap(op, () =>
-      this.kernelSpace.derive(root, { rights: FRAME_RIGHTS }, caller.space),
+    const undo = () => {
+      this.frames.release(pa);
+      caller.refund(1);
+    };
+    const { root, id: ownerCap } = this.issue(
+      op,
+      { type: ObjectType.FRAME, id: frame },
+      FRAME_RIGHTS,
+      label,
+      caller,
+      undo,
     );
     this.frameRecords.set(frame, { owner: caller, ownerCap, root });
     return ownerCap;
@@ -1294,13 +1333,17 @@ export class Exokernel {
     const id = this.nextSpaceId++;
     const aspace = new ExoAddressSpace(id, this.memory, this.frames, caller); // E_NOMEM changes nothing
     this.addressSpaces.set(id, aspace);
-    const root = this.kernelSpace.create(
-      { type: ObjectType.ADDRESS_SPACE, id },
-      ADDRESS_SPACE_RIGHTS,
-      caller.label,
-    );
+    const undo = () => {
+      this.addressSpaces.delete(id);
+      for (const [table, payer] of aspace.tablePayers) {
+        this.frames.release(table);
+        payer.refund(1);
+      }
+    };
+    const ref = { type: ObjectType.ADDRESS_SPACE, id };
+    const { root, id: cap } = this.issue(op, ref, ADDRESS_SPACE_RIGHTS, caller.label, caller, undo);
     aspace.rootCap = root;
-    return this.wrap(op, () => this.kernelSpace.derive(root, { rights: ADDRESS_SPACE_RIGHTS }, caller.space));
+    return cap;
   }
 
   /**
