@@ -179,3 +179,23 @@ describe('lifetimes', () => {
     expect(kernel.snapshot().spaces.flatMap((s) => s.mappings)).toEqual([]);
   });
 });
+
+describe('asDestroy', () => {
+  it('may be done through any copy with REVOKE, and through none without it', () => {
+    const { kernel, root, api } = boot();
+    const space = api.asCreate();
+    const f = api.frameAlloc();
+    api.map(space, 0x400000, f);
+    const otherCap = api.envCreate({ quota: 4 });
+    const other = kernel.bind(kernel.environmentOf(root, otherCap));
+    const weak = api.capGrant(space, { rights: Rights.MAP | Rights.READ }, otherCap);
+    const strong = api.capGrant(space, { rights: Rights.REVOKE }, otherCap);
+    expect(code(() => other.asDestroy(weak))).toBe('E_RIGHTS');
+    expect(api.lookup(space, 0x400000)).not.toBeNull();
+    other.asDestroy(strong);
+    // Every capability to the space went with it, the creator's included; the frame lives on.
+    expect(code(() => api.lookup(space, 0x400000))).toBe('E_BADCAP');
+    expect(code(() => other.lookup(weak, 0x400000))).toBe('E_BADCAP');
+    expect([...api.frameRead(f, 0, 1)]).toEqual([0]);
+  });
+});
