@@ -6,7 +6,8 @@
  * The receiver learns the badge of the endpoint capability the sender used, so a server can tell its
  * clients apart. `send` meets a waiting receiver, `recv` a waiting sender; whoever comes first waits in the
  * endpoint's queue (FIFO). `call` is a send that then waits for the receiver's `reply`, which goes to the
- * one caller the replier received from (a one-shot reply right). Labels: a message may only go from a
+ * one caller the replier received from (a one-shot reply right; taking another call before replying gives
+ * the earlier caller up with E_STATE). Labels: a message may only go from a
  * sender to a receiver the lattice's flow policy allows (`canSend`); a refused delivery fails the sender
  * with E_LABEL and leaves the receiver waiting.
  *
@@ -178,7 +179,17 @@ export class IpcSystem {
     }
     const words = messageWords('deliver', message.words);
     const received: ReceivedMessage = { words, badge: sender.badge, cap, sender: sender.env.id };
-    if (sender.op === 'call') receiver.env.replyTo = sender;
+    if (sender.op === 'call') {
+      // One reply right per receiver: a receiver that takes a new call before answering the last one
+      // gives that caller up, and the caller is told rather than left waiting for ever.
+      const unanswered = receiver.env.replyTo;
+      receiver.env.replyTo = sender;
+      unanswered?.complete({
+        ok: false,
+        error: 'E_STATE',
+        detail: 'the receiver took another call before replying to this one',
+      });
+    }
     else sender.complete({ ok: true, message: null });
     receiver.complete({ ok: true, message: received });
   }

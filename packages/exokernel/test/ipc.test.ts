@@ -97,6 +97,15 @@ describe('IPC between library OSes', () => {
     expect(os.ipcPoll(t)).toMatchObject({ ok: true, message: { words: [21n, 0n, 0n, 0n], sender: s.envId } });
     expect(code(() => s.ipcReply({}))).toBe('E_STATE'); // one reply per call
 
+    // A receiver that takes another call before replying gives the first caller up: it is told.
+    const ta = os.ipcSubmit({ op: 'call', endpoint: ep, message: { words: [31n] } });
+    expect(s.ipcRecv(sEp)?.words[0]).toBe(31n);
+    const tb = os.ipcSubmit({ op: 'call', endpoint: ep, message: { words: [32n] } });
+    expect(s.ipcRecv(sEp)?.words[0]).toBe(32n);
+    expect(os.ipcPoll(ta)).toMatchObject({ ok: false, error: 'E_STATE' });
+    s.ipcReply({ words: [33n] });
+    expect(os.ipcPoll(tb)).toMatchObject({ ok: true, message: { words: [33n, 0n, 0n, 0n] } });
+
     // A receiver that ends before replying fails the caller waiting on it.
     const t2 = os.ipcSubmit({ op: 'call', endpoint: ep, message: { words: [1n] } });
     expect(s.ipcRecv(sEp)?.words[0]).toBe(1n);
