@@ -351,6 +351,8 @@ export class Executor {
   }
 
   private queuedUpcalls(): void {
+    // (Setting an array's length calls into the engine's runtime: not on every pass of the loop.)
+    if (this.queued.length === 0) return;
     // (A handler may queue more: they run in this same pass.)
     for (let i = 0; i < this.queued.length; i++) {
       const { env, what, call } = this.queued[i] as (typeof this.queued)[number];
