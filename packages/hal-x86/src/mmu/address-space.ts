@@ -28,12 +28,19 @@ export function tableIndices(va: number): [number, number, number, number] {
   return [tableIndex(va, 0), tableIndex(va, 1), tableIndex(va, 2), tableIndex(va, 3)];
 }
 
-/** Units of 4 KiB pages one entry covers at each level (PML4, PDPT, PD, PT). */
-const PAGES_PER_ENTRY = [2 ** 27, 2 ** 18, 2 ** 9, 1];
-
 /** One page-table index of `va` (level 0 = PML4 ... 3 = PT), without allocating the four. */
 export function tableIndex(va: number, level: number): number {
-  const n = Math.floor(Math.floor(va / PAGE_SIZE) / (PAGES_PER_ENTRY[level] as number)) % 512;
+  const vpn = Math.floor(va / PAGE_SIZE);
+  // (Constant divisors: the engine turns division by a power of two into a multiplication.)
+  const above =
+    level === 0
+      ? Math.floor(vpn / 2 ** 27)
+      : level === 1
+        ? Math.floor(vpn / 2 ** 18)
+        : level === 2
+          ? Math.floor(vpn / 2 ** 9)
+          : vpn;
+  const n = above % 512;
   return n < 0 ? n + 512 : n | 0; // (| 0: no -0 from the upper half)
 }
 
