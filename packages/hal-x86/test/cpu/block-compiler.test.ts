@@ -367,3 +367,33 @@ describe('a fault in a compiled block', () => {
     }
   });
 });
+
+describe('a push in a compiled block', () => {
+  // push rax ; nop ; syscall
+  // biome-ignore format: one instruction per line
+  const PUSH = [
+    0x50, // push rax
+    0x90, // nop
+    0x0f, 0x05, // syscall
+  ];
+
+  it.each([
+    ['to a non-canonical slot is #SS', 0x800000000008n, 12],
+    ['to an unmapped canonical slot is #PF', 0x7ffffff000n, 14],
+  ])('%s, RSP and RIP unchanged, in both tiers', (_name, rsp, vector) => {
+    for (const jit of [true, false]) {
+      const mem = new PhysicalMemory(4 << 20);
+      const as = new AddressSpace(mem, new FrameAllocator(mem));
+      as.mapAnonymous(CODE, 4096, { executable: true });
+      as.write(CODE, Uint8Array.from(PUSH));
+      const cpu = new Cpu(mem, { jit, compileThreshold: 1 });
+      cpu.mmu.cr3 = as.root;
+      cpu.rip = CODE;
+      cpu.setReg(4, rsp);
+      const exit = cpu.run(100);
+      expect(exit).toMatchObject({ kind: 'exception', vector });
+      expect(cpu.getReg(4)).toBe(rsp);
+      expect(cpu.rip).toBe(CODE);
+    }
+  });
+});

@@ -359,8 +359,11 @@ export class BlockEmitter {
     return [...d];
   }
 
-  /** A store of 1, 2, 4, 8 or 16 bytes with the TLB lookup inline (code frames noted as the CPU's helper does). */
-  private storeCode(addr: string, size: number, v: Value): string {
+  /**
+   * A store of 1, 2, 4, 8 or 16 bytes with the TLB lookup inline (code frames noted as the CPU's helper
+   * does); on a miss, the CPU's helper, or `miss` when given.
+   */
+  private storeCode(addr: string, size: number, v: Value, miss?: string): string {
     const { hit, pa } = this.tlbHit(addr, size, TlbPerm.WRITE);
     let stores: string;
     let slow: string;
@@ -372,7 +375,7 @@ export class BlockEmitter {
       stores = (STORE_AT[size] as (p: string, v: string) => string)('p', v.lo);
       slow = `c.wr${8 * size}(${addr}, ${v.lo})`;
     }
-    return `if (${hit}) { const p = ${pa}; ${stores} if (CF[p >>> 12] !== 0) c.memory.noteWrite(p, ${size}); } else ${slow};`;
+    return `if (${hit}) { const p = ${pa}; ${stores} if (CF[p >>> 12] !== 0) c.memory.noteWrite(p, ${size}); } else ${miss ?? slow};`;
   }
 
   /**
@@ -412,9 +415,11 @@ export class BlockEmitter {
   /** Pushes an 8-byte value (read beforehand, so PUSH RSP stores the old RSP); #SS/#PF leave RSP as it was. */
   push64(v: Value, k: number, ripAfter?: number): void {
     const sp = this.bind(`${this.rspNumber()} - 8`);
-    this.emit(
-      `if (${sp} >= ${-CANON} && ${sp} < ${CANON - 8}) { ${this.storeCode(sp, 8, v)} } else c.wrStack(${sp}, 8, ${v.lo}, ${v.hi});`,
-    );
+    // A TLB hit implies a canonical slot (only canonical pages are ever cached), so the check that makes a
+    // non-canonical push raise #SS is needed on the miss path only.
+    const canonical = `${sp} >= ${-CANON} && ${sp} < ${CANON - 8}`;
+    const miss = `if (${canonical}) c.wr64(${sp}, ${v.lo}, ${v.hi}); else c.wrStack(${sp}, 8, ${v.lo}, ${v.hi})`;
+    this.emit(this.storeCode(sp, 8, v, `{ ${miss}; }`));
     this.setRsp(sp);
     this.emit(this.stopExit(k, ripAfter));
   }
