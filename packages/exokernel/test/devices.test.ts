@@ -6,7 +6,8 @@
 import { Rights } from '@exov6/caplattice';
 import { MemoryBlockBackend } from '@exov6/hal-x86';
 import { describe, expect, it } from 'vitest';
-import { type BootCapabilities, type EnvApi, ExoError, Exokernel } from '../src/index';
+import { type BootCapabilities, type EnvApi, Exokernel } from '../src/index';
+import { code } from './support/error-code';
 
 const DISK_BYTES = 1 << 20;
 
@@ -15,16 +16,6 @@ function boot(disk = new MemoryBlockBackend(DISK_BYTES)) {
   const root = kernel.createRootEnvironment({ quota: 256 });
   const os = kernel.bind(root);
   return { kernel, root, os, caps: os.bootCapabilities() as BootCapabilities, disk };
-}
-
-function code(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof ExoError) return e.code;
-    throw e;
-  }
-  return 'ok';
 }
 
 /** What a UART driver does first: 115200 8N1, FIFOs on. */

@@ -6,17 +6,8 @@
  */
 import { CapSpace, CapabilityError } from '@exov6/caplattice';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type EnvApi, ExoError, Exokernel } from '../src/index';
-
-function code(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof ExoError) return e.code;
-    throw e;
-  }
-  return 'ok';
-}
+import { type EnvApi, Exokernel } from '../src/index';
+import { code } from './support/error-code';
 
 const full = () => {
   throw new CapabilityError('SPACE_FULL', 'full (made to fail by the test)');

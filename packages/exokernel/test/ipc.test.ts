@@ -5,8 +5,9 @@
  */
 import { Rights } from '@exov6/caplattice';
 import { describe, expect, it } from 'vitest';
-import { ExoError, Exokernel } from '../src/index';
+import { Exokernel } from '../src/index';
 import { buildGuest, haveGcc, loadGuest } from './support/guest';
+import { code } from './support/error-code';
 
 function boot(options: { sliceInstructions?: number } = {}) {
   const kernel = new Exokernel({ memoryBytes: 8 << 20, ...options });
@@ -14,16 +15,6 @@ function boot(options: { sliceInstructions?: number } = {}) {
   const os = kernel.bind(root);
   const bind = (cap: number) => kernel.bind(kernel.environmentOf(root, cap));
   return { kernel, root, os, bind };
-}
-
-function code(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof ExoError) return e.code;
-    throw e;
-  }
-  return 'ok';
 }
 
 describe('IPC between library OSes', () => {

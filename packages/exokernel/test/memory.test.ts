@@ -5,22 +5,13 @@
  */
 import { Rights } from '@exov6/caplattice';
 import { describe, expect, it } from 'vitest';
-import { ExoError, Exokernel } from '../src/index';
+import { Exokernel } from '../src/index';
+import { code } from './support/error-code';
 
 function boot(quota = 64) {
   const kernel = new Exokernel({ memoryBytes: 4 << 20 });
   const root = kernel.createRootEnvironment({ quota });
   return { kernel, root, api: kernel.bind(root) };
-}
-
-function code(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof ExoError) return e.code;
-    throw e;
-  }
-  return 'ok';
 }
 
 describe('frames', () => {
