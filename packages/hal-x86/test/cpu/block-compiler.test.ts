@@ -9,14 +9,14 @@ import { AddressSpace, Cpu, FrameAllocator, PhysicalMemory, type VcpuExit } from
 const CODE = 0x400000;
 const DATA = 0x600000;
 
-function machine(code: number[], jit: boolean, dataPages = 4) {
+function machine(code: number[], jit: boolean, dataPages = 4, compileThreshold?: number) {
   const mem = new PhysicalMemory(4 << 20);
   const frames = new FrameAllocator(mem);
   const as = new AddressSpace(mem, frames);
   as.mapAnonymous(CODE, 4096, { executable: true, writable: true });
   as.mapAnonymous(DATA, dataPages * 4096, { writable: true });
   as.write(CODE, Uint8Array.from(code));
-  const cpu = new Cpu(mem, { jit });
+  const cpu = new Cpu(mem, { jit, compileThreshold });
   cpu.mmu.cr3 = as.root;
   cpu.rip = CODE;
   return { cpu, as };
@@ -338,8 +338,8 @@ describe('block compiler', () => {
 });
 
 describe('a fault in a compiled block', () => {
-  // mov rax, [rdi] ; nop ; syscall — compiled before its first run, so the fault comes back from
-  // compiled code (which returns it to the run loop rather than rethrowing it).
+  // mov rax, [rdi] ; nop ; syscall — compiled before its first run (threshold 1), so the fault comes back
+  // from compiled code (which returns it to the run loop rather than rethrowing it).
   // biome-ignore format: one instruction per line
   const LOAD = [
     0x48, 0x8b, 0x07, // mov rax, [rdi]
@@ -352,13 +352,7 @@ describe('a fault in a compiled block', () => {
     ['an upper-half address', 0xffff800000001000n, 'page fault at 0xffff800000001000'],
   ])('is a precise #PF exit with the address in CR2 and the text (%s)', (_name, address, text) => {
     for (const jit of [true, false]) {
-      const mem = new PhysicalMemory(4 << 20);
-      const as = new AddressSpace(mem, new FrameAllocator(mem));
-      as.mapAnonymous(CODE, 4096, { executable: true });
-      as.write(CODE, Uint8Array.from(LOAD));
-      const cpu = new Cpu(mem, { jit, compileThreshold: 1 });
-      cpu.mmu.cr3 = as.root;
-      cpu.rip = CODE;
+      const { cpu } = machine(LOAD, jit, 4, 1);
       cpu.setReg(7, BigInt.asIntN(64, address));
       const exit = cpu.run(100);
       expect(exit).toMatchObject({ kind: 'exception', vector: 14, cr2: address, detail: text });
@@ -382,13 +376,7 @@ describe('a push in a compiled block', () => {
     ['to an unmapped canonical slot is #PF', 0x7ffffff000n, 14],
   ])('%s, RSP and RIP unchanged, in both tiers', (_name, rsp, vector) => {
     for (const jit of [true, false]) {
-      const mem = new PhysicalMemory(4 << 20);
-      const as = new AddressSpace(mem, new FrameAllocator(mem));
-      as.mapAnonymous(CODE, 4096, { executable: true });
-      as.write(CODE, Uint8Array.from(PUSH));
-      const cpu = new Cpu(mem, { jit, compileThreshold: 1 });
-      cpu.mmu.cr3 = as.root;
-      cpu.rip = CODE;
+      const { cpu } = machine(PUSH, jit, 4, 1);
       cpu.setReg(4, rsp);
       const exit = cpu.run(100);
       expect(exit).toMatchObject({ kind: 'exception', vector });
