@@ -210,10 +210,10 @@ export function dispatchGuestPrimitive(env: Environment, k: GuestServices): Gues
         setRax(ctx.regs, 0);
         return k.upcallWait(env);
       case ExoSyscall.IPC_UPCALL_RETURN: {
-        const frame = k.readGuest(env, regNumber(ctx.regs, 7), UTRAPFRAME_SIZE);
+        const frame = readFrame(env, k, regNumber(ctx.regs, 7));
         if (frame === null) throw new ExoError('E_INVAL', 'ipc_upcall_return: frame not readable');
         k.ipcUpcallDone(env);
-        restoreRegisters(ctx, new DataView(frame.buffer, frame.byteOffset, frame.byteLength));
+        restoreRegisters(ctx, frame);
         return 'resume';
       }
       case ExoSyscall.IPC_SEND:
@@ -247,14 +247,19 @@ export function dispatchGuestPrimitive(env: Environment, k: GuestServices): Gues
 
 /** Restores the registers saved in an exo_utrapframe (RFLAGS: only the bits user code may change). */
 function pgfaultReturn(env: Environment, k: GuestServices, frameVa: number): GuestOutcome {
-  const bytes = k.readGuest(env, frameVa, UTRAPFRAME_SIZE);
-  if (bytes === null) {
+  const frame = readFrame(env, k, frameVa);
+  if (frame === null) {
     env.context.setReg(0, BigInt(new ExoError('E_INVAL', 'pgfault_return: frame not readable').errno));
     return 'resume';
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  restoreRegisters(env.context, view);
+  restoreRegisters(env.context, frame);
   return 'resume';
+}
+
+/** The exo_utrapframe at `frameVa` in the environment's memory, or null if it is not readable. */
+function readFrame(env: Environment, k: GuestServices, frameVa: number): DataView | null {
+  const bytes = k.readGuest(env, frameVa, UTRAPFRAME_SIZE);
+  return bytes === null ? null : new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 const USER_FLAGS = 0x1 | 0x4 | 0x10 | 0x40 | 0x80 | 0x100 | 0x400 | 0x800 | 0x40000 | 0x200000;

@@ -125,6 +125,8 @@ export class GuestIpcUpcalls {
    * context just before it runs (or goes on running after a primitive).
    */
   deliver(env: Environment, ctx: CpuContext): void {
+    // (Called before every time slice: most machines have no listener at all.)
+    if (this.listeners.size === 0) return;
     const listener = this.listeners.get(env);
     if (listener === undefined || listener.pending === null || listener.inHandler) return;
     const message = listener.pending;

@@ -189,8 +189,7 @@ export class IpcSystem {
         error: 'E_STATE',
         detail: 'the receiver took another call before replying to this one',
       });
-    }
-    else sender.complete({ ok: true, message: null });
+    } else sender.complete({ ok: true, message: null });
     receiver.complete({ ok: true, message: received });
   }
 }

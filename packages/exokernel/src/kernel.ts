@@ -249,15 +249,9 @@ export class Exokernel {
     wake: (env, result) => {
       if (env.status !== 'waiting') return;
       env.context.setReg(0, BigInt(result));
-      env.status = 'runnable';
-      env.waitingAt = null;
-      this.executor.admit(env);
+      this.wake(env);
     },
-    block: (env) => {
-      env.status = 'waiting';
-      env.waitingAt = null;
-      this.executor.withdraw(env, false);
-    },
+    block: (env) => this.block(env, null),
     writeGuest: (env, va, data) => this.guestMemory(env, va, data.length, data) !== null,
     kill: (env, reason) => this.endEnvironment(env, reason),
   });
@@ -889,6 +883,14 @@ export class Exokernel {
 
   // ------------------------------------------------------------------ address-space lifetime
 
+  /** Returns a space's page-table frames to the machine and to the quotas that paid for them. */
+  private releaseTables(aspace: ExoAddressSpace): void {
+    for (const [table, payer] of aspace.tablePayers) {
+      this.frames.release(table);
+      this.refund(payer, 1);
+    }
+  }
+
   /**
    * asDestroy: removes an address space (REVOKE on it): every mapping goes, its page-table frames return to
    * the machine and to the quotas that paid for them, and every capability to it is revoked. Refused with
@@ -906,10 +908,7 @@ export class Exokernel {
     for (const m of [...aspace.mappings.values()]) this.removeMapping(aspace, m);
     for (const user of aspace.users) user.addressSpace = null;
     if (this.cpu.mmu.cr3 === aspace.root) this.cpu.mmu.flush(true);
-    for (const [table, payer] of aspace.tablePayers) {
-      this.frames.release(table);
-      this.refund(payer, 1);
-    }
+    this.releaseTables(aspace);
     this.addressSpaces.delete(id);
     this.asInitiator(caller, () => this.kernelSpace.revoke(aspace.rootCap));
     this.kernelSpace.delete(aspace.rootCap);
@@ -1150,20 +1149,28 @@ export class Exokernel {
       complete: (r) => {
         done = true;
         writeIpcResult(env, r);
-        if (env.status === 'waiting') {
-          env.status = 'runnable';
-          env.waitingAt = null;
-          this.executor.admit(env);
-        }
+        if (env.status === 'waiting') this.wake(env);
       },
     };
     if (kind === 'recv') this.ipc.arriveReceiver(prepared.endpoint, waiter, true);
     else this.ipc.arriveSender(prepared.endpoint, waiter, true);
     if (done) return 'resume';
-    env.status = 'waiting';
-    env.waitingAt = { endpoint: prepared.endpoint, waiter };
-    this.executor.withdraw(env, false);
+    this.block(env, { endpoint: prepared.endpoint, waiter });
     return 'stopped';
+  }
+
+  /** A guest environment blocks in a primitive (IPC, or waiting for an IPC upcall): off the scheduler. */
+  private block(env: Environment, at: Environment['waitingAt']): void {
+    env.status = 'waiting';
+    env.waitingAt = at;
+    this.executor.withdraw(env, false);
+  }
+
+  /** A blocked guest environment's wait is over: it competes for the CPU again. */
+  private wake(env: Environment): void {
+    env.status = 'runnable';
+    env.waitingAt = null;
+    this.executor.admit(env);
   }
 
   private outOfGas(env: Environment): void {
@@ -1335,10 +1342,7 @@ export class Exokernel {
     this.addressSpaces.set(id, aspace);
     const undo = () => {
       this.addressSpaces.delete(id);
-      for (const [table, payer] of aspace.tablePayers) {
-        this.frames.release(table);
-        payer.refund(1);
-      }
+      this.releaseTables(aspace);
     };
     const ref = { type: ObjectType.ADDRESS_SPACE, id };
     const { root, id: cap } = this.issue(op, ref, ADDRESS_SPACE_RIGHTS, caller.label, caller, undo);

@@ -622,7 +622,6 @@ export class Cpu extends LazyFlags {
     return this.exceptionExit(e);
   }
 
-
   /** The interpreter loop: whole pre-decoded blocks, following chain links between them. */
   private runBlocks(): VcpuExit {
     let prev: Block | null = null;
