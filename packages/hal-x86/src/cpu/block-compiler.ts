@@ -7,7 +7,7 @@
  * lazy-flag record only when something could observe them (a handler call, a side exit, the block's end),
  * so a flag result that the next CMP overwrites is never stored, and a Jcc, CMOVcc or SETcc after
  * CMP/SUB/TEST/ADD/INC... tests the operands directly (jit/conditions.ts). An instruction that may fault
- * only notes its index; the function's catch clause restores the flags and RIP of that point (see
+ * only notes its index; the function's recovery code restores the flags and RIP of that point (see
  * jit/emitter.ts). Conditional branches inside the block are side exits, and a block that ends by
  * branching back to its own start runs as a loop inside the function until the branch falls through or the
  * instruction budget is reached.
@@ -21,7 +21,7 @@ import * as B from '../isa/exec/branch';
 import { mulHighU32, mulS64, mulU64, product } from '../isa/exec/wide-multiply';
 import { PARITY } from './flags';
 import type { Cpu } from './cpu';
-import { BlockEmitter } from './jit/emitter';
+import { BlockEmitter, FAULT_LABEL } from './jit/emitter';
 import { INTEGER_FORMS, condition } from './jit/integer-forms';
 import { sseForm } from './jit/sse-forms';
 import { GuestFault, Vector } from './fault';
@@ -120,11 +120,23 @@ export function compileBlock(insns: readonly Insn[], va: number): CompiledBlock 
     '  let n = 0;',
     `  ${declarations}`,
     '  let f = -1;',
-    ...(recovery === ''
+    ...(recovery === '' && !lines.some((l) => l.includes(`break ${FAULT_LABEL}`))
       ? loop.map((l) => `  ${l}`)
-      : // The fault goes back as a result, not rethrown: a second unwind of the stack cost more than
-        // the rest of a page fault's trip through the CPU.
-        ['  try {', ...loop.map((l) => `    ${l}`), `  } catch (x) { ${recovery} c.fault = x; return -1; }`]),
+      : // The loop leaves only by returning, or on a fault: a handler's throw, or a `break` out of the
+        // labelled block by an access that would fault on a TLB miss (with the fault in c.fault: no throw
+        // at all, which is most of a page fault's cost otherwise). Either way the fault goes back as a
+        // result, not rethrown: a second unwind of the stack cost more than the rest of the trip.
+        [
+          '  try {',
+          `    ${FAULT_LABEL}: {`,
+          ...loop.map((l) => `      ${l}`),
+          '    }',
+          '  } catch (x) {',
+          '    c.fault = x;',
+          '  }',
+          `  ${recovery}`,
+          '  return -1;',
+        ]),
     '};',
   ].join('\n');
   // The instructions the code names (handler calls, address fallbacks) and the handlers it calls become

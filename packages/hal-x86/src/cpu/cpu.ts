@@ -269,6 +269,24 @@ export class Cpu extends LazyFlags {
 
   // ----------------------------------------------------------------- memory (linear addresses)
 
+  /**
+   * For compiled code on a TLB miss, before it calls the helper that does the access: whether an access of
+   * `size` bytes at `la` (1 to 16, possibly crossing a page) faults. The fault the helper would throw is
+   * left in `fault` instead, so the block can return it without a throw; otherwise every page touched is
+   * in the TLB. The pages are checked in the helper's order, so the fault is the same one.
+   */
+  accessFaults(la: number, size: number, access: 0 | 1): boolean {
+    const mmu = this.mmu;
+    let fault = mmu.check(la, access);
+    if (fault === null) {
+      const last = Math.floor((la + size - 1) / 4096);
+      if (last !== Math.floor(la / 4096)) fault = mmu.check(last * 4096, access);
+      if (fault === null) return false;
+    }
+    this.fault = fault;
+    return true;
+  }
+
   /** Physical address for an access that may span pages; checks every page first so faults are atomic. */
   private translateSpan(la: number, size: number, access: 0 | 1 | 2): number {
     const pa = this.mmu.translate(la, access);

@@ -12,6 +12,7 @@
  */
 import { GuestFault, PfError, Vector, linearToBigInt } from '../cpu/fault';
 import type { PhysicalMemory } from '../memory/physical-memory';
+import { tableIndex } from './address-space';
 import { PTE_NX_HI, Pte } from './pte';
 
 export const TLB_SIZE = 4096;
@@ -138,9 +139,7 @@ export class Mmu {
    * non-canonical address — #SS when `stack` — and #PF for paging violations).
    */
   translate(la: number, access: AccessKind, stack = false): number {
-    if (!(la >= -CANONICAL_LIMIT && la < CANONICAL_LIMIT)) {
-      throw new GuestFault(stack ? Vector.SS : Vector.GP, 0, 0n, `non-canonical address ${describe(la)}`);
-    }
+    if (!(la >= -CANONICAL_LIMIT && la < CANONICAL_LIMIT)) throw nonCanonical(la, stack);
     const vpn = Math.floor(la / 4096);
     const slot = vpn & TLB_MASK;
     const need =
@@ -148,79 +147,101 @@ export class Mmu {
     if (this.tlbTag[slot] === vpn && (this.tlbPerm[slot] & need) !== 0) {
       return (this.tlbFrame[slot] >>> 0) + (la - vpn * 4096);
     }
-    this.walk(la, access);
+    const fault = this.fill(la, access);
+    if (fault !== null) throw fault;
     return (this.tlbFrame[slot] >>> 0) + (la - vpn * 4096);
   }
 
   /**
+   * What `translate` would throw for this access, returned instead (null when the access is allowed; its
+   * translation is then in the TLB). Throwing costs the engine a stack unwind, several times the cost of
+   * the walk itself, so callers on a page fault's path (compiled code's TLB misses) ask first.
+   */
+  check(la: number, access: AccessKind): GuestFault | null {
+    if (!(la >= -CANONICAL_LIMIT && la < CANONICAL_LIMIT)) return nonCanonical(la, false);
+    const vpn = Math.floor(la / 4096);
+    const slot = vpn & TLB_MASK;
+    const need =
+      access === Access.WRITE ? TlbPerm.WRITE : access === Access.FETCH ? TlbPerm.EXEC : TlbPerm.READ;
+    if (this.tlbTag[slot] === vpn && (this.tlbPerm[slot] & need) !== 0) return null;
+    return this.fill(la, access);
+  }
+
+  /**
    * Walks the four levels for `la`, checks the access, sets A/D bits, and fills the TLB slot.
-   * Returns nothing: the result is in the TLB.
+   * Returns nothing: the result is in the TLB. Throws the #PF of a violation.
    */
   walk(la: number, access: AccessKind): void {
+    const fault = this.fill(la, access);
+    if (fault !== null) throw fault;
+  }
+
+  /** The walk itself: fills the TLB slot for `la` and returns null, or returns the #PF (nothing changed but A bits). */
+  private fill(la: number, access: AccessKind): GuestFault | null {
     this.walks++;
     const mem = this.memory;
     const view = mem.view;
     const user = this.cplValue === 3;
     const vpn = Math.floor(la / 4096);
-    // Index bits 47..39, 38..30, 29..21, 20..12 of the (possibly negative) linear address.
-    const indices = [
-      mod(Math.floor(vpn / 2 ** 27), 512),
-      mod(Math.floor(vpn / 2 ** 18), 512),
-      mod(Math.floor(vpn / 2 ** 9), 512),
-      mod(vpn, 512),
-    ];
     let table = this.cr3Value;
     let userOk = true;
     let writeOk = true;
     let execOk = true;
-    const entryAddrs: number[] = [];
+    // The entries visited (at most four; locals rather than an array: nothing is allocated per walk).
+    let e0 = -1;
+    let e1 = -1;
+    let e2 = -1;
     let frame = 0;
     let large = false;
     let global = false;
     let leafAddr = 0;
     for (let level = 0; level < 4; level++) {
-      const ea = table + indices[level] * 8;
+      // Index bits 47..39, 38..30, 29..21, 20..12 of the (possibly negative) linear address.
+      const ea = table + tableIndex(la, level) * 8;
       const lo = view.getUint32(ea, true);
       const hi = view.getUint32(ea + 4, true);
-      if ((lo & Pte.P) === 0) throw this.pageFault(la, access, false, false);
+      if ((lo & Pte.P) === 0) return this.pageFault(la, access, false, false);
       const physHi = hi & 0x000fffff;
       // Bits 52..62 are ignored/protection-key bits, so only the address must fit our memory.
       const next = physHi * 2 ** 32 + (lo & 0xfffff000);
       userOk &&= (lo & Pte.US) !== 0;
       writeOk &&= (lo & Pte.RW) !== 0;
       execOk &&= (hi & PTE_NX_HI) === 0;
-      entryAddrs.push(ea);
-      const isLeaf = level === 3 || ((lo & Pte.PS) !== 0 && level >= 1);
       if ((lo & Pte.PS) !== 0 && level === 1) {
         // 1 GiB pages are not advertised by CPUID (no PDPE1GB), so PS in a PDPTE is a reserved bit.
-        throw this.pageFault(la, access, true, true);
+        return this.pageFault(la, access, true, true);
       }
-      if (isLeaf) {
+      if (level === 3 || ((lo & Pte.PS) !== 0 && level === 2)) {
         leafAddr = ea;
         global = (lo & Pte.G) !== 0;
         if (level === 2) {
           // 2 MiB page: bits 13..20 of the address field are reserved (must be zero).
-          if ((lo & 0x001fe000) !== 0) throw this.pageFault(la, access, true, true);
+          if ((lo & 0x001fe000) !== 0) return this.pageFault(la, access, true, true);
           large = true;
-          frame = next - (next % 2 ** 21) + mod(vpn, 512) * 4096;
+          frame = next - (next % 2 ** 21) + tableIndex(la, 3) * 4096;
         } else {
           frame = next;
         }
         break;
       }
-      if (next + 4096 > mem.size) throw this.pageFault(la, access, true, true);
+      if (level === 0) e0 = ea;
+      else if (level === 1) e1 = ea;
+      else e2 = ea;
+      if (next + 4096 > mem.size) return this.pageFault(la, access, true, true);
       table = next;
     }
-    if (frame + 4096 > mem.size) throw this.pageFault(la, access, true, true);
-    if (user && !userOk) throw this.pageFault(la, access, true, false);
+    if (frame + 4096 > mem.size) return this.pageFault(la, access, true, true);
+    if (user && !userOk) return this.pageFault(la, access, true, false);
     const writable = writeOk || (!user && !this.writeProtect);
-    if (access === Access.WRITE && !writable) throw this.pageFault(la, access, true, false);
-    if (access === Access.FETCH && !execOk) throw this.pageFault(la, access, true, false);
+    if (access === Access.WRITE && !writable) return this.pageFault(la, access, true, false);
+    if (access === Access.FETCH && !execOk) return this.pageFault(la, access, true, false);
     // Accessed bits on every level, Dirty on the leaf for writes.
-    for (const ea of entryAddrs) view.setUint32(ea, view.getUint32(ea, true) | Pte.A, true);
-    const leafLo = view.getUint32(leafAddr, true);
+    setAccessed(view, e0);
+    setAccessed(view, e1);
+    setAccessed(view, e2);
+    const leafLo = view.getUint32(leafAddr, true) | Pte.A;
     const dirty = access === Access.WRITE || (leafLo & Pte.D) !== 0;
-    if (access === Access.WRITE) view.setUint32(leafAddr, leafLo | Pte.D, true);
+    view.setUint32(leafAddr, access === Access.WRITE ? leafLo | Pte.D : leafLo, true);
     const slot = vpn & TLB_MASK;
     if (Number.isNaN(this.tlbTag[slot] as number)) this.noteFilled(slot);
     this.tlbTag[slot] = vpn;
@@ -230,6 +251,7 @@ export class Mmu {
     this.tlbGlobal[slot] = global ? 1 : 0;
     this.tlbLarge[slot] = large ? 1 : 0;
     if (large) this.largeFilled = true;
+    return null;
   }
 
   private pageFault(la: number, access: AccessKind, present: boolean, reserved: boolean): GuestFault {
@@ -239,7 +261,17 @@ export class Mmu {
     if (access === Access.WRITE) code |= PfError.WRITE;
     if (access === Access.FETCH) code |= PfError.FETCH;
     if (this.cplValue === 3) code |= PfError.USER;
-    return new GuestFault(Vector.PF, code, linearToBigInt(la), `page fault at ${describe(la)}`);
+    // (The address is in CR2; the text is a constant, so a fault formats nothing.)
+    const detail = reserved
+      ? 'page fault: reserved bit set in a paging entry'
+      : !present
+        ? 'page fault: page not present'
+        : access === Access.WRITE
+          ? 'page fault: write to a read-only or supervisor page'
+          : access === Access.FETCH
+            ? 'page fault: fetch from a no-execute or supervisor page'
+            : 'page fault: read of a supervisor page';
+    return new GuestFault(Vector.PF, code, linearToBigInt(la), detail);
   }
 
   /** Non-faulting translation for hosts and debuggers: the physical address, or null if not mapped. */
@@ -253,9 +285,12 @@ export class Mmu {
   }
 }
 
-function mod(a: number, m: number): number {
-  const r = a % m;
-  return r < 0 ? r + m : r;
+function setAccessed(view: DataView, ea: number): void {
+  if (ea >= 0) view.setUint32(ea, view.getUint32(ea, true) | Pte.A, true);
+}
+
+function nonCanonical(la: number, stack: boolean): GuestFault {
+  return new GuestFault(stack ? Vector.SS : Vector.GP, 0, 0n, `non-canonical address ${describe(la)}`);
 }
 
 function describe(la: number): string {

@@ -3,7 +3,7 @@
  * compilation and once without, must leave identical registers, flags, memory, RIP and retired-instruction
  * counts — including when a compiled self-loop faults part-way, and when a hot loop rewrites its own code.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { AddressSpace, Cpu, FrameAllocator, PhysicalMemory, type VcpuExit } from '../../src/index';
 
 const CODE = 0x400000;
@@ -348,8 +348,8 @@ describe('a fault in a compiled block', () => {
   ];
 
   it.each([
-    ['a lower-half address', 0x50000000n, 'page fault at 0x50000000'],
-    ['an upper-half address', 0xffff800000001000n, 'page fault at 0xffff800000001000'],
+    ['a lower-half address', 0x50000000n, 'page fault: page not present'],
+    ['an upper-half address', 0xffff800000001000n, 'page fault: page not present'],
   ])('is a precise #PF exit with the address in CR2 and the text (%s)', (_name, address, text) => {
     for (const jit of [true, false]) {
       const { cpu } = machine(LOAD, jit, 4, 1);
@@ -359,6 +359,65 @@ describe('a fault in a compiled block', () => {
       expect(cpu.rip).toBe(CODE); // restarts at the load
       expect(cpu.instret).toBe(0);
     }
+  });
+});
+
+describe('a page fault on a compiled access that misses the TLB', () => {
+  // Each access is compiled before its first run (threshold 1) and faults on the page after DATA, which is
+  // not mapped (one data page). The compiled block asks the MMU first and returns the fault without a
+  // throw (`accessFaults` says so); the exit, registers and memory must be the interpreter's, the access
+  // atomic (a write that crosses into the missing page changes nothing in the mapped one).
+  const NEXT = DATA + 4096;
+  const cases: [string, number[], number, number, bigint, number][] = [
+    // name, instruction, RDI, RSP, CR2, error code (user, plus write)
+    ['a 4-byte store that crosses into the page', [0x89, 0x07], NEXT - 2, NEXT, BigInt(NEXT), 6],
+    ['a 2-byte store', [0x66, 0x89, 0x07], NEXT, NEXT, BigInt(NEXT), 6],
+    ['a 1-byte store', [0x88, 0x07], NEXT + 5, NEXT, BigInt(NEXT + 5), 6],
+    ['an 8-byte load', [0x48, 0x8b, 0x07], NEXT + 8, NEXT, BigInt(NEXT + 8), 4],
+    ['a 4-byte load that crosses into the page', [0x8b, 0x07], NEXT - 1, NEXT, BigInt(NEXT), 4],
+    ['a 16-byte load (movdqu)', [0xf3, 0x0f, 0x6f, 0x07], NEXT - 8, NEXT, BigInt(NEXT), 4],
+    ['a 16-byte store (movdqu)', [0xf3, 0x0f, 0x7f, 0x07], NEXT - 8, NEXT, BigInt(NEXT), 6],
+    ['a read-modify-write (add [rdi], eax)', [0x01, 0x07], NEXT + 16, NEXT, BigInt(NEXT + 16), 6],
+    ['a push', [0x50], DATA, NEXT + 4096, BigInt(NEXT + 4096 - 8), 6],
+    ['a pop', [0x58], DATA, NEXT, BigInt(NEXT), 4],
+  ];
+  it.each(cases)('%s: precise #PF, nothing changed, no throw', (_name, insn, rdi, rsp, cr2, errorCode) => {
+    const code = [...insn, 0x90, 0x0f, 0x05]; // insn ; nop ; syscall
+    const results = [true, false].map((jit) => {
+      const { cpu, as } = machine(code, jit, 1, 1);
+      cpu.setReg(0, 0x11223344n);
+      cpu.setReg(7, BigInt(rdi));
+      cpu.setReg(4, BigInt(rsp));
+      const asked = vi.spyOn(cpu, 'accessFaults');
+      const exit = cpu.run(100);
+      expect(exit).toMatchObject({ kind: 'exception', vector: 14, errorCode, cr2 });
+      if (jit) expect(asked.mock.results.some((r) => r.value === true)).toBe(true);
+      return {
+        exit,
+        rip: cpu.rip,
+        instret: cpu.instret,
+        regs: Array.from({ length: 16 }, (_, r) => cpu.getReg(r)),
+        data: Buffer.from(as.read(DATA, 4096)).toString('hex'),
+      };
+    });
+    expect(results[0]).toEqual(results[1]);
+    expect(results[0]?.rip).toBe(CODE);
+    expect(results[0]?.instret).toBe(0);
+    expect(results[0]?.data).toBe('00'.repeat(4096));
+  });
+
+  it('a store that hits the TLB after a miss that did not fault goes on in the block', () => {
+    // mov [rdi], eax ; mov [rdi+4096], eax (page not mapped) ; syscall: the first store's miss walks and
+    // stores, the second faults; the first store stays done (it retired).
+    const code = [0x89, 0x07, 0x89, 0x87, 0x00, 0x10, 0x00, 0x00, 0x0f, 0x05];
+    const { cpu, as } = machine(code, true, 1, 1);
+    cpu.setReg(0, 0x55667788n);
+    cpu.setReg(7, BigInt(DATA + 8));
+    const exit = cpu.run(100);
+    expect(exit).toMatchObject({ kind: 'exception', vector: 14, cr2: BigInt(NEXT + 8) });
+    expect(cpu.instret).toBe(1);
+    expect(cpu.rip).toBe(CODE + 2);
+    expect(Buffer.from(as.read(DATA + 8, 4)).toString('hex')).toBe('88776655');
   });
 });
 

@@ -16,14 +16,16 @@
  * stores them.
  *
  * Faults are rare, so compiled code does not keep RIP and the lazy flags exact at every instruction that
- * might fault: it only notes the instruction's index in the local `f`. The function's catch clause then
- * writes the flags as they stood before that instruction and points RIP after it (the run loop's
- * convention for locating the faulting instruction), then hands the fault back as the function's result
- * (-1, the fault in `cpu.fault`) rather than rethrowing it. The temporaries that clause reads
- * are function-level variables; all others are block-local constants.
+ * might fault: it only notes the instruction's index in the local `f`. A fault reaches the function's
+ * recovery code in one of two ways: a handler's throw, caught, or, for a load or store that misses the
+ * TLB, a `break` out of the block labelled FAULT_LABEL after `cpu.accessFaults` found (without throwing)
+ * that the access would fault. The recovery code writes the flags as they stood before that instruction
+ * and points RIP after it (the run loop's convention for locating the faulting instruction), then hands
+ * the fault back as the function's result (-1, the fault in `cpu.fault`) rather than rethrowing it. The
+ * temporaries the recovery code reads are function-level variables; all others are block-local constants.
  */
 import type { Insn } from '../../isa/insn';
-import { TLB_MASK, TlbPerm } from '../../mmu/mmu';
+import { Access, TLB_MASK, TlbPerm } from '../../mmu/mmu';
 import { carryExpression, type PendingFlags } from './conditions';
 
 /** Canonical linear addresses are [-2^47, 2^47); stack accesses check the whole 8-byte slot. */
@@ -60,7 +62,7 @@ export class BlockEmitter {
   private temps = 0;
   /** The flag producer whose record has not been written to the CPU yet. */
   pending: PendingFlags | null = null;
-  /** For each instruction that may fault inline: what the catch clause must do (by instruction index). */
+  /** For each instruction that may fault inline: what the recovery code must do (by instruction index). */
   readonly faultStates = new Map<number, string>();
   /** Register-file slots whose current value is in their local. */
   private readonly loaded = new Set<number>();
@@ -94,7 +96,7 @@ export class BlockEmitter {
   }
 
   /**
-   * The code lines with their declarations settled: temporaries the catch clause reads are declared once
+   * The code lines with their declarations settled: temporaries the recovery code reads are declared once
    * at function level (returned first) and only assigned in the body; every other one stays a block-local
    * constant, which costs nothing on entry.
    */
@@ -250,7 +252,7 @@ export class BlockEmitter {
   // ------------------------------------------------------------------------------------------ memory
 
   /**
-   * Marks instruction k as possibly faulting from here on: if it does, the catch clause writes the flags
+   * Marks instruction k as possibly faulting from here on: if it does, the recovery code writes the flags
    * deferred at this point and sets RIP to the next instruction, the convention that lets the run loop tell
    * which instruction of a block faulted.
    */
@@ -269,7 +271,7 @@ export class BlockEmitter {
     this.emit('f = -1;');
   }
 
-  /** The catch clause's dispatch on `f`. */
+  /** The recovery code's dispatch on `f`. */
   faultRecovery(): string {
     const cases = [...this.faultStates].map(([k, code]) => `case ${k}: ${code} break;`);
     return cases.length === 0 ? '' : `switch (f) { ${cases.join(' ')} }`;
@@ -334,12 +336,14 @@ export class BlockEmitter {
     const lo = this.bindMutable('0');
     if (size !== 8) {
       const load = LOAD_AT[size] as (p: string) => string;
-      this.emit(`if (${hit}) ${lo} = ${load(pa)}; else ${lo} = c.rd${8 * size}(${addr});`);
+      this.emit(
+        `if (${hit}) ${lo} = ${load(pa)}; else ${faultsOnMiss(addr, size, Access.READ)} else ${lo} = c.rd${8 * size}(${addr});`,
+      );
       return { lo, hi: '0' };
     }
     const hi = this.bindMutable('0');
     this.emit(
-      `if (${hit}) { const p = ${pa}; ${lo} = V.getInt32(p, true); ${hi} = V.getInt32(p + 4, true); } else { ${lo} = c.rd64(${addr}); ${hi} = c.hi; }`,
+      `if (${hit}) { const p = ${pa}; ${lo} = V.getInt32(p, true); ${hi} = V.getInt32(p + 4, true); } else ${faultsOnMiss(addr, 8, Access.READ)} else { ${lo} = c.rd64(${addr}); ${hi} = c.hi; }`,
     );
     return { lo, hi };
   }
@@ -355,7 +359,9 @@ export class BlockEmitter {
     ] as const;
     const fast = d.map((t, j) => `${t} = V.getInt32(p${j === 0 ? '' : ` + ${4 * j}`}, true);`).join(' ');
     const slow = `c.rd128(${addr}); ${d.map((t, j) => `${t} = c.q${j};`).join(' ')}`;
-    this.emit(`if (${hit}) { const p = ${pa}; ${fast} } else { ${slow} }`);
+    this.emit(
+      `if (${hit}) { const p = ${pa}; ${fast} } else ${faultsOnMiss(addr, 16, Access.READ)} else { ${slow} }`,
+    );
     return [...d];
   }
 
@@ -375,7 +381,8 @@ export class BlockEmitter {
       stores = (STORE_AT[size] as (p: string, v: string) => string)('p', v.lo);
       slow = `c.wr${8 * size}(${addr}, ${v.lo})`;
     }
-    return `if (${hit}) { const p = ${pa}; ${stores} if (CF[p >>> 12] !== 0) c.memory.noteWrite(p, ${size}); } else ${miss ?? slow};`;
+    const onMiss = miss ?? `${faultsOnMiss(addr, size, Access.WRITE)} else ${slow}`;
+    return `if (${hit}) { const p = ${pa}; ${stores} if (CF[p >>> 12] !== 0) c.memory.noteWrite(p, ${size}); } else ${onMiss};`;
   }
 
   /**
@@ -391,7 +398,7 @@ export class BlockEmitter {
   /** Faults now if a later write of `size` bytes would (read-modify-write instructions are atomic). */
   probeWrite(addr: string, size: number): void {
     const { hit } = this.tlbHit(addr, size, TlbPerm.WRITE);
-    this.emit(`if (!(${hit})) c.probeWrite(${addr}, ${size});`);
+    this.emit(`if (!(${hit}) && c.accessFaults(${addr}, ${size}, ${Access.WRITE})) break ${FAULT_LABEL};`);
   }
 
   // ------------------------------------------------------------------------------------------- stack
@@ -418,7 +425,7 @@ export class BlockEmitter {
     // A TLB hit implies a canonical slot (only canonical pages are ever cached), so the check that makes a
     // non-canonical push raise #SS is needed on the miss path only.
     const canonical = `${sp} >= ${-CANON} && ${sp} < ${CANON - 8}`;
-    const miss = `if (${canonical}) c.wr64(${sp}, ${v.lo}, ${v.hi}); else c.wrStack(${sp}, 8, ${v.lo}, ${v.hi})`;
+    const miss = `if (${canonical}) { ${faultsOnMiss(sp, 8, Access.WRITE)} c.wr64(${sp}, ${v.lo}, ${v.hi}); } else c.wrStack(${sp}, 8, ${v.lo}, ${v.hi})`;
     this.emit(this.storeCode(sp, 8, v, `{ ${miss}; }`));
     this.setRsp(sp);
     this.emit(this.stopExit(k, ripAfter));
@@ -435,7 +442,7 @@ export class BlockEmitter {
     const hi = this.bindMutable('0');
     // (a non-canonical slot misses the TLB and reaches rdStack, which raises #SS)
     this.emit(
-      `if (${hit}) { const p = ${pa}; ${lo} = V.getInt32(p, true); ${hi} = V.getInt32(p + 4, true); } else { ${lo} = ${sp} >= ${-CANON} && ${sp} < ${CANON - 8} ? c.rd64(${sp}) : c.rdStack(${sp}, 8); ${hi} = c.hi; }`,
+      `if (${hit}) { const p = ${pa}; ${lo} = V.getInt32(p, true); ${hi} = V.getInt32(p + 4, true); } else { if (${sp} >= ${-CANON} && ${sp} < ${CANON - 8}) { ${faultsOnMiss(sp, 8, Access.READ)} ${lo} = c.rd64(${sp}); } else ${lo} = c.rdStack(${sp}, 8); ${hi} = c.hi; }`,
     );
     return { value: { lo, hi }, sp };
   }
@@ -455,4 +462,15 @@ export class BlockEmitter {
   ): PendingFlags {
     return { op, size, r: r.lo, rh: r.hi, a: a.lo, ah: a.hi, b: b.lo, bh: b.hi, cf };
   }
+}
+
+/**
+ * The label of the block that encloses a compiled block's loop: `break`ing out of it is how an access that
+ * faults on a TLB miss leaves, with the fault in `c.fault` (see `Cpu.accessFaults` and block-compiler.ts).
+ */
+export const FAULT_LABEL = 'faulted';
+
+/** The statement that leaves the block when an access about to be done on a TLB miss would fault. */
+function faultsOnMiss(addr: string, size: number, access: 0 | 1): string {
+  return `if (c.accessFaults(${addr}, ${size}, ${access})) break ${FAULT_LABEL};`;
 }
