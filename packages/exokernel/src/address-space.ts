@@ -12,30 +12,14 @@ import {
   AddressSpace,
   type FrameAllocator,
   PAGE_SIZE,
+  type PagePermissions,
   type PhysicalMemory,
   Pte,
   tableIndex,
 } from '@exov6/hal-x86';
 import type { Environment } from './environment';
 import { ExoError } from './errors';
-
-/** Why a page is mapped: the frame, and the capability (in its holder's space) that allowed it. */
-export interface Mapping {
-  readonly va: number;
-  readonly frame: number;
-  readonly writable: boolean;
-  readonly executable: boolean;
-  readonly holder: Environment;
-  readonly capId: number;
-}
-
-/**
- * The kernel's record of a mapping: also the entry in its holder's `mappingsByCap`, so the record itself
- * finds its space when a capability's mappings are removed (no search, nothing else to allocate).
- */
-export interface MappingRecord extends Mapping {
-  readonly aspace: ExoAddressSpace;
-}
+import type { Mapping, MappingRecord } from './mapping-record';
 
 export class ExoAddressSpace {
   readonly pageTable: AddressSpace;
@@ -80,11 +64,11 @@ export class ExoAddressSpace {
         throw new ExoError('E_NOMEM', 'map: physical memory is exhausted');
       }
     }
-    this.pageTable.map(mapping.va, mapping.frame * PAGE_SIZE, {
-      writable: mapping.writable,
-      executable: mapping.executable,
-      user: true,
-    });
+    this.pageTable.map(
+      mapping.va,
+      mapping.frame * PAGE_SIZE,
+      userPermissions(mapping.writable, mapping.executable),
+    );
     if (tables > 0)
       for (const table of this.tablesOf(mapping.va))
         if (!this.tablePayers.has(table)) this.tablePayers.set(table, payer);
@@ -95,8 +79,10 @@ export class ExoAddressSpace {
   protect(va: number, writable: boolean, executable: boolean): void {
     const m = this.mappings.get(va);
     if (m === undefined) return;
-    this.pageTable.protect(va, PAGE_SIZE, { writable, executable, user: true });
-    this.mappings.set(va, { ...m, writable, executable });
+    this.pageTable.protect(va, PAGE_SIZE, userPermissions(writable, executable));
+    // (The same record: it is also in its holder's list for the capability, which revocation walks.)
+    m.writable = writable;
+    m.executable = executable;
   }
 
   /** The physical addresses of the PDPT, PD and PT that map `va` (those that exist). */
@@ -114,13 +100,10 @@ export class ExoAddressSpace {
     return out;
   }
 
-  /** Removes the mapping at `va`; returns it, or undefined if there was none. */
-  unmap(va: number): Mapping | undefined {
-    const m = this.mappings.get(va);
-    if (m === undefined) return undefined;
-    this.pageTable.unmap(va);
-    this.mappings.delete(va);
-    return m;
+  /** Removes `m`, one of this space's mappings. */
+  unmap(m: Mapping): void {
+    this.pageTable.unmap(m.va);
+    this.mappings.delete(m.va);
   }
 
   /** How many page-table frames (PDPT, PD, PT) a 4 KiB mapping at `va` would add: 0 to 3. */
@@ -135,4 +118,13 @@ export class ExoAddressSpace {
     }
     return 0;
   }
+}
+
+/** The page permissions of a user mapping, as four shared constants (a map allocates nothing for them). */
+const USER_PERMISSIONS: readonly PagePermissions[] = [false, true].flatMap((writable) =>
+  [false, true].map((executable) => Object.freeze({ writable, executable, user: true })),
+);
+
+function userPermissions(writable: boolean, executable: boolean): PagePermissions {
+  return USER_PERMISSIONS[(writable ? 2 : 0) + (executable ? 1 : 0)] as PagePermissions;
 }

@@ -5,7 +5,8 @@
  */
 import type { CapSpace, ObjectRef } from '@exov6/caplattice';
 import { CpuContext } from '@exov6/hal-x86';
-import type { ExoAddressSpace, MappingRecord } from './address-space';
+import type { ExoAddressSpace } from './address-space';
+import type { CapabilityMappings } from './mapping-record';
 import { ExoError } from './errors';
 import type { Endpoint, Waiter } from './ipc';
 import type { UpcallHandlers } from './upcalls';
@@ -50,7 +51,7 @@ export class Environment {
    * Mappings made through each capability of this space. A capability's entry may stay, empty, after its
    * last mapping goes (so a map/unmap cycle allocates nothing); it goes with the capability.
    */
-  readonly mappingsByCap = new Map<number, Set<MappingRecord>>();
+  readonly mappingsByCap = new Map<number, CapabilityMappings>();
   /** Revocations not yet collected by the environment. */
   readonly revocations: RevocationNotice[] = [];
   /** The address space its context runs in, once set. */

@@ -36,7 +36,7 @@ export type {
 } from './virtio-blk-driver';
 export type { IpcMessage, IpcOperation, IpcResult, ReceivedMessage } from './ipc';
 export type { ObjectTypeName } from './objects';
-export type { Mapping } from './address-space';
+export type { Mapping } from './mapping-record';
 export { Executor, DEFAULT_SLICE } from './execution';
 export type { RunOptions, RunSummary, RunStopReason, ExitRecord } from './execution';
 export type {

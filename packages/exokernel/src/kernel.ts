@@ -36,7 +36,8 @@ import { DeviceLayer, type Extent, IRQ_PINS } from './devices';
 import type { PolicyName } from '@exov6/sched-beatty';
 import { DEFAULT_SLICE, Executor, type RunOptions, type RunSummary } from './execution';
 import type { UpcallHandlers } from './upcalls';
-import { ExoAddressSpace, type MappingRecord } from './address-space';
+import { ExoAddressSpace } from './address-space';
+import { CapabilityMappings, MappingRecord } from './mapping-record';
 import { EnvApi } from './env-api';
 import { GuestIpcUpcalls } from './guest-ipc-upcall';
 import { Environment, type RevocationNotice } from './environment';
@@ -1378,19 +1379,11 @@ export class Exokernel {
     const aspace = this.addressSpaces.get(space.objectId) as ExoAddressSpace;
     if (aspace.mappings.has(va))
       throw new ExoError('E_EXISTS', `${op}: 0x${va.toString(16)} is already mapped`);
-    const mapping: MappingRecord = {
-      aspace,
-      va,
-      frame: frame.objectId,
-      writable,
-      executable,
-      holder: caller,
-      capId: frameCap,
-    };
+    const mapping = new MappingRecord(aspace, va, frame.objectId, writable, executable, caller, frameCap);
     aspace.map(mapping, caller); // may refuse with E_NOMEM for a page table, before anything is recorded
     let uses = caller.mappingsByCap.get(frameCap);
     if (uses === undefined) {
-      uses = new Set();
+      uses = new CapabilityMappings();
       caller.mappingsByCap.set(frameCap, uses);
     }
     uses.add(mapping);
@@ -1417,8 +1410,8 @@ export class Exokernel {
   }
 
   private removeMapping(aspace: ExoAddressSpace, m: MappingRecord): void {
-    aspace.unmap(m.va);
-    m.holder.mappingsByCap.get(m.capId)?.delete(m);
+    aspace.unmap(m);
+    m.list?.delete(m);
     if (this.cpu.mmu.cr3 === aspace.root) this.cpu.mmu.invlpg(m.va);
   }
 
@@ -1427,7 +1420,7 @@ export class Exokernel {
     const uses = holder.mappingsByCap.get(capId);
     if (uses === undefined) return 0;
     let n = 0;
-    for (const m of [...uses]) {
+    for (const m of uses) {
       if (m.aspace.mappings.get(m.va) === m) {
         this.removeMapping(m.aspace, m);
         n++;
@@ -1495,13 +1488,11 @@ export class Exokernel {
     const uses = caller.mappingsByCap.get(cap);
     if (uses !== undefined) {
       caller.mappingsByCap.delete(cap);
-      const renamed = new Set<MappingRecord>();
       for (const m of uses) {
-        const record: MappingRecord = { ...m, holder: target, capId: moved };
-        m.aspace.mappings.set(m.va, record);
-        renamed.add(record);
+        m.holder = target;
+        m.capId = moved;
       }
-      target.mappingsByCap.set(moved, renamed);
+      target.mappingsByCap.set(moved, uses);
     }
     return moved;
   }
@@ -1552,7 +1543,7 @@ export class Exokernel {
   private revoked(holder: Environment, capId: number): void {
     const told = holder !== this.revoker;
     const uses = holder.mappingsByCap.get(capId);
-    const frame = (uses?.values().next().value as MappingRecord | undefined)?.frame;
+    const frame = uses?.first?.frame;
     const unmapped = this.unmapAuthorisedBy(holder, capId);
     this.ipcUpcalls.capabilityGone(holder, capId);
     const object: ObjectRef | null = frame === undefined ? null : { type: ObjectType.FRAME, id: frame };

@@ -126,6 +126,46 @@ describe('lifetimes', () => {
     expect(code(() => api.protect(as, 0x3000, {}))).toBe('E_NOENT');
   });
 
+  it('a page whose permissions protect changed is still removed when its capability is revoked', () => {
+    const { kernel, root, api } = boot();
+    const childCap = api.envCreate({ quota: 8 });
+    const child = kernel.bind(kernel.environmentOf(root, childCap));
+    const frame = api.frameAlloc();
+    const shared = api.capGrant(frame, { rights: Rights.READ | Rights.WRITE | Rights.MAP }, childCap);
+    const space = child.asCreate();
+    child.map(space, 0x10000, shared, { writable: true });
+    child.protect(space, 0x10000, { writable: false });
+    child.protect(space, 0x10000, { writable: true });
+    api.capRevoke(frame);
+    expect(child.lookup(space, 0x10000)).toBeNull();
+    expect(child.takeRevocations()).toEqual([
+      { capId: shared, object: { type: 'frame', id: expect.any(Number) }, unmapped: 1 },
+    ]);
+  });
+
+  it('a page mapped, protected and then moved with its capability is removed when that is revoked', () => {
+    const { kernel, root, api } = boot();
+    const childCap = api.envCreate({ quota: 8 });
+    const child = kernel.bind(kernel.environmentOf(root, childCap));
+    const frame = api.frameAlloc();
+    const copy = api.capDerive(frame, { rights: Rights.READ | Rights.WRITE | Rights.MAP | Rights.TRANSFER });
+    const space = api.asCreate();
+    api.map(space, 0x10000, copy, { writable: true });
+    api.protect(space, 0x10000, { writable: false });
+    const moved = api.capTransfer(copy, childCap);
+    expect(api.lookup(space, 0x10000)).not.toBeNull(); // the mapping stays, now under the child's name
+    const record = kernel
+      .snapshot()
+      .spaces.flatMap((s) => s.mappings)
+      .find((m) => m.va === 0x10000);
+    expect(record).toMatchObject({ writable: false, capId: moved }); // as protect left it
+    api.capRevoke(frame);
+    expect(api.lookup(space, 0x10000)).toBeNull();
+    expect(child.takeRevocations()).toEqual([
+      { capId: moved, object: { type: 'frame', id: expect.any(Number) }, unmapped: 1 },
+    ]);
+  });
+
   it('asDestroy unmaps everything and returns every page table to the quota that paid for it', () => {
     const { kernel, api } = boot(16);
     const before = api.quotaFree;
