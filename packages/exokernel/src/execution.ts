@@ -199,6 +199,10 @@ export class Executor {
             if (more && env.status === 'runnable') continue;
             break;
           }
+          if (outcome === 'stop-saved') {
+            saved = true;
+            break;
+          }
           if (outcome !== 'not-mine') break;
         }
         cpu.saveContext(env.context);
@@ -227,19 +231,22 @@ export class Executor {
 
   /**
    * A syscall exit: runs the kernel's own primitive if RAX names one, on the live registers when it can
-   * ('resume': go on; 'stop': the slice ends, registers still in the CPU), else through the saved context.
+   * ('resume': go on; 'stop': the slice ends, registers still in the CPU), else through the saved context
+   * ('stop-saved': the slice ends with the context saved, the primitive having changed it: a blocking IPC
+   * completed later writes its result there, so it is not loaded into the CPU only to be saved again).
    * 'not-mine' when RAX is a syscall for the library OS.
    */
-  private guestPrimitive(env: Environment, regs: Int32Array): 'resume' | 'stop' | 'not-mine' {
+  private guestPrimitive(env: Environment, regs: Int32Array): 'resume' | 'stop' | 'stop-saved' | 'not-mine' {
     if (!isGuestPrimitive(regs[0] as number, regs[1] as number)) return 'not-mine';
     const live = dispatchLive(env, regs, this.guest);
     if (live === 'resume') return 'resume';
     if (live !== 'needs-context') return 'stop';
     this.cpu.saveContext(env.context);
     const outcome = dispatchGuestPrimitive(env, this.guest);
-    if (outcome === 'resume' && env.status === 'runnable') this.guest.deliverUpcall(env);
+    if (outcome !== 'resume') return 'stop-saved';
+    if (env.status === 'runnable') this.guest.deliverUpcall(env);
     this.cpu.loadContext(env.context);
-    return outcome === 'resume' ? 'resume' : 'stop';
+    return 'resume';
   }
 
   /** Handles one exit other than a kernel primitive; true when the environment may go on in its slice. */
