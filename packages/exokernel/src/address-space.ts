@@ -30,6 +30,11 @@ export class ExoAddressSpace {
   readonly tablePayers = new Map<number, Environment>();
   /** The kernel's original capability of this space (set by the kernel). */
   rootCap = -1;
+  /**
+   * The MMU context (PCID) of this space, so a switch back to it finds its translations still cached;
+   * 0 when every identifier is in use (then each switch to it flushes, as without contexts).
+   */
+  pcid = 0;
 
   constructor(
     readonly id: number,
@@ -127,4 +132,23 @@ const USER_PERMISSIONS: readonly PagePermissions[] = [false, true].flatMap((writ
 
 function userPermissions(writable: boolean, executable: boolean): PagePermissions {
   return USER_PERMISSIONS[(writable ? 2 : 0) + (executable ? 1 : 0)] as PagePermissions;
+}
+
+/**
+ * The MMU context identifiers (PCIDs 1..4095) given to address spaces. Beyond 4095 live spaces the rest
+ * share 0, which the run loop switches to with a flush (their translations are never kept).
+ */
+export class PcidPool {
+  private next = 1;
+  private readonly free: number[] = [];
+
+  take(): number {
+    const reused = this.free.pop();
+    if (reused !== undefined) return reused;
+    return this.next <= 4095 ? this.next++ : 0;
+  }
+
+  give(pcid: number): void {
+    if (pcid !== 0) this.free.push(pcid);
+  }
 }

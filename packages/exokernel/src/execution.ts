@@ -162,7 +162,10 @@ export class Executor {
         this.kill(env, 'started without an address space');
         continue;
       }
-      if (cpu.mmu.cr3 !== space.root) cpu.mmu.cr3 = space.root;
+      // The space's MMU context: its translations (and block links) from its last slice come back, unless
+      // it shares context 0 (see PcidPool). The kernel invalidates a context's pages when it changes them.
+      if (cpu.mmu.cr3 !== space.root || cpu.mmu.pcid !== space.pcid)
+        cpu.mmu.switchContext(space.root, space.pcid, space.pcid !== 0);
       let slice = Math.max(1, Math.min(this.sliceInstructions, env.gas, maxInstructions - instructions));
       // A slice ends at the next device event, so timers and interrupts are on time.
       if (this.devices !== null) slice = this.devices.platform.clock.instructionsUntilNextEvent(slice);

@@ -36,7 +36,7 @@ import { DeviceLayer, type Extent, IRQ_PINS } from './devices';
 import type { PolicyName } from '@exov6/sched-beatty';
 import { DEFAULT_SLICE, Executor, type RunOptions, type RunSummary } from './execution';
 import type { UpcallHandlers } from './upcalls';
-import { ExoAddressSpace } from './address-space';
+import { ExoAddressSpace, PcidPool } from './address-space';
 import { CapabilityMappings, MappingRecord } from './mapping-record';
 import { EnvApi } from './env-api';
 import { GuestIpcUpcalls } from './guest-ipc-upcall';
@@ -221,6 +221,8 @@ export class Exokernel {
   private readonly kernelSpace: CapSpace<number>;
   private readonly environments = new Map<number, Environment>();
   private readonly addressSpaces = new Map<number, ExoAddressSpace>();
+  /** MMU context identifiers for address spaces (their translations survive switches between them). */
+  private readonly pcids = new PcidPool();
   private readonly frameRecords = new Map<number, FrameRecord>();
   /** The environment whose call is revoking capabilities right now: it is not told about its own. */
   private revoker: Environment | null = null;
@@ -908,7 +910,8 @@ export class Exokernel {
     }
     for (const m of [...aspace.mappings.values()]) this.removeMapping(aspace, m);
     for (const user of aspace.users) user.addressSpace = null;
-    if (this.cpu.mmu.cr3 === aspace.root) this.cpu.mmu.flush(true);
+    this.cpu.mmu.flushContext(aspace.pcid);
+    this.pcids.give(aspace.pcid);
     this.releaseTables(aspace);
     this.addressSpaces.delete(id);
     this.asInitiator(caller, () => this.kernelSpace.revoke(aspace.rootCap));
@@ -943,7 +946,7 @@ export class Exokernel {
       throw new ExoError('E_LABEL', `${op}: a writable mapping needs the space's label <= the frame's`);
     }
     aspace.protect(va, writable, executable);
-    if (this.cpu.mmu.cr3 === aspace.root) this.cpu.mmu.invlpg(va);
+    this.cpu.mmu.invalidatePage(aspace.pcid, va);
   }
 
   // ------------------------------------------------------------------ IPC
@@ -1340,9 +1343,11 @@ export class Exokernel {
     this.live(caller, op);
     const id = this.nextSpaceId++;
     const aspace = new ExoAddressSpace(id, this.memory, this.frames, caller); // E_NOMEM changes nothing
+    aspace.pcid = this.pcids.take();
     this.addressSpaces.set(id, aspace);
     const undo = () => {
       this.addressSpaces.delete(id);
+      this.pcids.give(aspace.pcid);
       this.releaseTables(aspace);
     };
     const ref = { type: ObjectType.ADDRESS_SPACE, id };
@@ -1412,7 +1417,8 @@ export class Exokernel {
   private removeMapping(aspace: ExoAddressSpace, m: MappingRecord): void {
     aspace.unmap(m);
     m.list?.delete(m);
-    if (this.cpu.mmu.cr3 === aspace.root) this.cpu.mmu.invlpg(m.va);
+    // (In whichever MMU context holds the space's translations: the current one or one kept aside.)
+    this.cpu.mmu.invalidatePage(aspace.pcid, m.va);
   }
 
   /** Unmaps everything mapped through `capId` of `holder`; returns how many pages. */

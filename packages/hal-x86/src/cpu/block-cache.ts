@@ -161,7 +161,7 @@ export class BlockCache {
     const pas = this.byFrame.get(frame);
     if (pas === undefined) return;
     this.invalidations++;
-    this.cpu.mmu.epoch++; // breaks every chain link, some of which may lead into the dropped blocks
+    this.cpu.mmu.breakLinks(); // every chain link, in every context, may lead into the dropped blocks
     for (const pa of pas) {
       for (const b of this.byPa.get(pa) ?? []) {
         b.valid = false;

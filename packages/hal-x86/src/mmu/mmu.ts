@@ -13,6 +13,7 @@
 import { GuestFault, PfError, Vector, linearToBigInt } from '../cpu/fault';
 import type { PhysicalMemory } from '../memory/physical-memory';
 import { tableIndex } from './address-space';
+import { ParkedTranslations } from './parked-translations';
 import { PTE_NX_HI, Pte } from './pte';
 
 export const TLB_SIZE = 4096;
@@ -48,8 +49,14 @@ export class Mmu {
    */
   private largeFilled = false;
 
-  /** Physical address of the PML4 (CR3 bits 12..51; PCID is not modelled). */
+  /** Physical address of the PML4 (CR3 bits 12..51). */
   private cr3Value = 0;
+  /** The current process-context identifier (CR3 bits 0..11 with CR4.PCIDE; 0 for plain CR3 writes). */
+  private pcidValue = 0;
+  /** The translations of the contexts that are not current, by PCID (see `switchContext`). */
+  private readonly parked = new Map<number, ParkedTranslations>();
+  /** The last epoch value handed out: epochs are never reused, in any context. */
+  private epochSeq = 0;
   /** Current privilege level for permission checks: 3 = user, 0 = supervisor. */
   private cplValue = 3;
   /** CR0.WP: supervisor writes honour read-only pages. */
@@ -57,8 +64,9 @@ export class Mmu {
 
   walks = 0;
   /**
-   * Incremented whenever cached translations may have become stale (flush, INVLPG, CR3 or CPL change), so
-   * structures that remember translations derived from the TLB (block chaining) can tell.
+   * Changes whenever cached translations may have become stale (flush, INVLPG, CR3 or CPL change), so
+   * structures that remember translations derived from the TLB (block chaining) can tell. A context that
+   * comes back through `switchContext` untouched gets its old value back; no value is ever used twice.
    */
   epoch = 0;
 
@@ -68,15 +76,126 @@ export class Mmu {
     return this.cr3Value;
   }
 
-  /** Writing CR3 switches address space and flushes every non-global TLB entry, as on hardware. */
+  /**
+   * Writing CR3 switches address space and flushes every non-global TLB entry, as on hardware (PCID 0;
+   * the translations of other contexts, see `switchContext`, stay kept).
+   */
   set cr3(pa: number) {
-    if (!Number.isInteger(pa) || pa < 0 || pa % 4096 !== 0 || pa >= this.memory.size) {
+    this.switchContext(pa, 0, false);
+  }
+
+  /** The current process-context identifier (0 unless `switchContext` chose another). */
+  get pcid(): number {
+    return this.pcidValue;
+  }
+
+  /**
+   * A CR3 write with a process-context identifier (CR4.PCIDE = 1): `root` is the PML4, `pcid` 0..4095.
+   * The translations of the context being left are kept under its PCID; with `keep` (CR3 bit 63) those
+   * kept for `pcid` come back, else they are dropped, as such a CR3 write drops them. A host that keeps
+   * contexts must tell the MMU when it changes the page tables of one that is not current
+   * (`invalidatePage` and `flushContext` with its PCID, as an OS uses INVPCID), or stale translations of
+   * that context come back with it, exactly as on hardware.
+   */
+  switchContext(root: number, pcid: number, keep: boolean): void {
+    if (!Number.isInteger(root) || root < 0 || root % 4096 !== 0 || root >= this.memory.size) {
       throw new RangeError(
-        `CR3 must be a 4 KiB-aligned physical address inside memory, got 0x${pa.toString(16)}`,
+        `CR3 must be a 4 KiB-aligned physical address inside memory, got 0x${root.toString(16)}`,
       );
     }
-    this.cr3Value = pa;
-    this.flush(false);
+    if (!Number.isInteger(pcid) || pcid < 0 || pcid > 4095) {
+      throw new RangeError(`a PCID is 0..4095, got ${pcid}`);
+    }
+    this.cr3Value = root;
+    if (pcid === this.pcidValue) {
+      if (!keep) this.flush(false);
+      return;
+    }
+    this.park();
+    this.pcidValue = pcid;
+    const saved = this.parked.get(pcid);
+    if (saved === undefined || !keep) {
+      saved?.clear();
+      this.freshEpoch();
+      return;
+    }
+    this.restore(saved);
+  }
+
+  /**
+   * INVLPG for the context `pcid`, current or not (INVPCID's individual-address form): drops its
+   * translation of the page holding `la`, including every slot of a 2 MiB page.
+   */
+  invalidatePage(pcid: number, la: number): void {
+    if (pcid === this.pcidValue) {
+      this.invlpg(la);
+      return;
+    }
+    this.parked.get(pcid)?.invalidatePage(Math.floor(la / 4096));
+  }
+
+  /** Drops every non-global translation of the context `pcid`, current or not (INVPCID's single-context form). */
+  flushContext(pcid: number): void {
+    if (pcid === this.pcidValue) this.flush(false);
+    else this.parked.get(pcid)?.clear();
+  }
+
+  /**
+   * Something other than a translation changed what block links may rely on (code was written): every
+   * context's links become invalid, its translations stay.
+   */
+  breakLinks(): void {
+    this.freshEpoch();
+    for (const p of this.parked.values()) p.epoch = -1;
+  }
+
+  private freshEpoch(): void {
+    this.epoch = ++this.epochSeq;
+  }
+
+  /** Moves the current context's non-global translations out of the TLB into its parked record. */
+  private park(): void {
+    let p = this.parked.get(this.pcidValue);
+    if (p === undefined) {
+      p = new ParkedTranslations();
+      this.parked.set(this.pcidValue, p);
+    }
+    p.count = 0;
+    p.epoch = this.epoch;
+    let kept = 0;
+    let keptLarge = false;
+    for (let k = 0; k < this.filledCount; k++) {
+      const i = this.filled[k] as number;
+      const tag = this.tlbTag[i] as number;
+      if (Number.isNaN(tag)) continue; // invalidated already, or listed twice
+      if (this.tlbGlobal[i] !== 0) {
+        this.filled[kept++] = i;
+        if (this.tlbLarge[i] !== 0) keptLarge = true;
+        continue;
+      }
+      p.push(i, tag, this.tlbFrame[i] as number, this.tlbPerm[i] as number, this.tlbLarge[i] as number);
+      this.tlbTag[i] = Number.NaN;
+    }
+    this.filledCount = kept;
+    this.largeFilled = keptLarge;
+  }
+
+  /** Puts a parked context's translations back (a slot a global translation holds now stays with it). */
+  private restore(p: ParkedTranslations): void {
+    for (let k = 0; k < p.count; k++) {
+      const slot = p.slots[k] as number;
+      if (!Number.isNaN(this.tlbTag[slot] as number)) continue;
+      this.noteFilled(slot);
+      this.tlbTag[slot] = p.tags[k] as number;
+      this.tlbFrame[slot] = p.frames[k] as number;
+      this.tlbPerm[slot] = p.perms[k] as number;
+      this.tlbGlobal[slot] = 0;
+      this.tlbLarge[slot] = p.large[k] as number;
+      if (p.large[k] !== 0) this.largeFilled = true;
+    }
+    if (p.epoch >= 0) this.epoch = p.epoch;
+    else this.freshEpoch();
+    p.clear();
   }
 
   get cpl(): number {
@@ -87,13 +206,16 @@ export class Mmu {
     if (level !== 0 && level !== 3) throw new RangeError(`CPL must be 0 or 3, got ${level}`);
     if (level !== this.cplValue) {
       this.cplValue = level;
-      this.flush(true); // cached permissions depend on the privilege level
+      this.flush(true); // cached permissions depend on the privilege level, in every context
     }
   }
 
-  /** Drops cached translations: all of them, or all but global ones. */
+  /**
+   * Drops cached translations: all of them, in every context, or the current context's non-global ones.
+   */
   flush(includeGlobal: boolean): void {
-    this.epoch++;
+    this.freshEpoch();
+    if (includeGlobal) for (const p of this.parked.values()) p.clear();
     let kept = 0;
     let keptLarge = false;
     for (let k = 0; k < this.filledCount; k++) {
@@ -122,7 +244,7 @@ export class Mmu {
 
   /** INVLPG: drops the translation for the page holding `la`, including every slot of a 2 MiB page. */
   invlpg(la: number): void {
-    this.epoch++;
+    this.freshEpoch();
     const vpn = Math.floor(la / 4096);
     const slot = vpn & TLB_MASK;
     if (this.tlbTag[slot] === vpn) this.tlbTag[slot] = Number.NaN;
