@@ -36,6 +36,7 @@
 import { X87State } from '../isa/exec/x87-state';
 import type { Cpu } from './cpu';
 import { LazyFlags } from './flags';
+import { wideRegisterView } from './registers';
 
 /** Host-side misuse of a context (a register number out of range). */
 export class CpuContextError extends Error {
@@ -47,6 +48,8 @@ const GPR_COUNT = 16;
 export class CpuContext {
   /** RAX..R15 as lo/hi int32 pairs, as in `Cpu.regs`: regs[2*n] is the low half of register n. */
   readonly regs = new Int32Array(2 * GPR_COUNT);
+  /** The same registers as 64-bit integers (see wideRegisterView), for getReg/setReg. */
+  private readonly regs64 = wideRegisterView(this.regs);
   /** Instruction pointer (signed canonical linear address). */
   rip = 0;
   fsBase = 0;
@@ -80,12 +83,17 @@ export class CpuContext {
   /** Register `r` (Reg.RAX..Reg.R15) as a signed 64-bit value, like `Cpu.getReg`. */
   getReg(r: number): bigint {
     checkReg(r);
+    if (this.regs64 !== null) return this.regs64[r] as bigint;
     return (BigInt(this.regs[2 * r + 1] as number) << 32n) | BigInt((this.regs[2 * r] as number) >>> 0);
   }
 
   /** Sets register `r` to `value` taken modulo 2^64 (so -1n and 0xffff_ffff_ffff_ffffn are the same). */
   setReg(r: number, value: bigint | number): void {
     checkReg(r);
+    if (this.regs64 !== null) {
+      this.regs64[r] = typeof value === 'bigint' ? value : BigInt(value); // (stored modulo 2^64)
+      return;
+    }
     const v = BigInt.asUintN(64, BigInt(value));
     this.regs[2 * r] = Number(v & 0xffffffffn) | 0;
     this.regs[2 * r + 1] = Number(v >> 32n) | 0;

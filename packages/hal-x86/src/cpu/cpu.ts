@@ -12,7 +12,7 @@ import type { PhysicalMemory } from '../memory/physical-memory';
 import { GuestFault, Vector } from './fault';
 import type { VcpuExit } from './exit';
 import { LazyFlags } from './flags';
-import { Reg } from './registers';
+import { Reg, wideRegisterView } from './registers';
 import type { Insn } from '../isa/insn';
 import { X87State } from '../isa/exec/x87-state';
 import { COMPILE_THRESHOLD, compileBlock } from './block-compiler';
@@ -52,6 +52,8 @@ export class Cpu extends LazyFlags {
   readonly mmu: Mmu;
   /** RAX..R15 as lo/hi int32 pairs: regs[2*n] is the low half of register n. */
   readonly regs = new Int32Array(32);
+  /** The same registers as 64-bit integers (see wideRegisterView), for getReg/setReg. */
+  private readonly regs64 = wideRegisterView(this.regs);
   /** Instruction pointer as a signed canonical linear address. */
   rip = 0;
   /** FS and GS base (set by arch_prctl in the host), as signed canonical linear addresses. */
@@ -154,10 +156,15 @@ export class Cpu extends LazyFlags {
   // ---------------------------------------------------------------- registers (host-facing, bigint)
 
   getReg(r: number): bigint {
+    if (this.regs64 !== null) return this.regs64[r] as bigint;
     return (BigInt(this.regs[2 * r + 1] as number) << 32n) | BigInt((this.regs[2 * r] as number) >>> 0);
   }
 
   setReg(r: number, value: bigint | number): void {
+    if (this.regs64 !== null) {
+      this.regs64[r] = typeof value === 'bigint' ? value : BigInt(value); // (stored modulo 2^64)
+      return;
+    }
     const v = BigInt.asUintN(64, BigInt(value));
     this.regs[2 * r] = Number(v & 0xffffffffn) | 0;
     this.regs[2 * r + 1] = Number(v >> 32n) | 0;

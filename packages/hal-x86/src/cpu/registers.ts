@@ -24,3 +24,16 @@ export const REG32_NAMES = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'ed
 export const REG16_NAMES = ['ax', 'cx', 'dx', 'bx', 'sp', 'bp', 'si', 'di', 'r8w', 'r9w', 'r10w', 'r11w', 'r12w', 'r13w', 'r14w', 'r15w'];
 /** Byte registers by byte-register code: 0-15 low bytes (with REX), 16-19 the legacy high bytes. */
 export const REG8_NAMES = ['al', 'cl', 'dl', 'bl', 'spl', 'bpl', 'sil', 'dil', 'r8b', 'r9b', 'r10b', 'r11b', 'r12b', 'r13b', 'r14b', 'r15b', 'ah', 'ch', 'dh', 'bh'];
+
+/** Whether the host stores numbers little-endian (every platform Node runs on in practice). */
+const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/**
+ * A register file kept as int32 lo/hi pairs (regs[2n] the low half of register n) seen as 64-bit signed
+ * integers: on a little-endian host the same bytes as a BigInt64Array, so reading or writing a register as
+ * a bigint is one typed-array access instead of shifts and masks on bigints, each of which allocates.
+ * Null on a big-endian host, where the pairs are combined by hand.
+ */
+export function wideRegisterView(regs: Int32Array): BigInt64Array | null {
+  return HOST_LITTLE_ENDIAN ? new BigInt64Array(regs.buffer, regs.byteOffset, regs.length >> 1) : null;
+}

@@ -580,6 +580,31 @@ describe('CpuContext: lazy flags', () => {
   });
 });
 
+describe('getReg and setReg, on the CPU and on a context', () => {
+  const value = fc.oneof(
+    fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }),
+    fc.constantFrom(0n, -1n, 2n ** 63n, 2n ** 63n - 1n, -(2n ** 63n), 2n ** 64n - 1n, 2n ** 64n),
+    fc.integer().map((n) => n),
+  );
+  it('store the value modulo 2^64 as int32 lo/hi pairs and read it back as a signed 64-bit bigint', () => {
+    const cpu = new Cpu(new PhysicalMemory(1 << 20));
+    const ctx = CpuContext.initial();
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 15 }), value, (r, v) => {
+        const wrapped = BigInt.asUintN(64, BigInt(v));
+        const lo = Number(wrapped & 0xffffffffn) | 0;
+        const hi = Number(wrapped >> 32n) | 0;
+        for (const holder of [cpu, ctx]) {
+          holder.setReg(r, v);
+          expect([holder.regs[2 * r], holder.regs[2 * r + 1]]).toEqual([lo, hi]);
+          expect(holder.getReg(r)).toBe(BigInt.asIntN(64, wrapped));
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
 describe('CpuContext: host interface', () => {
   /** A CPU that has run part of the mixed program: every part of its state differs from reset. */
   function busyCpu() {
