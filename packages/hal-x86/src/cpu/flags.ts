@@ -211,7 +211,37 @@ export class LazyFlags {
 
   /** The six arithmetic flags as RFLAGS bits. */
   arithFlags(): number {
-    if (this.fop === FlagOp.CONCRETE) return this.fval;
+    const op = this.fop;
+    if (op === FlagOp.CONCRETE) return this.fval;
+    // The operations most often pending when all six are asked for (SYSCALL copies RFLAGS into R11 on
+    // every system call): ZF, SF and PF from the result, CF, AF and OF by one test each, not six getters.
+    if (op === FlagOp.LOGIC) return this.resultFlags();
+    if (op === FlagOp.SUB || op === FlagOp.DEC) {
+      const a = this.fa;
+      const b = this.fb;
+      const r = this.fres;
+      const borrow = op === FlagOp.SUB ? this.below(a, this.faHi, b, this.fbHi) : this.fcf !== 0;
+      const overflow = this.signOf((a ^ b) & (a ^ r), (this.faHi ^ this.fbHi) & (this.faHi ^ this.fresHi));
+      return (
+        this.resultFlags() |
+        (borrow ? Flag.CF : 0) |
+        (((a ^ b ^ r) & 0x10) !== 0 ? Flag.AF : 0) |
+        (overflow ? Flag.OF : 0)
+      );
+    }
+    if (op === FlagOp.ADD || op === FlagOp.INC) {
+      const a = this.fa;
+      const b = this.fb;
+      const r = this.fres;
+      const carry = op === FlagOp.ADD ? this.below(r, this.fresHi, a, this.faHi) : this.fcf !== 0;
+      const overflow = this.signOf((a ^ r) & (b ^ r), (this.faHi ^ this.fresHi) & (this.fbHi ^ this.fresHi));
+      return (
+        this.resultFlags() |
+        (carry ? Flag.CF : 0) |
+        (((a ^ b ^ r) & 0x10) !== 0 ? Flag.AF : 0) |
+        (overflow ? Flag.OF : 0)
+      );
+    }
     return (
       (this.cf ? Flag.CF : 0) |
       (this.pf ? Flag.PF : 0) |
@@ -219,6 +249,16 @@ export class LazyFlags {
       (this.zf ? Flag.ZF : 0) |
       (this.sf ? Flag.SF : 0) |
       (this.of ? Flag.OF : 0)
+    );
+  }
+
+  /** ZF, SF and PF of the recorded result (pending operations only). */
+  private resultFlags(): number {
+    const zero = this.fsz === 8 ? this.fres === 0 && this.fresHi === 0 : this.fres === 0;
+    return (
+      (PARITY[this.fres & 0xff] as number) |
+      (zero ? Flag.ZF : 0) |
+      (this.signOf(this.fres, this.fresHi) ? Flag.SF : 0)
     );
   }
 
