@@ -19,7 +19,7 @@ import {
 } from '@exov6/hal-x86';
 import type { Environment } from './environment';
 import { ExoError } from './errors';
-import type { Mapping, MappingRecord } from './mapping-record';
+import type { MappingRecord } from './mapping-record';
 
 export class ExoAddressSpace {
   readonly pageTable: AddressSpace;
@@ -69,7 +69,7 @@ export class ExoAddressSpace {
         throw new ExoError('E_NOMEM', 'map: physical memory is exhausted');
       }
     }
-    this.pageTable.map(
+    mapping.pte = this.pageTable.map(
       mapping.va,
       mapping.frame * PAGE_SIZE,
       userPermissions(mapping.writable, mapping.executable),
@@ -105,9 +105,9 @@ export class ExoAddressSpace {
     return out;
   }
 
-  /** Removes `m`, one of this space's mappings. */
-  unmap(m: Mapping): void {
-    this.pageTable.unmap(m.va);
+  /** Removes `m`, one of this space's mappings (its entry is found from the record: no walk). */
+  unmap(m: MappingRecord): void {
+    this.pageTable.unmapEntry(m.pte);
     this.mappings.delete(m.va);
   }
 

@@ -25,6 +25,8 @@ export interface Mapping {
 }
 
 export class MappingRecord implements Mapping {
+  /** Physical address of the page-table entry that maps the page (set when the mapping is made). */
+  pte = -1;
   /** The holder's list for `capId` that holds this record, and the neighbours there. */
   list: CapabilityMappings | null = null;
   previous: MappingRecord | null = null;

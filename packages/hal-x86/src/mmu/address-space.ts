@@ -103,12 +103,16 @@ export class AddressSpace {
     this.memory.view.setUint32(ea + 4, hi >>> 0, true);
   }
 
-  /** Maps one 4 KiB page at `va` to the frame at `pa`. */
-  map(va: number, pa: number, perms: PagePermissions = {}): void {
+  /**
+   * Maps one 4 KiB page at `va` to the frame at `pa`. Returns the physical address of the page-table entry
+   * it wrote (a host that keeps it can later clear that entry without walking the tables again).
+   */
+  map(va: number, pa: number, perms: PagePermissions = {}): number {
     this.checkVa(va, PAGE_SIZE);
     this.memory.check(pa, PAGE_SIZE);
     const ea = this.entryAddress(va, 3, true) as number;
     this.writeLeaf(ea, pa, perms, false);
+    return ea;
   }
 
   /** Maps one 2 MiB page; `pa` must be 2 MiB aligned. */
@@ -155,6 +159,16 @@ export class AddressSpace {
     view.setUint32(ea, 0, true);
     view.setUint32(ea + 4, 0, true);
     return pa;
+  }
+
+  /**
+   * Unmaps the page whose entry `map` wrote at `ea`, without walking the tables (they stay until the host
+   * frees them, so the address stays valid). Callers must not use an address from before a `mapLarge`
+   * replaced that table.
+   */
+  unmapEntry(ea: number): void {
+    this.memory.view.setUint32(ea, 0, true);
+    this.memory.view.setUint32(ea + 4, 0, true);
   }
 
   /** The physical address `va` maps to, or null; walks like the MMU but checks no permissions. */
