@@ -113,6 +113,18 @@ function regNumber(regs: Int32Array, r: number): number {
   return (regs[2 * r + 1] as number) * 4294967296 + ((regs[2 * r] as number) >>> 0);
 }
 
+/** Scratch for reading a register pair as a signed 64-bit bigint (one allocation, any host byte order). */
+const wordScratch = new DataView(new ArrayBuffer(8));
+
+/** The IPC argument registers (RDI RSI RDX R10 R8 R9) of a lo/hi int32 register file as bigints. */
+function ipcArguments(regs: Int32Array): bigint[] {
+  return ARG_REGS.map((r) => {
+    wordScratch.setInt32(0, regs[2 * r] as number, true);
+    wordScratch.setInt32(4, regs[2 * r + 1] as number, true);
+    return wordScratch.getBigInt64(0, true);
+  });
+}
+
 function setRax(regs: Int32Array, value: number): void {
   regs[0] = value | 0;
   regs[1] = value < 0 ? -1 : Math.floor(value / 4294967296) | 0;
@@ -120,8 +132,10 @@ function setRax(regs: Int32Array, value: number): void {
 
 /**
  * The primitives that read their arguments from registers and write only RAX, run on the live register
- * file (the CPU's, with no context save); 'needs-context' for the ones that need the saved context (IPC,
- * which may write another environment's registers, and PGFAULT_RETURN, which replaces them all).
+ * file (the CPU's, with no context save); 'needs-context' for the ones that need the saved context (IPC
+ * that may wait, whose result registers are written when the partner comes, and PGFAULT_RETURN, which
+ * replaces them all). A reply never waits: it writes the caller's registers, which are saved (the caller
+ * is blocked in its call), and the replier's RAX.
  */
 export function dispatchLive(
   env: Environment,
@@ -175,6 +189,9 @@ export function dispatchLive(
       case ExoSyscall.ENDPOINT_CREATE:
         result = k.endpointCreate(env);
         break;
+      case ExoSyscall.IPC_REPLY:
+        k.ipc(env, 'reply', ipcArguments(regs));
+        break;
       case ExoSyscall.EXIT:
         k.exit(env);
         return 'stopped';
@@ -218,22 +235,10 @@ export function dispatchGuestPrimitive(env: Environment, k: GuestServices): Gues
       }
       case ExoSyscall.IPC_SEND:
       case ExoSyscall.IPC_RECV:
-      case ExoSyscall.IPC_CALL:
-      case ExoSyscall.IPC_REPLY: {
-        const kind =
-          n === ExoSyscall.IPC_SEND
-            ? 'send'
-            : n === ExoSyscall.IPC_RECV
-              ? 'recv'
-              : n === ExoSyscall.IPC_CALL
-                ? 'call'
-                : 'reply';
+      case ExoSyscall.IPC_CALL: {
+        const kind = n === ExoSyscall.IPC_SEND ? 'send' : n === ExoSyscall.IPC_RECV ? 'recv' : 'call';
         // The result registers are written by the IPC system, now or when the partner arrives.
-        return k.ipc(
-          env,
-          kind,
-          ARG_REGS.map((r) => ctx.getReg(r)),
-        );
+        return k.ipc(env, kind, ipcArguments(ctx.regs));
       }
       default:
         throw new ExoError('E_NOSYS', `no guest primitive ${n}`);

@@ -1128,13 +1128,11 @@ export class Exokernel {
 
   /** A guest blocking IPC call: completes now if a partner waits, else blocks the environment. */
   private guestIpc(env: Environment, kind: IpcOperation | 'reply', regs: bigint[]): 'resume' | 'stopped' {
-    const ctx = env.context;
     const words = regs.slice(1, 5);
     const capArg = Number(BigInt.asIntN(64, regs[5] as bigint));
     const message: IpcMessage = { words, ...(capArg >= 0 ? { cap: capArg } : {}) };
     if (kind === 'reply') {
-      this.ipcReply(env, message);
-      ctx.setReg(0, 0n);
+      this.ipcReply(env, message); // (RAX, 0 or the error, is the caller's to write: see dispatchLive)
       return 'resume';
     }
     const prepared = this.prepareIpc(

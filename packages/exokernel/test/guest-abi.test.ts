@@ -165,3 +165,66 @@ describe('guest capability primitives and a manager-set page-fault handler', () 
     expect(os.envStatus(child)).toMatchObject({ status: 'dead', reason: 'exited' });
   });
 });
+
+describe('IPC_REPLY, served on the live registers', () => {
+  // biome-ignore format: one instruction per line
+  const SERVER = [
+    0x4c, 0x89, 0xe7, // mov rdi, r12 (the endpoint)
+    ...movEaxPrimitive(ExoSyscall.IPC_RECV),
+    ...SYSCALL,
+    0x4c, 0x89, 0xee, // mov rsi, r13
+    0x4c, 0x89, 0xf2, // mov rdx, r14
+    0x4d, 0x89, 0xfa, // mov r10, r15
+    0x49, 0x89, 0xd8, // mov r8, rbx
+    0x49, 0xc7, 0xc1, 0xff, 0xff, 0xff, 0xff, // mov r9, -1 (no capability)
+    ...movEaxPrimitive(ExoSyscall.IPC_REPLY),
+    ...SYSCALL,
+    0x48, 0x89, 0xc5, // mov rbp, rax (the first reply's result)
+    ...movEaxPrimitive(ExoSyscall.IPC_REPLY), // a second reply: nobody waits for it any more
+    ...SYSCALL,
+    0x0f, 0x0b, // ud2: the exception upcall reads the registers
+  ];
+
+  // Inside the vCPU's run loop (the SYSCALL hook), and through the exit path (taken while tracing).
+  it.each([false, true])(
+    'gives the caller the words from the registers, RAX 0 or E_STATE (tracing: %s)',
+    (trace) => {
+      const kernel = new Exokernel({ memoryBytes: 8 << 20 });
+      kernel.executor.trace = trace;
+      const os = kernel.bind(kernel.createRootEnvironment({ quota: 64 }));
+      const ep = os.endpointCreate();
+      const words = [0x1111n, 0xffff_ffff_ffff_fffen, 0x8000_0000_0000_0000n, 0x1234_5678_9abc_def0n];
+      const server = startMachineCode(os, SERVER, {});
+      const serverEp = os.capGrant(ep, { rights: Rights.IPC_RECV }, server);
+      const ctx = os.envReadContext(server);
+      ctx.setReg(12, serverEp);
+      for (const [r, w] of [
+        [13, words[0]],
+        [14, words[1]],
+        [15, words[2]],
+        [3, words[3]],
+      ] as const)
+        ctx.setReg(r, w as bigint);
+      // A value in RAX's upper half that the first reply must clear.
+      ctx.setReg(0, 0x7777_0000_0000_0000n);
+      os.envWriteContext(server, ctx);
+      let firstReply: bigint | null = null;
+      let secondReply: bigint | null = null;
+      os.envSetUpcalls(server, {
+        exception: (_e, c) => {
+          firstReply = c.getReg(5);
+          secondReply = c.getReg(0);
+          return 'kill';
+        },
+      });
+      const token = os.ipcSubmit({ op: 'call', endpoint: ep, message: { words: [1n, 2n, 3n, 4n] } });
+      os.envStart(server);
+      kernel.run();
+      const result = os.ipcPoll(token);
+      expect(result).toMatchObject({ ok: true, message: { words } });
+      expect(firstReply).toBe(0n);
+      expect(secondReply).toBe(BigInt(ExoErrno.E_STATE));
+      if (trace) expect(kernel.executor.exitTrace.filter((x) => x.exit === 'syscall')).toHaveLength(3);
+    },
+  );
+});
