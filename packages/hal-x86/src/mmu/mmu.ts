@@ -44,6 +44,17 @@ export class Mmu {
   /** Size of the page that filled each slot (for INVLPG of a 2 MiB page). */
   readonly tlbLarge = new Uint8Array(TLB_SIZE);
   /**
+   * Whether each slot's translation has served an instruction fetch since it was filled. Block links
+   * (see `epoch`) are derived from fetch translations only, so invalidating a page that no link can have
+   * used (a data page: what a page-fault handler unmaps) need not break every link.
+   */
+  private readonly tlbFetched = new Uint8Array(TLB_SIZE);
+  /**
+   * A translation that served a fetch left the TLB (evicted by another page) without a new epoch: links
+   * may rest on a page the TLB no longer shows, so the next INVLPG must break them all.
+   */
+  private lostFetch = false;
+  /**
    * Whether a slot may hold a 2 MiB page's translation: until one does, INVLPG need not look for the
    * 512 slots a large page can fill (a page-fault handler's unmap then costs one slot, not 512).
    */
@@ -151,6 +162,7 @@ export class Mmu {
 
   private freshEpoch(): void {
     this.epoch = ++this.epochSeq;
+    this.lostFetch = false; // no link made before this epoch is followed any more
   }
 
   /** Moves the current context's non-global translations out of the TLB into its parked record. */
@@ -162,6 +174,7 @@ export class Mmu {
     }
     p.count = 0;
     p.epoch = this.epoch;
+    p.lostFetch = this.lostFetch;
     let kept = 0;
     let keptLarge = false;
     for (let k = 0; k < this.filledCount; k++) {
@@ -173,7 +186,14 @@ export class Mmu {
         if (this.tlbLarge[i] !== 0) keptLarge = true;
         continue;
       }
-      p.push(i, tag, this.tlbFrame[i] as number, this.tlbPerm[i] as number, this.tlbLarge[i] as number);
+      p.push(
+        i,
+        tag,
+        this.tlbFrame[i] as number,
+        this.tlbPerm[i] as number,
+        this.tlbLarge[i] as number,
+        this.tlbFetched[i] as number,
+      );
       this.tlbTag[i] = Number.NaN;
     }
     this.filledCount = kept;
@@ -182,10 +202,15 @@ export class Mmu {
 
   /** Puts a parked context's translations back (a slot a global translation holds now stays with it). */
   private restore(p: ParkedTranslations): void {
+    let lost = p.lostFetch;
     for (let k = 0; k < p.count; k++) {
       const slot = p.slots[k] as number;
-      if (!Number.isNaN(this.tlbTag[slot] as number)) continue;
+      if (!Number.isNaN(this.tlbTag[slot] as number)) {
+        if (p.fetched[k] !== 0) lost = true; // not restored (a global translation holds the slot)
+        continue;
+      }
       this.noteFilled(slot);
+      this.tlbFetched[slot] = p.fetched[k] as number;
       this.tlbTag[slot] = p.tags[k] as number;
       this.tlbFrame[slot] = p.frames[k] as number;
       this.tlbPerm[slot] = p.perms[k] as number;
@@ -193,8 +218,10 @@ export class Mmu {
       this.tlbLarge[slot] = p.large[k] as number;
       if (p.large[k] !== 0) this.largeFilled = true;
     }
-    if (p.epoch >= 0) this.epoch = p.epoch;
-    else this.freshEpoch();
+    if (p.epoch >= 0) {
+      this.epoch = p.epoch;
+      this.lostFetch = lost;
+    } else this.freshEpoch();
     p.clear();
   }
 
@@ -244,10 +271,17 @@ export class Mmu {
 
   /** INVLPG: drops the translation for the page holding `la`, including every slot of a 2 MiB page. */
   invlpg(la: number): void {
-    this.freshEpoch();
     const vpn = Math.floor(la / 4096);
     const slot = vpn & TLB_MASK;
-    if (this.tlbTag[slot] === vpn) this.tlbTag[slot] = Number.NaN;
+    // Block links rest on fetch translations: they must go if this page served a fetch (or may have:
+    // one that did left the TLB unnoticed, or a 2 MiB page is cached); a global page's go in every context.
+    let links = this.lostFetch || this.largeFilled;
+    if (this.tlbTag[slot] === vpn) {
+      if (this.tlbGlobal[slot] !== 0) this.breakLinks();
+      else if (this.tlbFetched[slot] !== 0) links = true;
+      this.tlbTag[slot] = Number.NaN;
+    }
+    if (links) this.freshEpoch();
     if (!this.largeFilled) return;
     const base = Math.floor(vpn / 512) * 512;
     for (let v = base; v < base + 512; v++) {
@@ -267,6 +301,7 @@ export class Mmu {
     const need =
       access === Access.WRITE ? TlbPerm.WRITE : access === Access.FETCH ? TlbPerm.EXEC : TlbPerm.READ;
     if (this.tlbTag[slot] === vpn && (this.tlbPerm[slot] & need) !== 0) {
+      if (access === Access.FETCH) this.tlbFetched[slot] = 1;
       return (this.tlbFrame[slot] >>> 0) + (la - vpn * 4096);
     }
     const fault = this.fill(la, access);
@@ -285,7 +320,10 @@ export class Mmu {
     const slot = vpn & TLB_MASK;
     const need =
       access === Access.WRITE ? TlbPerm.WRITE : access === Access.FETCH ? TlbPerm.EXEC : TlbPerm.READ;
-    if (this.tlbTag[slot] === vpn && (this.tlbPerm[slot] & need) !== 0) return null;
+    if (this.tlbTag[slot] === vpn && (this.tlbPerm[slot] & need) !== 0) {
+      if (access === Access.FETCH) this.tlbFetched[slot] = 1;
+      return null;
+    }
     return this.fill(la, access);
   }
 
@@ -365,7 +403,12 @@ export class Mmu {
     const dirty = access === Access.WRITE || (leafLo & Pte.D) !== 0;
     view.setUint32(leafAddr, access === Access.WRITE ? leafLo | Pte.D : leafLo, true);
     const slot = vpn & TLB_MASK;
+    // (A refill of the same page, to set D on a first write, keeps its fetch mark; another page's evicts it.)
+    const samePage = this.tlbTag[slot] === vpn;
     if (Number.isNaN(this.tlbTag[slot] as number)) this.noteFilled(slot);
+    else if (!samePage && this.tlbFetched[slot] !== 0) this.lostFetch = true;
+    this.tlbFetched[slot] =
+      (samePage ? (this.tlbFetched[slot] as number) : 0) | (access === Access.FETCH ? 1 : 0);
     this.tlbTag[slot] = vpn;
     this.tlbFrame[slot] = frame | 0;
     // Write permission is cached only once D is set, so the first write still walks and sets it.

@@ -18,12 +18,16 @@ export class ParkedTranslations {
   frames = new Int32Array(16);
   perms = new Uint8Array(16);
   large = new Uint8Array(16);
+  /** Whether each entry served an instruction fetch (see `Mmu.tlbFetched`). */
+  fetched = new Uint8Array(16);
   count = 0;
+  /** The context's `Mmu.lostFetch` when it was parked. */
+  lostFetch = false;
   /** The context's epoch when it was parked, or -1 once something invalidated part of it since. */
   epoch = -1;
 
   /** Adds one entry (a slot's tag, frame, permissions and page size). */
-  push(slot: number, tag: number, frame: number, perm: number, large: number): void {
+  push(slot: number, tag: number, frame: number, perm: number, large: number, fetched: number): void {
     if (this.count === this.slots.length) this.grow();
     const k = this.count++;
     this.slots[k] = slot;
@@ -31,21 +35,31 @@ export class ParkedTranslations {
     this.frames[k] = frame;
     this.perms[k] = perm;
     this.large[k] = large;
+    this.fetched[k] = fetched;
   }
 
-  /** Drops the entries for the 4 KiB page `vpn`, and those of the 2 MiB page holding it (INVLPG). */
+  /**
+   * Drops the entries for the 4 KiB page `vpn`, and those of the 2 MiB page holding it (INVLPG); the
+   * context's block links go too if one of them served a fetch (or one that did was lost before).
+   */
   invalidatePage(vpn: number): void {
     const largeBase = Math.floor(vpn / 512) * 512;
     let kept = 0;
+    let links = this.lostFetch;
     for (let k = 0; k < this.count; k++) {
       const tag = this.tags[k] as number;
-      const hit = tag === vpn || (this.large[k] !== 0 && tag >= largeBase && tag < largeBase + 512);
-      if (hit) continue;
+      const large = this.large[k] !== 0;
+      if (large) links = true;
+      const hit = tag === vpn || (large && tag >= largeBase && tag < largeBase + 512);
+      if (hit) {
+        if (this.fetched[k] !== 0) links = true;
+        continue;
+      }
       if (kept !== k) this.move(k, kept);
       kept++;
     }
     this.count = kept;
-    this.epoch = -1;
+    if (links) this.epoch = -1;
   }
 
   clear(): void {
@@ -59,6 +73,7 @@ export class ParkedTranslations {
     this.frames[to] = this.frames[from] as number;
     this.perms[to] = this.perms[from] as number;
     this.large[to] = this.large[from] as number;
+    this.fetched[to] = this.fetched[from] as number;
   }
 
   private grow(): void {
@@ -73,6 +88,9 @@ export class ParkedTranslations {
     perms.set(this.perms);
     const large = new Uint8Array(n);
     large.set(this.large);
+    const fetched = new Uint8Array(n);
+    fetched.set(this.fetched);
+    this.fetched = fetched;
     this.slots = slots;
     this.tags = tags;
     this.frames = frames;
