@@ -14,7 +14,7 @@
  * throw, and internal errors reported by the CPU end that environment only.
  */
 import { MAX_AMOUNT, type Scheduler, createScheduler, type PolicyName } from '@exov6/sched-beatty';
-import type { Cpu, VcpuExit } from '@exov6/hal-x86';
+import { type Cpu, type VcpuExit, loadFpuContext, saveFpuContext } from '@exov6/hal-x86';
 import type { DeviceLayer } from './devices';
 import type { Environment } from './environment';
 import {
@@ -175,10 +175,10 @@ export class Executor {
       // something needs it (an upcall, a primitive that touches another environment's registers).
       // A message for the environment's IPC handler is delivered as it is about to run.
       this.guest.deliverUpcall(env);
-      cpu.loadContext(env.context);
+      this.running = env;
+      this.enterContext(env);
       let saved = false;
       // While tracing, every exit is recorded, so primitives go the exit way then.
-      this.running = env;
       cpu.syscallHook = this.trace ? null : this.syscallHook;
       for (;;) {
         const before = cpu.instret;
@@ -208,16 +208,17 @@ export class Executor {
           }
           if (outcome !== 'not-mine') break;
         }
-        cpu.saveContext(env.context);
+        cpu.saveContext(env.context, NO_FPU);
         saved = true;
         const goOn = this.handle(env, exit);
         if (!goOn || env.status !== 'runnable' || !more) break;
-        cpu.loadContext(env.context);
+        this.enterContext(env);
         saved = false;
       }
       cpu.syscallHook = null;
+      cpu.fpuUse = null;
       this.running = null;
-      if (!saved) cpu.saveContext(env.context);
+      if (!saved) cpu.saveContext(env.context, NO_FPU);
       instructions += retired;
       slices++;
       this.now += Math.max(1, retired);
@@ -244,11 +245,12 @@ export class Executor {
     const live = dispatchLive(env, regs, this.guest);
     if (live === 'resume') return 'resume';
     if (live !== 'needs-context') return 'stop';
-    this.cpu.saveContext(env.context);
+    // (These primitives and IPC upcall delivery change general registers only: the x87/SSE state stays.)
+    this.cpu.saveContext(env.context, NO_FPU);
     const outcome = dispatchGuestPrimitive(env, this.guest);
     if (outcome !== 'resume') return 'stop-saved';
     if (env.status === 'runnable') this.guest.deliverUpcall(env);
-    this.cpu.loadContext(env.context);
+    this.cpu.loadContext(env.context, NO_FPU);
     return 'resume';
   }
 
@@ -308,12 +310,15 @@ export class Executor {
         this.kill(env, 'hlt');
         return false;
       case 'syscall': {
+        // The handlers see and may change the whole context, x87 and SSE state included.
+        this.releaseFpu(env);
         const handler = env.upcalls.syscall;
         const number = Number(env.context.getReg(0));
         if (handler === undefined) return this.refuse(env, `syscall ${number} with no syscall handler`);
         return this.resumeOrKill(env, 'syscall', () => handler({ number }, env.context));
       }
       case 'exception': {
+        this.releaseFpu(env);
         if (exit.vector === PF && env.upcalls.pageFault !== undefined) {
           const handler = env.upcalls.pageFault;
           const event = {
@@ -338,6 +343,48 @@ export class Executor {
         return this.resumeOrKill(env, 'exception', () => handler(event, env.context));
       }
     }
+  }
+
+  // ------------------------------------------------------------------ lazy x87/SSE switching
+  //
+  // The x87, SSE and MXCSR state (about two thirds of a context by size, most of a switch's copying) is
+  // not saved and loaded with the general registers. It stays in the CPU, belonging to `fpuOwner`, until
+  // another environment runs an instruction that uses it: the CPU's `fpuUse` hook then saves it into the
+  // owner's context and loads the runner's. An environment that never uses it (most kernels' clients,
+  // every page-fault round trip of the benchmark) never pays for it. Whoever reads or writes a context
+  // while its state may be in the CPU goes through syncFpu / releaseFpu / forgetFpu first.
+
+  /** The environment whose x87/SSE state is in the CPU, or null. */
+  private fpuOwner: Environment | null = null;
+
+  private readonly takeFpu = (cpu: Cpu): void => {
+    const env = this.running as Environment;
+    if (this.fpuOwner !== null) saveFpuContext(cpu, this.fpuOwner.context);
+    loadFpuContext(cpu, env.context);
+    this.fpuOwner = env;
+  };
+
+  /** Loads `env`'s general registers; its x87/SSE state comes when it first uses it (if not there already). */
+  private enterContext(env: Environment): void {
+    this.cpu.loadContext(env.context, NO_FPU);
+    this.cpu.fpuUse = this.fpuOwner === env ? null : this.takeFpu;
+  }
+
+  /** Brings `env`'s context up to date (its x87/SSE state copied out of the CPU if it is there). */
+  syncFpu(env: Environment): void {
+    if (this.fpuOwner === env) saveFpuContext(this.cpu, env.context);
+  }
+
+  /** As syncFpu, and the context becomes the only copy: it may be changed, and is loaded from on next use. */
+  releaseFpu(env: Environment): void {
+    if (this.fpuOwner !== env) return;
+    saveFpuContext(this.cpu, env.context);
+    this.fpuOwner = null;
+  }
+
+  /** The context was overwritten: the x87/SSE state in the CPU, if it is `env`'s, is stale and dropped. */
+  forgetFpu(env: Environment): void {
+    if (this.fpuOwner === env) this.fpuOwner = null;
   }
 
   /** Runs the device events that fell due and delivers the timer upcalls they produced. */
@@ -405,6 +452,9 @@ export class Executor {
     return env.status === 'runnable';
   }
 }
+
+/** Context saves and loads of the run loop: general registers only (see "lazy x87/SSE switching"). */
+const NO_FPU = { fpu: false } as const;
 
 function detailOf(exit: VcpuExit): number {
   if (exit.kind === 'exception') return exit.vector;

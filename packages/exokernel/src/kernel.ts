@@ -655,6 +655,7 @@ export class Exokernel {
    */
   snapshot(): KernelSnapshot {
     const envs = [...this.environments.values()].map((e) => {
+      this.executor.syncFpu(e);
       const ctx = e.context;
       const upcalls = e.upcalls as Record<string, unknown>;
       return {
@@ -760,7 +761,9 @@ export class Exokernel {
 
   /** envReadContext: a copy of a stopped environment's registers (INVOKE). */
   envReadContext(caller: Environment, envCap: number): CpuContext {
-    return this.controlled(caller, envCap, 'envReadContext').context.clone();
+    const env = this.controlled(caller, envCap, 'envReadContext');
+    this.executor.syncFpu(env);
+    return env.context.clone();
   }
 
   /** envWriteContext: sets an environment's registers (INVOKE), e.g. its entry point and stack. */
@@ -777,6 +780,7 @@ export class Exokernel {
       throw new ExoError('E_INVAL', `${op}: not a well-formed CpuContext`);
     }
     env.context.copyFrom(scratch);
+    this.executor.forgetFpu(env);
   }
 
   /** envSetUpcalls: the library OS handlers of an environment (INVOKE). */

@@ -44,7 +44,8 @@ export { LinuxSyscalls, EPOCH_SECONDS, NS_PER_INSTRUCTION } from './x86run/sysca
 export { ProcessMemory, GuestOutOfMemory, STACK_TOP, STACK_LIMIT, MMAP_TOP } from './x86run/vm';
 export { SYSCALL_NAMES, syscallName, ERRNO, SIG, signalName } from './x86run/linux';
 export type { InterruptAcknowledge } from './cpu/cpu';
-export { CpuContext, CpuContextError } from './cpu/context';
+export { CpuContext, CpuContextError, loadFpuContext, saveFpuContext } from './cpu/context';
+export type { ContextParts } from './cpu/context';
 
 // Devices and the platform around the CPU.
 export { PortIoBus, MmioBus, BusError } from './devices/io-bus';

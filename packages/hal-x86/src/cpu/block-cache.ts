@@ -59,6 +59,8 @@ export interface Block {
    * is reused from the physical-address caches. -1 otherwise.
    */
   crossPa: number;
+  /** Whether an instruction of the block reads or writes the x87, SSE or MXCSR state (see `Cpu.fpuUse`). */
+  usesFpu: boolean;
 }
 
 let sharedDecoder: Decoder | null = null;
@@ -241,6 +243,7 @@ export class BlockCache {
       reach: 0,
       compiled: null,
       crossPa,
+      usesFpu: insns.some((i) => i.def.fpu),
     };
     this.decodedBlocks++;
     const list = this.byPa.get(pa);

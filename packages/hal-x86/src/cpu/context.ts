@@ -124,29 +124,49 @@ function checkReg(r: number): void {
   }
 }
 
+/** Which parts of the state a save or load copies: `fpu: false` leaves out the x87, SSE and MXCSR state. */
+export interface ContextParts {
+  fpu?: boolean;
+}
+
 /**
  * Copies the CPU's architectural state into `into` (a new context when omitted) and returns it. With
- * `into` given nothing is allocated: three typed-array copies and a few dozen field copies.
+ * `into` given nothing is allocated: three typed-array copies and a few dozen field copies (one, without
+ * the x87 and SSE state).
  */
-export function saveCpuContext(cpu: Cpu, into: CpuContext = new CpuContext()): CpuContext {
+export function saveCpuContext(
+  cpu: Cpu,
+  into: CpuContext = new CpuContext(),
+  parts?: ContextParts,
+): CpuContext {
   into.regs.set(cpu.regs);
   into.rip = cpu.rip;
   into.fsBase = cpu.fsBase;
   into.gsBase = cpu.gsBase;
   copyFlags(cpu, into.flags);
-  into.xmm32.set(cpu.xmm32);
-  into.mxcsr = cpu.mxcsr;
-  copyX87(cpu.x87, into.x87);
+  if (parts?.fpu !== false) saveFpuContext(cpu, into);
   return into;
 }
 
 /** Makes `ctx` the CPU's architectural state (the context is copied, not kept). Call between runs. */
-export function loadCpuContext(cpu: Cpu, ctx: CpuContext): void {
+export function loadCpuContext(cpu: Cpu, ctx: CpuContext, parts?: ContextParts): void {
   cpu.regs.set(ctx.regs);
   cpu.rip = ctx.rip;
   cpu.fsBase = ctx.fsBase;
   cpu.gsBase = ctx.gsBase;
   copyFlags(ctx.flags, cpu);
+  if (parts?.fpu !== false) loadFpuContext(cpu, ctx);
+}
+
+/** Copies only the x87, SSE (XMM0..15) and MXCSR state of the CPU into `into` (a lazy FPU switch's save). */
+export function saveFpuContext(cpu: Cpu, into: CpuContext): void {
+  into.xmm32.set(cpu.xmm32);
+  into.mxcsr = cpu.mxcsr;
+  copyX87(cpu.x87, into.x87);
+}
+
+/** Makes only the x87, SSE and MXCSR state of `ctx` the CPU's (a lazy FPU switch's load). */
+export function loadFpuContext(cpu: Cpu, ctx: CpuContext): void {
   cpu.xmm32.set(ctx.xmm32);
   cpu.mxcsr = ctx.mxcsr;
   copyX87(ctx.x87, cpu.x87);

@@ -17,7 +17,7 @@ import type { Insn } from '../isa/insn';
 import { X87State } from '../isa/exec/x87-state';
 import { COMPILE_THRESHOLD, compileBlock } from './block-compiler';
 import type { PortIoBus } from '../devices/io-bus';
-import { type CpuContext, loadCpuContext, saveCpuContext } from './context';
+import { type ContextParts, type CpuContext, loadCpuContext, saveCpuContext } from './context';
 
 /**
  * The CPU's side of an interrupt controller: when the controller asserts the CPU's INTR input (`Cpu.intr`)
@@ -116,6 +116,12 @@ export class Cpu extends LazyFlags {
    * how a kernel keeps its cheapest calls from leaving and re-entering the run loop.
    */
   syscallHook: ((cpu: Cpu) => boolean) | null = null;
+  /**
+   * Called once, then cleared, before the first instruction that reads or writes the x87, SSE or MXCSR
+   * state runs (a block holding one is about to run): a host that switches that state lazily between the
+   * programs it runs, as operating systems did with CR0.TS and #NM, loads the right one there.
+   */
+  fpuUse: ((cpu: Cpu) => void) | null = null;
 
   readonly blocks: BlockCache;
   /** @internal (read by compiled blocks) */
@@ -577,14 +583,21 @@ export class Cpu extends LazyFlags {
 
   // ------------------------------------------------------------------ host interface
 
-  /** Copies the architectural state into `into` (or a new context) for a context switch; see context.ts. */
-  saveContext(into?: CpuContext): CpuContext {
-    return saveCpuContext(this, into);
+  /**
+   * Copies the architectural state into `into` (or a new context) for a context switch; see context.ts.
+   * With `{ fpu: false }` the x87, SSE and MXCSR state is left out (for a host that switches it lazily:
+   * `fpuUse`, `saveFpuContext`, `loadFpuContext`).
+   */
+  saveContext(into?: CpuContext, parts?: ContextParts): CpuContext {
+    return saveCpuContext(this, into, parts);
   }
 
-  /** Makes `ctx` the architectural state (CR3 and CPL stay as the host set them); see context.ts. */
-  loadContext(ctx: CpuContext): void {
-    loadCpuContext(this, ctx);
+  /**
+   * Makes `ctx` the architectural state (CR3 and CPL stay as the host set them); see context.ts. With
+   * `{ fpu: false }` the x87, SSE and MXCSR state stays as it is.
+   */
+  loadContext(ctx: CpuContext, parts?: ContextParts): void {
+    loadCpuContext(this, ctx, parts);
   }
 
   /**
@@ -659,6 +672,7 @@ export class Cpu extends LazyFlags {
       const remaining = this.runLimit - this.instret;
       if (remaining <= 0) return { kind: 'budget' };
       const block = this.blocks.follow(prev, this.rip);
+      if (block.usesFpu && this.fpuUse !== null) this.takeFpu();
       const insns = block.insns;
       const n = insns.length < remaining ? insns.length : remaining;
       let k = 0;
@@ -705,6 +719,7 @@ export class Cpu extends LazyFlags {
       if (this.runLimit - this.instret <= 0) return { kind: 'budget' };
       const block = this.blocks.lookup(this.rip);
       const ins = block.insns[0] as Insn;
+      if (ins.def.fpu && this.fpuUse !== null) this.takeFpu();
       this.stop = false;
       this.blocks.current = block;
       this.trace?.(this, ins);
@@ -718,6 +733,12 @@ export class Cpu extends LazyFlags {
         return exit;
       }
     }
+  }
+
+  private takeFpu(): void {
+    const use = this.fpuUse as (cpu: Cpu) => void;
+    this.fpuUse = null;
+    use(this);
   }
 
   private exceptionExit(e: unknown): VcpuExit {

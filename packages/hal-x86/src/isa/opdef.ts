@@ -67,6 +67,11 @@ export interface OpDefInput {
    * It must behave exactly like `exec` for that form.
    */
   specialize?: (insn: Insn) => Handler | undefined;
+  /**
+   * Reads or writes the x87, SSE or MXCSR state (every x87 and SSE instruction, and FWAIT): a host that
+   * switches that state lazily loads it before the first such instruction runs (see `Cpu.fpuUse`).
+   */
+  fpu?: boolean;
 }
 
 export interface OpDef extends Required<Pick<OpDefInput, 'mnemonic' | 'opcode' | 'exec'>> {
@@ -85,6 +90,7 @@ export interface OpDef extends Required<Pick<OpDefInput, 'mnemonic' | 'opcode' |
   /** Needs a modrm byte (derived from operands and ext). */
   modrm: boolean;
   specialize: ((insn: Insn) => Handler | undefined) | null;
+  fpu: boolean;
 }
 
 const MODRM_METHODS = new Set(['E', 'G', 'M', 'R', 'V', 'W', 'U', 'S', 'N', 'P', 'Q']);
@@ -119,6 +125,7 @@ export function defineOp(input: OpDefInput): OpDef {
     rep: input.rep ?? false,
     suffix: input.suffix ?? false,
     specialize: input.specialize ?? null,
+    fpu: input.fpu ?? false,
     modrm: ext >= 0 || input.form !== undefined || operands.some((o) => MODRM_METHODS.has(o.method)),
   };
 }

@@ -296,17 +296,10 @@ export class Mmu {
    */
   translate(la: number, access: AccessKind, stack = false): number {
     if (!(la >= -CANONICAL_LIMIT && la < CANONICAL_LIMIT)) throw nonCanonical(la, stack);
-    const vpn = Math.floor(la / 4096);
-    const slot = vpn & TLB_MASK;
-    const need =
-      access === Access.WRITE ? TlbPerm.WRITE : access === Access.FETCH ? TlbPerm.EXEC : TlbPerm.READ;
-    if (this.tlbTag[slot] === vpn && (this.tlbPerm[slot] & need) !== 0) {
-      if (access === Access.FETCH) this.tlbFetched[slot] = 1;
-      return (this.tlbFrame[slot] >>> 0) + (la - vpn * 4096);
-    }
-    const fault = this.fill(la, access);
+    const fault = this.check(la, access);
     if (fault !== null) throw fault;
-    return (this.tlbFrame[slot] >>> 0) + (la - vpn * 4096);
+    const vpn = Math.floor(la / 4096);
+    return ((this.tlbFrame[vpn & TLB_MASK] as number) >>> 0) + (la - vpn * 4096);
   }
 
   /**

@@ -74,7 +74,7 @@ add({ mnemonic: 'lea', opcode: 0x8d, operands: 'Gv,M', exec: D.lea });
 add({ mnemonic: 'pop', opcode: 0x8f, ext: 0, operands: 'Ev', size: 'd64', exec: St.popE, suffix: true });
 add({ mnemonic: 'cbw', opcode: 0x98, size: 'v', exec: D.cbw });
 add({ mnemonic: 'cwd', opcode: 0x99, size: 'v', exec: D.cwd });
-add({ mnemonic: 'fwait', opcode: 0x9b, size: 'x', exec: fwait });
+add({ mnemonic: 'fwait', opcode: 0x9b, size: 'x', exec: fwait, fpu: true }); // reads the x87 status
 add({ mnemonic: 'pushf', opcode: 0x9c, size: 'd64', exec: St.pushf });
 add({ mnemonic: 'popf', opcode: 0x9d, size: 'd64', exec: St.popf });
 add({ mnemonic: 'sahf', opcode: 0x9e, size: 'x', exec: Sys.sahf });

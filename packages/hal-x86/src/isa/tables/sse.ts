@@ -19,7 +19,8 @@ import * as St from '../exec/sse-state';
 import { defineOp, type Handler, type OpDef, type OpDefInput } from '../opdef';
 
 const rows: OpDefInput[] = [];
-const add = (r: Omit<OpDefInput, 'map' | 'size'>) => rows.push({ map: 1, size: 'x', ...r });
+// (Every SSE instruction reads or writes XMM or MXCSR state: `fpu`.)
+const add = (r: Omit<OpDefInput, 'map' | 'size'>) => rows.push({ map: 1, size: 'x', fpu: true, ...r });
 
 // ------------------------------------------------------------------------------------------ moves
 

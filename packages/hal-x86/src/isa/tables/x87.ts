@@ -42,7 +42,8 @@ import { fcmov, fldConst, fldMem, fldReg, Fmt, fstMem, fstReg, fxch, POP } from 
 import { fptanOp, fsincosOp, Trans, Trans2, transBinary, transUnary } from '../exec/x87-transcendental';
 
 const rows: OpDefInput[] = [];
-const add = (r: Omit<OpDefInput, 'size'>) => rows.push({ size: 'x', ...r });
+// (Every x87 instruction reads or writes the FPU state: `fpu`.)
+const add = (r: Omit<OpDefInput, 'size'>) => rows.push({ size: 'x', fpu: true, ...r });
 const reg = (
   opcode: number,
   ext: number,
