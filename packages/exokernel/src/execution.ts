@@ -350,8 +350,8 @@ export class Executor {
   // The x87, SSE and MXCSR state (about two thirds of a context by size, most of a switch's copying) is
   // not saved and loaded with the general registers. It stays in the CPU, belonging to `fpuOwner`, until
   // another environment runs an instruction that uses it: the CPU's `fpuUse` hook then saves it into the
-  // owner's context and loads the runner's. An environment that never uses it (most kernels' clients,
-  // every page-fault round trip of the benchmark) never pays for it. Whoever reads or writes a context
+  // owner's context and loads the runner's. An environment that never uses it (the benchmark's
+  // page-fault, IPC and switch loops, for example) never pays for it. Whoever reads or writes a context
   // while its state may be in the CPU goes through syncFpu / releaseFpu / forgetFpu first.
 
   /** The environment whose x87/SSE state is in the CPU, or null. */
