@@ -5,11 +5,11 @@
  * envWriteContext must read and write the real values even while they are held in the CPU.
  */
 import { describe, expect, it } from 'vitest';
-import { EXO_SYSCALL_BASE, Exokernel, ExoSyscall } from '../src/index';
-import { startMachineCode } from './support/guest';
+import { Exokernel, ExoSyscall } from '../src/index';
+import { SYSCALL, movEaxPrimitive, startMachineCode } from './support/guest';
 
 const u32 = (v: number) => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
-const prim = (n: number) => [0xb8, ...u32(EXO_SYSCALL_BASE + n), 0x0f, 0x05]; // mov eax, n ; syscall
+const prim = (n: number) => [...movEaxPrimitive(n), ...SYSCALL];
 const MOVQ_XMM0_R12 = [0x66, 0x49, 0x0f, 0x6e, 0xc4];
 const MOVQ_RCX_XMM0 = [0x66, 0x48, 0x0f, 0x7e, 0xc1];
 const MOVQ_XMM1_R12 = [0x66, 0x49, 0x0f, 0x6e, 0xcc];

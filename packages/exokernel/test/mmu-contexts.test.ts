@@ -6,12 +6,13 @@
  */
 import { Rights } from '@exov6/caplattice';
 import { describe, expect, it } from 'vitest';
-import { EXO_SYSCALL_BASE, Exokernel, ExoSyscall } from '../src/index';
+import { Exokernel, ExoSyscall } from '../src/index';
+import { PcidPool } from '../src/pcid-pool';
+import { SYSCALL, machineCodeEnvironment, movEaxPrimitive } from './support/guest';
 
-const CODE = 0x400000;
 const DATA = 0x10000000;
 const u32 = (v: number) => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
-const prim = (n: number) => [0xb8, ...u32(EXO_SYSCALL_BASE + n), 0x0f, 0x05]; // mov eax, n ; syscall
+const prim = (n: number) => [...movEaxPrimitive(n), ...SYSCALL];
 // biome-ignore format: one instruction per line
 const TOUCH_YIELD_TOUCH = [
   0xbb, ...u32(DATA), // mov ebx, DATA
@@ -25,16 +26,8 @@ function world() {
   const kernel = new Exokernel({ memoryBytes: 16 << 20 });
   const os = kernel.bind(kernel.createRootEnvironment());
   const spawn = (code: number[]) => {
-    const env = os.envCreate({ quota: 16 });
-    const space = os.asCreate();
-    const text = os.frameAlloc();
-    os.frameWrite(text, 0, Uint8Array.from(code));
-    os.map(space, CODE, text, { executable: true });
-    os.envSetAddressSpace(env, space);
-    const ctx = os.envReadContext(env);
-    ctx.rip = CODE;
-    os.envWriteContext(env, ctx);
-    return { env, space };
+    const { child, space } = machineCodeEnvironment(os, code);
+    return { env: child, space };
   };
   return { kernel, os, spawn };
 }
@@ -111,5 +104,17 @@ describe('MMU contexts of address spaces', () => {
     kernel.run();
     expect([...os.frameRead(zFrame, 0, 1)]).toEqual([0x77]);
     expect([...os.frameRead(xFrame, 0, 1)]).toEqual([0x11]);
+  });
+
+  it('gives each space its own context identifier, reuses freed ones, and shares 0 beyond 4095', () => {
+    const pool = new PcidPool();
+    const taken = Array.from({ length: 4095 }, () => pool.take());
+    expect(new Set(taken).size).toBe(4095);
+    expect(Math.min(...taken)).toBe(1);
+    expect(pool.take()).toBe(0);
+    pool.give(0); // (0 is shared: never handed out as a free identifier)
+    pool.give(17);
+    expect(pool.take()).toBe(17);
+    expect(pool.take()).toBe(0);
   });
 });

@@ -139,6 +139,15 @@ export const SYSCALL = [0x0f, 0x05];
  * stack page below 0x7fff0000 (RSP there) and the given registers; not started.
  */
 export function startMachineCode(os: EnvApi, code: number[], regs: Record<number, number> = {}): number {
+  return machineCodeEnvironment(os, code, regs).child;
+}
+
+/** As startMachineCode, also giving the capability of the child's address space. */
+export function machineCodeEnvironment(
+  os: EnvApi,
+  code: number[],
+  regs: Record<number, number> = {},
+): { child: number; space: number } {
   const child = os.envCreate({ quota: 8 });
   const space = os.asCreate();
   const text = os.frameAlloc();
@@ -151,5 +160,5 @@ export function startMachineCode(os: EnvApi, code: number[], regs: Record<number
   ctx.setReg(4, 0x7fff0000);
   for (const [r, v] of Object.entries(regs)) ctx.setReg(Number(r), v);
   os.envWriteContext(child, ctx);
-  return child;
+  return { child, space };
 }

@@ -68,7 +68,16 @@ export class LazyFlags {
   fother = 0x202;
 
   /** Records a flag-setting operation; b is the second operand. */
-  setLazy(op: number, size: number, res: number, resHi: number, a: number, aHi: number, b: number, bHi: number): void {
+  setLazy(
+    op: number,
+    size: number,
+    res: number,
+    resHi: number,
+    a: number,
+    aHi: number,
+    b: number,
+    bHi: number,
+  ): void {
     this.fop = op;
     this.fsz = size;
     this.fres = res;
@@ -193,11 +202,11 @@ export class LazyFlags {
       case FlagOp.ADD:
       case FlagOp.ADC:
       case FlagOp.INC:
-        return this.signOf((this.fa ^ this.fres) & (this.fb ^ this.fres), (this.faHi ^ this.fresHi) & (this.fbHi ^ this.fresHi));
+        return this.addOverflow();
       case FlagOp.SUB:
       case FlagOp.SBB:
       case FlagOp.DEC:
-        return this.signOf((this.fa ^ this.fb) & (this.fa ^ this.fres), (this.faHi ^ this.fbHi) & (this.faHi ^ this.fresHi));
+        return this.subOverflow();
       case FlagOp.IMUL:
         return this.imulOverflow();
       case FlagOp.SHL:
@@ -216,30 +225,20 @@ export class LazyFlags {
     // The operations most often pending when all six are asked for (SYSCALL copies RFLAGS into R11 on
     // every system call): ZF, SF and PF from the result, CF, AF and OF by one test each, not six getters.
     if (op === FlagOp.LOGIC) return this.resultFlags();
-    if (op === FlagOp.SUB || op === FlagOp.DEC) {
-      const a = this.fa;
-      const b = this.fb;
-      const r = this.fres;
-      const borrow = op === FlagOp.SUB ? this.below(a, this.faHi, b, this.fbHi) : this.fcf !== 0;
-      const overflow = this.signOf((a ^ b) & (a ^ r), (this.faHi ^ this.fbHi) & (this.faHi ^ this.fresHi));
-      return (
-        this.resultFlags() |
-        (borrow ? Flag.CF : 0) |
-        (((a ^ b ^ r) & 0x10) !== 0 ? Flag.AF : 0) |
-        (overflow ? Flag.OF : 0)
-      );
-    }
-    if (op === FlagOp.ADD || op === FlagOp.INC) {
-      const a = this.fa;
-      const b = this.fb;
-      const r = this.fres;
-      const carry = op === FlagOp.ADD ? this.below(r, this.fresHi, a, this.faHi) : this.fcf !== 0;
-      const overflow = this.signOf((a ^ r) & (b ^ r), (this.faHi ^ this.fresHi) & (this.fbHi ^ this.fresHi));
+    const add = op === FlagOp.ADD || op === FlagOp.INC;
+    if (add || op === FlagOp.SUB || op === FlagOp.DEC) {
+      // (INC and DEC keep the carry they found; ADD and SUB produce one. AF as in the `af` getter.)
+      const carry =
+        op === FlagOp.ADD
+          ? this.below(this.fres, this.fresHi, this.fa, this.faHi)
+          : op === FlagOp.SUB
+            ? this.below(this.fa, this.faHi, this.fb, this.fbHi)
+            : this.fcf !== 0;
       return (
         this.resultFlags() |
         (carry ? Flag.CF : 0) |
-        (((a ^ b ^ r) & 0x10) !== 0 ? Flag.AF : 0) |
-        (overflow ? Flag.OF : 0)
+        (((this.fa ^ this.fb ^ this.fres) & 0x10) !== 0 ? Flag.AF : 0) |
+        ((add ? this.addOverflow() : this.subOverflow()) ? Flag.OF : 0)
       );
     }
     return (
@@ -249,6 +248,22 @@ export class LazyFlags {
       (this.zf ? Flag.ZF : 0) |
       (this.sf ? Flag.SF : 0) |
       (this.of ? Flag.OF : 0)
+    );
+  }
+
+  /** OF of a pending ADD, ADC or INC: the operands had one sign and the result has the other. */
+  private addOverflow(): boolean {
+    return this.signOf(
+      (this.fa ^ this.fres) & (this.fb ^ this.fres),
+      (this.faHi ^ this.fresHi) & (this.fbHi ^ this.fresHi),
+    );
+  }
+
+  /** OF of a pending SUB, SBB or DEC: the operands' signs differed and the result's is the subtrahend's. */
+  private subOverflow(): boolean {
+    return this.signOf(
+      (this.fa ^ this.fb) & (this.fa ^ this.fres),
+      (this.faHi ^ this.fbHi) & (this.faHi ^ this.fresHi),
     );
   }
 
@@ -295,7 +310,9 @@ export class LazyFlags {
           r = this.eq(this.fa, this.faHi, this.fb, this.fbHi);
           break;
         case 3:
-          r = this.below(this.fa, this.faHi, this.fb, this.fbHi) || this.eq(this.fa, this.faHi, this.fb, this.fbHi);
+          r =
+            this.below(this.fa, this.faHi, this.fb, this.fbHi) ||
+            this.eq(this.fa, this.faHi, this.fb, this.fbHi);
           break;
         case 6:
           r = this.sf !== this.of;

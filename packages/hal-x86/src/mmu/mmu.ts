@@ -13,7 +13,7 @@
 import { GuestFault, PfError, Vector, linearToBigInt } from '../cpu/fault';
 import type { PhysicalMemory } from '../memory/physical-memory';
 import { tableIndex } from './address-space';
-import { ParkedTranslations } from './parked-translations';
+import { Parked, ParkedTranslations } from './parked-translations';
 import { PTE_NX_HI, Pte } from './pte';
 
 export const TLB_SIZE = 4096;
@@ -204,19 +204,19 @@ export class Mmu {
   private restore(p: ParkedTranslations): void {
     let lost = p.lostFetch;
     for (let k = 0; k < p.count; k++) {
-      const slot = p.slots[k] as number;
+      const slot = p.get(k, Parked.SLOT);
       if (!Number.isNaN(this.tlbTag[slot] as number)) {
-        if (p.fetched[k] !== 0) lost = true; // not restored (a global translation holds the slot)
+        if (p.get(k, Parked.FETCHED) !== 0) lost = true; // not restored (a global translation holds the slot)
         continue;
       }
       this.noteFilled(slot);
-      this.tlbFetched[slot] = p.fetched[k] as number;
-      this.tlbTag[slot] = p.tags[k] as number;
-      this.tlbFrame[slot] = p.frames[k] as number;
-      this.tlbPerm[slot] = p.perms[k] as number;
+      this.tlbFetched[slot] = p.get(k, Parked.FETCHED);
+      this.tlbTag[slot] = p.get(k, Parked.TAG);
+      this.tlbFrame[slot] = p.get(k, Parked.FRAME);
+      this.tlbPerm[slot] = p.get(k, Parked.PERM);
       this.tlbGlobal[slot] = 0;
-      this.tlbLarge[slot] = p.large[k] as number;
-      if (p.large[k] !== 0) this.largeFilled = true;
+      this.tlbLarge[slot] = p.get(k, Parked.LARGE);
+      if (p.get(k, Parked.LARGE) !== 0) this.largeFilled = true;
     }
     if (p.epoch >= 0) {
       this.epoch = p.epoch;
@@ -296,7 +296,7 @@ export class Mmu {
    */
   translate(la: number, access: AccessKind, stack = false): number {
     if (!(la >= -CANONICAL_LIMIT && la < CANONICAL_LIMIT)) throw nonCanonical(la, stack);
-    const fault = this.check(la, access);
+    const fault = this.cached(la, access);
     if (fault !== null) throw fault;
     const vpn = Math.floor(la / 4096);
     return ((this.tlbFrame[vpn & TLB_MASK] as number) >>> 0) + (la - vpn * 4096);
@@ -309,6 +309,11 @@ export class Mmu {
    */
   check(la: number, access: AccessKind): GuestFault | null {
     if (!(la >= -CANONICAL_LIMIT && la < CANONICAL_LIMIT)) return nonCanonical(la, false);
+    return this.cached(la, access);
+  }
+
+  /** For a canonical `la`: null when the TLB allows the access (marking a fetch), else the walk's result. */
+  private cached(la: number, access: AccessKind): GuestFault | null {
     const vpn = Math.floor(la / 4096);
     const slot = vpn & TLB_MASK;
     const need =

@@ -12,30 +12,43 @@
  * only if nothing that could change a translation of that context happened while it was parked. Epoch
  * values are never reused across contexts, so a link made in one context never matches in another.
  */
+/** Fields of one kept entry, at `ENTRY * k + field` of `entries`. */
+export const Parked = { SLOT: 0, TAG: 1, FRAME: 2, PERM: 3, LARGE: 4, FETCHED: 5 } as const;
+const ENTRY = 6;
+
 export class ParkedTranslations {
-  slots = new Int32Array(16);
-  tags = new Float64Array(16);
-  frames = new Int32Array(16);
-  perms = new Uint8Array(16);
-  large = new Uint8Array(16);
-  /** Whether each entry served an instruction fetch (see `Mmu.tlbFetched`). */
-  fetched = new Uint8Array(16);
+  /**
+   * The kept entries, one record of six numbers each (see `Parked`): the TLB slot, its tag (virtual page
+   * number), frame, permissions, whether a 2 MiB page filled it, and whether it served an instruction
+   * fetch (see `Mmu.tlbFetched`).
+   */
+  entries = new Float64Array(16 * ENTRY);
   count = 0;
   /** The context's `Mmu.lostFetch` when it was parked. */
   lostFetch = false;
   /** The context's epoch when it was parked, or -1 once something invalidated part of it since. */
   epoch = -1;
 
-  /** Adds one entry (a slot's tag, frame, permissions and page size). */
+  /** Adds one entry. */
   push(slot: number, tag: number, frame: number, perm: number, large: number, fetched: number): void {
-    if (this.count === this.slots.length) this.grow();
-    const k = this.count++;
-    this.slots[k] = slot;
-    this.tags[k] = tag;
-    this.frames[k] = frame;
-    this.perms[k] = perm;
-    this.large[k] = large;
-    this.fetched[k] = fetched;
+    if ((this.count + 1) * ENTRY > this.entries.length) {
+      const grown = new Float64Array(this.entries.length * 2);
+      grown.set(this.entries);
+      this.entries = grown;
+    }
+    const e = this.entries;
+    const o = ENTRY * this.count++;
+    e[o + Parked.SLOT] = slot;
+    e[o + Parked.TAG] = tag;
+    e[o + Parked.FRAME] = frame;
+    e[o + Parked.PERM] = perm;
+    e[o + Parked.LARGE] = large;
+    e[o + Parked.FETCHED] = fetched;
+  }
+
+  /** Field `field` (a `Parked` offset) of entry `k`. */
+  get(k: number, field: number): number {
+    return this.entries[ENTRY * k + field] as number;
   }
 
   /**
@@ -44,18 +57,19 @@ export class ParkedTranslations {
    */
   invalidatePage(vpn: number): void {
     const largeBase = Math.floor(vpn / 512) * 512;
+    const e = this.entries;
     let kept = 0;
     let links = this.lostFetch;
     for (let k = 0; k < this.count; k++) {
-      const tag = this.tags[k] as number;
-      const large = this.large[k] !== 0;
+      const o = ENTRY * k;
+      const tag = e[o + Parked.TAG] as number;
+      const large = e[o + Parked.LARGE] !== 0;
       if (large) links = true;
-      const hit = tag === vpn || (large && tag >= largeBase && tag < largeBase + 512);
-      if (hit) {
-        if (this.fetched[k] !== 0) links = true;
+      if (tag === vpn || (large && tag >= largeBase && tag < largeBase + 512)) {
+        if (e[o + Parked.FETCHED] !== 0) links = true;
         continue;
       }
-      if (kept !== k) this.move(k, kept);
+      if (kept !== k) e.copyWithin(ENTRY * kept, o, o + ENTRY);
       kept++;
     }
     this.count = kept;
@@ -65,36 +79,5 @@ export class ParkedTranslations {
   clear(): void {
     this.count = 0;
     this.epoch = -1;
-  }
-
-  private move(from: number, to: number): void {
-    this.slots[to] = this.slots[from] as number;
-    this.tags[to] = this.tags[from] as number;
-    this.frames[to] = this.frames[from] as number;
-    this.perms[to] = this.perms[from] as number;
-    this.large[to] = this.large[from] as number;
-    this.fetched[to] = this.fetched[from] as number;
-  }
-
-  private grow(): void {
-    const n = this.slots.length * 2;
-    const slots = new Int32Array(n);
-    slots.set(this.slots);
-    const tags = new Float64Array(n);
-    tags.set(this.tags);
-    const frames = new Int32Array(n);
-    frames.set(this.frames);
-    const perms = new Uint8Array(n);
-    perms.set(this.perms);
-    const large = new Uint8Array(n);
-    large.set(this.large);
-    const fetched = new Uint8Array(n);
-    fetched.set(this.fetched);
-    this.fetched = fetched;
-    this.slots = slots;
-    this.tags = tags;
-    this.frames = frames;
-    this.perms = perms;
-    this.large = large;
   }
 }
