@@ -41,8 +41,21 @@ export type { ElfSymbol } from './elf/symbols';
 export { runStaticElf, LinuxProcess } from './x86run/run';
 export type { RunOptions as X86RunOptions, RunResult as X86RunResult, StdinSource } from './x86run/run';
 export { LinuxSyscalls, EPOCH_SECONDS, NS_PER_INSTRUCTION } from './x86run/syscalls';
+export { DeterministicRandom } from './x86run/random';
+export { CPUID1_EDX } from './cpu/cpuid';
 export { ProcessMemory, GuestOutOfMemory, STACK_TOP, STACK_LIMIT, MMAP_TOP } from './x86run/vm';
-export { SYSCALL_NAMES, syscallName, ERRNO, SIG, signalName } from './x86run/linux';
+export {
+  SYSCALL_NAMES,
+  syscallName,
+  ERRNO,
+  ERRNO_NAMES,
+  SIG,
+  SIGNAL_NAMES,
+  signalName,
+  NON_FATAL_DEFAULT,
+  PROT,
+  MAP,
+} from './x86run/linux';
 export type { InterruptAcknowledge } from './cpu/cpu';
 export { CpuContext, CpuContextError, loadFpuContext, saveFpuContext } from './cpu/context';
 export type { ContextParts } from './cpu/context';

@@ -1,0 +1,245 @@
+/**
+ * The library OS's file system: one tree of in-memory inodes (the root file system, with /dev's device
+ * nodes and /proc's generated files living in it as well), and the namespace operations the system
+ * calls need: path lookup with symbolic links, create, mkdir, unlink, rmdir, rename, link, symlink.
+ *
+ * Paths are resolved against a process's working directory, given as an absolute path. Errors are the
+ * ones Linux gives: ENOENT, ENOTDIR, EISDIR, EEXIST, ENOTEMPTY, ELOOP, ENAMETOOLONG, EXDEV (never: one
+ * tree), EINVAL (renaming a directory into itself).
+ */
+import { fail, SyscallError } from '../errno';
+import { S_IFCHR, S_IFDIR, S_IFLNK, S_IFREG } from '../files/file-stat';
+import { type Device, Inode } from './inode';
+
+const MAX_SYMLINKS = 40;
+const NAME_MAX = 255;
+const PATH_MAX = 4096;
+
+export interface Lookup {
+  /** The object, or null when only its directory exists (for creation). */
+  inode: Inode | null;
+  /** The directory holding the last component, and that component. */
+  parent: Inode;
+  name: string;
+}
+
+export class FileSystem {
+  readonly root: Inode;
+
+  constructor(readonly clock: () => number = () => 0) {
+    this.root = new Inode(S_IFDIR | 0o755, clock());
+    this.root.nlink = 2;
+  }
+
+  // ------------------------------------------------------------------ lookup
+
+  /**
+   * Resolves `path` from `cwd` (an absolute path). `follow`: follow a symbolic link in the last
+   * component. Missing intermediate directories are ENOENT; a missing last component gives inode null.
+   */
+  resolve(path: string, cwd: string, follow = true, depth = 0): Lookup {
+    if (path.length === 0) fail('ENOENT', 'empty path');
+    if (path.length >= PATH_MAX) fail('ENAMETOOLONG');
+    const absolute = path.startsWith('/') ? path : `${cwd}/${path}`;
+    const parts = absolute.split('/').filter((p) => p.length > 0);
+    let dir = this.root;
+    if (parts.length === 0) return { inode: this.root, parent: this.root, name: '.' };
+    for (let i = 0; i < parts.length; i++) {
+      const name = parts[i] as string;
+      if (name.length > NAME_MAX) fail('ENAMETOOLONG', name);
+      if (!dir.isDirectory) fail('ENOTDIR', parts.slice(0, i).join('/'));
+      const last = i === parts.length - 1;
+      const child = name === '.' ? dir : name === '..' ? dir.parent : (dir.entries.get(name) ?? null);
+      if (child === null) {
+        if (last) return { inode: null, parent: dir, name };
+        fail('ENOENT', `/${parts.slice(0, i + 1).join('/')}`);
+      }
+      if (child.isSymlink && (!last || follow)) {
+        if (depth >= MAX_SYMLINKS) fail('ELOOP', path);
+        const rest = parts.slice(i + 1).join('/');
+        const base = `/${parts.slice(0, i).join('/')}`;
+        const target = rest.length > 0 ? `${child.target}/${rest}` : child.target;
+        // (A trailing slash in the original path asked for a directory; keep asking.)
+        return this.resolve(target + (path.endsWith('/') && rest.length === 0 ? '/' : ''), base, follow, depth + 1);
+      }
+      if (last) {
+        if (path.endsWith('/') && !child.isDirectory) fail('ENOTDIR', path);
+        return { inode: child, parent: dir, name };
+      }
+      dir = child;
+    }
+    throw new Error('unreachable');
+  }
+
+  /** The object at `path`; ENOENT when there is none. */
+  lookup(path: string, cwd = '/', follow = true): Inode {
+    const found = this.resolve(path, cwd, follow);
+    if (found.inode === null) fail('ENOENT', path);
+    return found.inode;
+  }
+
+  /** Whether `path` names an object (following symbolic links). */
+  exists(path: string, cwd = '/'): boolean {
+    try {
+      return this.resolve(path, cwd).inode !== null;
+    } catch (e) {
+      if (e instanceof SyscallError) return false;
+      throw e;
+    }
+  }
+
+  /** The absolute path of a directory (getcwd). */
+  pathOf(dir: Inode): string {
+    const names: string[] = [];
+    for (let d = dir; d !== this.root; d = d.parent) {
+      const name = [...d.parent.entries].find(([, i]) => i === d)?.[0];
+      if (name === undefined) fail('ENOENT', 'directory was removed');
+      names.unshift(name);
+    }
+    return `/${names.join('/')}`;
+  }
+
+  // ------------------------------------------------------------------ changes
+
+  private add(parent: Inode, name: string, inode: Inode): Inode {
+    if (name === '.' || name === '..') fail('EEXIST', name);
+    if (parent.entries.has(name)) fail('EEXIST', name);
+    parent.entries.set(name, inode);
+    parent.mtimeNs = parent.ctimeNs = this.clock();
+    if (inode.isDirectory) {
+      inode.parent = parent;
+      parent.nlink++;
+    }
+    return inode;
+  }
+
+  create(path: string, cwd: string, mode: number, uid = 0, gid = 0): Inode {
+    const { inode, parent, name } = this.resolve(path, cwd, true);
+    if (inode !== null) fail('EEXIST', path);
+    const file = new Inode(S_IFREG | (mode & 0o7777), this.clock());
+    file.uid = uid;
+    file.gid = gid;
+    return this.add(parent, name, file);
+  }
+
+  mkdir(path: string, cwd: string, mode: number, uid = 0, gid = 0): Inode {
+    const { inode, parent, name } = this.resolve(path.replace(/\/+$/, '') || '/', cwd, false);
+    if (inode !== null) fail('EEXIST', path);
+    const dir = new Inode(S_IFDIR | (mode & 0o7777), this.clock());
+    dir.nlink = 2;
+    dir.uid = uid;
+    dir.gid = gid;
+    return this.add(parent, name, dir);
+  }
+
+  symlink(target: string, path: string, cwd: string): Inode {
+    const { inode, parent, name } = this.resolve(path, cwd, false);
+    if (inode !== null) fail('EEXIST', path);
+    const link = new Inode(S_IFLNK | 0o777, this.clock());
+    link.target = target;
+    link.size = Buffer.byteLength(target);
+    return this.add(parent, name, link);
+  }
+
+  mknod(path: string, cwd: string, device: Device, mode = 0o666): Inode {
+    const { inode, parent, name } = this.resolve(path, cwd, false);
+    if (inode !== null) fail('EEXIST', path);
+    const node = new Inode(S_IFCHR | (mode & 0o7777), this.clock());
+    node.device = device;
+    return this.add(parent, name, node);
+  }
+
+  link(existing: string, path: string, cwd: string): void {
+    const target = this.lookup(existing, cwd, false);
+    if (target.isDirectory) fail('EPERM', 'hard link to a directory');
+    const { inode, parent, name } = this.resolve(path, cwd, false);
+    if (inode !== null) fail('EEXIST', path);
+    this.add(parent, name, target);
+    target.nlink++;
+    target.ctimeNs = this.clock();
+  }
+
+  unlink(path: string, cwd: string): void {
+    const { inode, parent, name } = this.resolve(path, cwd, false);
+    if (inode === null) fail('ENOENT', path);
+    if (inode.isDirectory) fail('EISDIR', path);
+    parent.entries.delete(name);
+    inode.nlink--;
+    parent.mtimeNs = parent.ctimeNs = inode.ctimeNs = this.clock();
+  }
+
+  rmdir(path: string, cwd: string): void {
+    const { inode, parent, name } = this.resolve(path.replace(/\/+$/, '') || '/', cwd, false);
+    if (inode === null) fail('ENOENT', path);
+    if (!inode.isDirectory) fail('ENOTDIR', path);
+    if (inode === this.root || name === '.' || name === '..') fail('EBUSY', path);
+    if (inode.entries.size > 0) fail('ENOTEMPTY', path);
+    parent.entries.delete(name);
+    parent.nlink--;
+    inode.nlink = 0;
+    parent.mtimeNs = parent.ctimeNs = this.clock();
+  }
+
+  rename(from: string, to: string, cwd: string): void {
+    const source = this.resolve(from, cwd, false);
+    if (source.inode === null) fail('ENOENT', from);
+    const moving = source.inode;
+    const dest = this.resolve(to, cwd, false);
+    if (dest.inode === moving) return;
+    if (moving.isDirectory) {
+      for (let d = dest.parent; ; d = d.parent) {
+        if (d === moving) fail('EINVAL', 'a directory cannot move into itself');
+        if (d === this.root) break;
+      }
+    }
+    if (dest.inode !== null) {
+      if (moving.isDirectory && !dest.inode.isDirectory) fail('ENOTDIR', to);
+      if (!moving.isDirectory && dest.inode.isDirectory) fail('EISDIR', to);
+      if (dest.inode.isDirectory) {
+        if (dest.inode.entries.size > 0) fail('ENOTEMPTY', to);
+        dest.parent.nlink--;
+      } else dest.inode.nlink--;
+      dest.parent.entries.delete(dest.name);
+    }
+    source.parent.entries.delete(source.name);
+    if (moving.isDirectory) source.parent.nlink--;
+    this.add(dest.parent, dest.name, moving);
+  }
+
+  // ------------------------------------------------------------------ building images
+
+  /** Writes a file at an absolute path, creating the directories above it (for building images). */
+  writeFile(path: string, contents: Uint8Array | string, mode = 0o644): Inode {
+    const bytes = typeof contents === 'string' ? new TextEncoder().encode(contents) : contents;
+    const dir = path.slice(0, path.lastIndexOf('/')) || '/';
+    this.mkdirs(dir);
+    const found = this.resolve(path, '/');
+    const file = found.inode ?? this.create(path, '/', mode);
+    if (!file.isRegular) fail('EISDIR', path);
+    file.mode = S_IFREG | (mode & 0o7777);
+    file.resize(0);
+    file.resize(bytes.length);
+    file.data.set(bytes);
+    return file;
+  }
+
+  /** mkdir -p. */
+  mkdirs(path: string, mode = 0o755): Inode {
+    let at = '';
+    let dir = this.root;
+    for (const part of path.split('/').filter((p) => p.length > 0)) {
+      at += `/${part}`;
+      const found = this.resolve(at, '/');
+      dir = found.inode ?? this.mkdir(at, '/', mode);
+      if (!dir.isDirectory) fail('ENOTDIR', at);
+    }
+    return dir;
+  }
+
+  readFile(path: string, cwd = '/'): Uint8Array {
+    const inode = this.lookup(path, cwd);
+    if (inode.isDirectory) fail('EISDIR', path);
+    if (!inode.isRegular) fail('EINVAL', `${path} is not a regular file`);
+    return inode.data.slice(0, inode.size);
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * An in-memory file-system object: a regular file's bytes, a directory's entries, a symbolic link's
+ * target or a device's driver. Metadata (mode, owner, times, link count) is stored and reported as given;
+ * permissions are recorded but every process runs with the powers of its uid as stored, which is enough
+ * for the programs this file system serves (no setuid, no ACLs).
+ */
+import type { OpenFile } from '../files/open-file';
+import { S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../files/file-stat';
+
+/** A character device: how to open it, and its device number (st_rdev). */
+export interface Device {
+  readonly rdev: number;
+  open(flags: number): OpenFile;
+}
+
+let nextIno = 2;
+
+export class Inode {
+  readonly ino = nextIno++;
+  nlink = 1;
+  uid = 0;
+  gid = 0;
+  atimeNs: number;
+  mtimeNs: number;
+  ctimeNs: number;
+  /** A regular file's contents: `data.subarray(0, size)`. */
+  data = new Uint8Array(0);
+  size = 0;
+  /** A directory's entries (without "." and ".."), and its parent (the root is its own). */
+  readonly entries = new Map<string, Inode>();
+  parent: Inode = this;
+  /** A symbolic link's target. */
+  target = '';
+  device: Device | null = null;
+
+  constructor(
+    public mode: number,
+    nowNs: number,
+  ) {
+    this.atimeNs = nowNs;
+    this.mtimeNs = nowNs;
+    this.ctimeNs = nowNs;
+  }
+
+  get type(): number {
+    return this.mode & S_IFMT;
+  }
+
+  get isDirectory(): boolean {
+    return this.type === S_IFDIR;
+  }
+
+  get isRegular(): boolean {
+    return this.type === S_IFREG;
+  }
+
+  get isSymlink(): boolean {
+    return this.type === S_IFLNK;
+  }
+
+  get isDevice(): boolean {
+    return this.type === S_IFCHR;
+  }
+
+  /** Grows or shrinks a regular file (truncate, and writes past the end). */
+  resize(size: number): void {
+    if (size > this.data.length) {
+      const grown = new Uint8Array(Math.max(size, this.data.length * 2, 256));
+      grown.set(this.data.subarray(0, this.size));
+      this.data = grown;
+    } else if (size < this.size) {
+      this.data.fill(0, size, this.size);
+    }
+    this.size = size;
+  }
+}

@@ -1,0 +1,30 @@
+/**
+ * @exov6/libos-posix: the POSIX library OS of ExoV6. Linux x86-64 system calls of unmodified static
+ * programs, served in TypeScript on the exokernel's capability-checked primitives and upcalls.
+ */
+export { PosixSystem, HostStdio } from './posix-system';
+export type { PosixSystemOptions, SpawnOptions, Stdio } from './posix-system';
+export { Process } from './process/process';
+export type { ProcessState } from './process/process';
+export { describeStatus, exitedStatus, signaledStatus, stoppedStatus, CONTINUED_STATUS } from './process/wait-status';
+export { loadProgram, STACK_TOP, STACK_SIZE, MMAP_TOP } from './process/program-image';
+export type { ExecRequest, LoadedProgram } from './process/program-image';
+export { WaitQueue } from './process/wait-queue';
+export { ProcessMemory } from './memory/process-memory';
+export type { PageEntry, SegvKind } from './memory/process-memory';
+export { AddressMap } from './memory/address-map';
+export type { VmArea, AreaKind } from './memory/address-map';
+export { FramePool, PAGE_SIZE } from './memory/frame-pool';
+export { FileSystem } from './fs/file-system';
+export { Inode } from './fs/inode';
+export type { Device } from './fs/inode';
+export { OpenFile, O } from './files/open-file';
+export type { Blocked } from './files/open-file';
+export { Pipe, PipeReadEnd, PipeWriteEnd, PIPE_CAPACITY } from './files/pipe';
+export { HostInput, HostInputFile, HostOutputFile } from './files/host-stream';
+export { FdTable } from './files/fd-table';
+export type { FileStat } from './files/file-stat';
+export { SignalState } from './signals/signal-state';
+export type { SigAction, SigInfo } from './signals/signal-state';
+export { SyscallError } from './errno';
+export { implementedCalls } from './syscalls/table';

@@ -1,0 +1,480 @@
+/**
+ * The POSIX personality as a whole: the processes of one library OS and what they share (the file
+ * system, pipes, the clock, the random generator), on an exokernel environment whose capabilities it uses
+ * and nothing more.
+ *
+ * Each process is an environment the library OS created, with the library OS's upcall handlers: a Linux
+ * `syscall` goes to the system-call table (syscalls/), a page fault to the process's memory (zero fill,
+ * copy-on-write, or SIGSEGV), any other exception becomes the signal Linux would send. A call that must
+ * wait parks its environment (`envSuspend`) with RIP back on the `syscall` instruction, and `envStart`
+ * re-runs it when something it waits for changes.
+ */
+import { type EnvApi, type PageFaultEvent, type UpcallResult } from '@exov6/exokernel';
+import {
+  type CpuContext,
+  DeterministicRandom,
+  EPOCH_SECONDS,
+  SIG,
+  syscallName,
+} from '@exov6/hal-x86';
+import { SyscallError, errnoName, fail } from './errno';
+import { FdTable } from './files/fd-table';
+import { HostInput, HostInputFile, HostOutputFile } from './files/host-stream';
+import { isBlocked, type OpenFile } from './files/open-file';
+import { populateDev } from './fs/devices';
+import { FileSystem } from './fs/file-system';
+import { FramePool } from './memory/frame-pool';
+import type { ProcessMemory } from './memory/process-memory';
+
+type ProcessMemoryFault = ProcessMemory['fault'];
+import { loadProgram } from './process/program-image';
+import { Process } from './process/process';
+import { CONTINUED_STATUS, signaledStatus, stoppedStatus } from './process/wait-status';
+import { encodeSiginfo } from './signals/signal-frame';
+import { deliverPending, sendSignal } from './signals/signal-delivery';
+import { CLD, defaultAction, SA, SEGV_ACCERR, SEGV_MAPERR, SIG_IGN, type SigInfo } from './signals/signal-state';
+import type { Inode } from './fs/inode';
+import { Call, NO_RETURN, type SyscallResult } from './syscalls/call';
+import { SYSCALLS } from './syscalls/table';
+
+export interface PosixSystemOptions {
+  /** The root file system (a fresh one with /dev, /tmp and /proc if omitted). */
+  fs?: FileSystem;
+  /** Seeds AT_RANDOM, getrandom() and /dev/urandom (default 0): same seed, same run. */
+  seed?: number;
+  /** Machine time in ns (default: the library OS's own count of guest system calls and sleeps). */
+  clock?: () => number;
+  /** One line per system call of every process, when set. */
+  strace?: (line: string) => void;
+  /** The host name uname() reports. */
+  hostname?: string;
+}
+
+export interface Stdio {
+  stdin?: OpenFile;
+  stdout?: OpenFile;
+  stderr?: OpenFile;
+}
+
+export interface SpawnOptions {
+  argv?: string[];
+  env?: string[];
+  cwd?: string;
+  /** The new process's descriptors 0, 1 and 2 (default: host streams collected in `HostStdio`). */
+  stdio?: Stdio;
+  uid?: number;
+  gid?: number;
+}
+
+/** Descriptors 0-2 wired to the host: output collected, input fed through `input`. */
+export class HostStdio {
+  readonly input = new HostInput();
+  stdoutBytes: Uint8Array[] = [];
+  stderrBytes: Uint8Array[] = [];
+  readonly files: Stdio;
+
+  constructor(sinks: { stdout?: (d: Uint8Array) => void; stderr?: (d: Uint8Array) => void } = {}) {
+    this.files = {
+      stdin: new HostInputFile(this.input),
+      stdout: new HostOutputFile(sinks.stdout ?? ((d) => this.stdoutBytes.push(d))),
+      stderr: new HostOutputFile(sinks.stderr ?? ((d) => this.stderrBytes.push(d))),
+    };
+  }
+
+  get stdout(): string {
+    return Buffer.concat(this.stdoutBytes).toString('utf8');
+  }
+
+  get stderr(): string {
+    return Buffer.concat(this.stderrBytes).toString('utf8');
+  }
+}
+
+export class PosixSystem {
+  readonly fs: FileSystem;
+  readonly pool: FramePool;
+  readonly processes = new Map<number, Process>();
+  readonly hostname: string;
+  /** Calls that are not implemented, over all processes: number -> count. */
+  readonly unimplemented = new Map<number, number>();
+  private nextPid = 1;
+  private readonly random: DeterministicRandom;
+  private readonly startRandom: DeterministicRandom;
+  private readonly strace: ((line: string) => void) | null;
+  private readonly clockFn: () => number;
+  /** Virtual time the library OS adds for sleeps (ns), on top of the clock. */
+  private sleptNs = 0;
+  private ticks = 0;
+  /** Called when a process ends (after it became a zombie). */
+  onExit: ((p: Process) => void) | null = null;
+
+  constructor(
+    readonly os: EnvApi,
+    options: PosixSystemOptions = {},
+  ) {
+    this.pool = new FramePool(os);
+    this.random = new DeterministicRandom(options.seed ?? 0, 1);
+    this.startRandom = new DeterministicRandom(options.seed ?? 0, 0);
+    this.strace = options.strace ?? null;
+    this.hostname = options.hostname ?? 'exov6';
+    // Without a machine clock, time advances 1 us per system call: deterministic, and never still.
+    this.clockFn = options.clock ?? (() => this.ticks * 1000);
+    if (options.fs !== undefined) this.fs = options.fs;
+    else {
+      this.fs = new FileSystem(() => this.realtimeNs());
+      this.fs.mkdirs('/tmp', 0o1777);
+      this.fs.mkdirs('/proc');
+      this.fs.mkdirs('/bin');
+      this.fs.mkdirs('/etc');
+    }
+    if (!this.fs.exists('/dev/null')) populateDev(this.fs, (n) => this.randomBytes(n));
+  }
+
+  // ------------------------------------------------------------------ time and randomness
+
+  /** CLOCK_MONOTONIC in ns. */
+  monotonicNs(): number {
+    return this.clockFn() + this.sleptNs;
+  }
+
+  /** CLOCK_REALTIME in ns (from EPOCH_SECONDS, as x86run). */
+  realtimeNs(): number {
+    return EPOCH_SECONDS * 1e9 + this.monotonicNs();
+  }
+
+  sleep(ns: number): void {
+    this.sleptNs += Math.max(0, ns);
+  }
+
+  randomBytes(n: number): Uint8Array {
+    return this.random.bytes(n);
+  }
+
+  // ------------------------------------------------------------------ processes
+
+  /**
+   * Starts the program at `path` (in the file system) as a new process with no parent. ENOENT, EACCES,
+   * ENOEXEC... come as a thrown `SyscallError`.
+   */
+  spawn(path: string, options: SpawnOptions = {}): Process {
+    const cwd = options.cwd ?? '/';
+    const bytes = this.executable(path, cwd);
+    const program = loadProgram(this.pool, {
+      bytes,
+      argv: options.argv ?? [path],
+      env: options.env ?? [],
+      path,
+      random: this.startRandom.bytes(16),
+      uid: options.uid ?? 0,
+      gid: options.gid ?? 0,
+    });
+    const envCap = this.os.envCreate({ quota: 0 });
+    const fds = new FdTable();
+    const stdio = options.stdio ?? new HostStdio().files;
+    for (const [fd, file] of [stdio.stdin, stdio.stdout, stdio.stderr].entries()) {
+      if (file !== undefined) fds.set(fd, file);
+    }
+    const pid = this.nextPid++;
+    const proc = new Process(pid, null, envCap, program.memory, fds, cwd, pid, pid, (p) => this.wakeProcessOf(p));
+    proc.uid = options.uid ?? 0;
+    proc.gid = options.gid ?? 0;
+    proc.argv = [...(options.argv ?? [path])];
+    proc.execPath = path;
+    this.admit(proc);
+    this.os.envSetAddressSpace(envCap, program.memory.spaceCap);
+    const regs = this.os.envReadContext(envCap);
+    regs.rip = program.entry;
+    regs.setReg(4, program.stackPointer);
+    this.os.envWriteContext(envCap, regs);
+    this.os.envStart(envCap);
+    return proc;
+  }
+
+  /** The bytes of an executable file: ENOENT, EACCES (not a regular file or no x bit). */
+  executable(path: string, cwd: string): Uint8Array {
+    const inode = this.fs.lookup(path, cwd);
+    if (!inode.isRegular || (inode.mode & 0o111) === 0) fail('EACCES', path);
+    return inode.data.subarray(0, inode.size);
+  }
+
+  /** Registers a process and its handlers. */
+  admit(proc: Process): void {
+    this.processes.set(proc.pid, proc);
+    this.os.envSetUpcalls(proc.envCap, {
+      syscall: (event, regs) => this.syscall(proc, event.number, regs),
+      pageFault: (event, regs) => this.pageFault(proc, event, regs),
+      exception: (event, regs) => {
+        // #DE is SIGFPE, #UD SIGILL, #BP SIGTRAP, #AC SIGBUS, the rest (#GP, #SS) SIGSEGV, as Linux maps them.
+        const v = event.vector;
+        const signo =
+          v === 0 || v === 16 || v === 19 ? SIG.SIGFPE : v === 6 ? SIG.SIGILL : v === 3 || v === 1 ? SIG.SIGTRAP : v === 17 ? SIG.SIGBUS : SIG.SIGSEGV;
+        this.killReasons.set(proc.pid, `exception ${v} at 0x${event.rip.toString(16)}: ${event.detail}`);
+        // si_code: FPE_INTDIV (1) for a divide error, ILL_ILLOPN (2), SI_KERNEL (0x80) for #GP.
+        const code = signo === SIG.SIGFPE ? 1 : signo === SIG.SIGILL ? 2 : signo === SIG.SIGTRAP ? 1 : 0x80;
+        return this.fault(proc, regs, { signo, code, addr: signo === SIG.SIGSEGV ? 0 : event.rip });
+      },
+    });
+  }
+
+  /**
+   * A signal the program caused (a fault): delivered at once. Blocked or ignored, it cannot be: the
+   * process is killed by it, as Linux's force_sig does.
+   */
+  private fault(proc: Process, regs: CpuContext, info: SigInfo): UpcallResult {
+    const signals = proc.signals;
+    const action = signals.actions[info.signo];
+    const blocked = (signals.blocked & (1n << BigInt(info.signo - 1))) !== 0n;
+    if (action === undefined || action.handler === 0n || action.handler === SIG_IGN || blocked) {
+      this.terminate(proc, info.signo, this.killReasons.get(proc.pid) ?? `signal ${info.signo}`);
+      return 'resume';
+    }
+    signals.post(info);
+    deliverPending(this, proc, regs);
+    return 'resume';
+  }
+
+  allocatePid(): number {
+    return this.nextPid++;
+  }
+
+  /** A pid's process, if it exists (zombies included). */
+  process(pid: number): Process | undefined {
+    return this.processes.get(pid);
+  }
+
+  /** Why the last process killed by the library OS was killed, by pid (for hosts and tests). */
+  readonly killReasons = new Map<number, string>();
+
+  /** Ends a process by a signal's default action (core dumps are reported, never written). */
+  terminate(proc: Process, signal: number, reason: string): void {
+    this.killReasons.set(proc.pid, reason);
+    this.trace(proc, `--- killed by ${signal}: ${reason}`);
+    const core = defaultAction(signal) === 'core';
+    this.exit(proc, signaledStatus(signal, core));
+  }
+
+  /**
+   * A process ends with `waitStatus`: its descriptors close, its memory and environment go back, its
+   * children pass to init (pid 1), and its parent is told (wait4 wakes). It stays a zombie until reaped.
+   */
+  exit(proc: Process, waitStatus: number): void {
+    if (proc.state !== 'running') return;
+    proc.state = 'zombie';
+    proc.waitStatus = waitStatus;
+    proc.blocked = false;
+    for (const q of proc.waitingOn) q.remove(proc.wake);
+    proc.waitingOn = [];
+    proc.fds.closeAll();
+    this.os.envKill(proc.envCap);
+    proc.memory.destroy();
+    const init = this.processes.get(1);
+    for (const child of proc.children) {
+      if (init !== undefined && init !== proc && init.state === 'running') {
+        child.parent = init;
+        init.children.add(child);
+        if (child.state === 'zombie') init.childEvents.wakeAll();
+      } else {
+        child.parent = null;
+        if (child.state === 'zombie') this.reap(child);
+      }
+    }
+    proc.children.clear();
+    const parent = proc.parent;
+    if (parent !== null) {
+      // A parent that ignores SIGCHLD (or asked SA_NOCLDWAIT) leaves no zombies to wait for.
+      const action = parent.signals.actions[SIG.SIGCHLD];
+      const autoReap = action !== undefined && (action.handler === SIG_IGN || (action.flags & SA.NOCLDWAIT) !== 0n);
+      if (autoReap) this.reap(proc);
+      parent.childEvents.wakeAll();
+      const signalled = (waitStatus & 0x7f) !== 0;
+      this.raise(parent, SIG.SIGCHLD, {
+        code: !signalled ? CLD.EXITED : (waitStatus & 0x80) !== 0 ? CLD.DUMPED : CLD.KILLED,
+        pid: proc.pid,
+        uid: proc.uid,
+        status: signalled ? waitStatus & 0x7f : (waitStatus >> 8) & 0xff,
+      });
+    }
+    this.onExit?.(proc);
+  }
+
+  /** Removes a zombie for good (wait4 did, or nobody is left to). */
+  reap(proc: Process): void {
+    if (proc.state !== 'zombie') throw new Error(`reap: process ${proc.pid} has not ended`);
+    proc.parent?.children.delete(proc);
+    this.processes.delete(proc.pid);
+    this.os.capDelete(proc.envCap);
+  }
+
+  /** Running processes (not zombies). */
+  get living(): Process[] {
+    return [...this.processes.values()].filter((p) => p.state === 'running');
+  }
+
+  /** Wakes a parked process: its system call runs again (unless the process is stopped). */
+  wakeProcessOf(proc: Process): void {
+    if (!proc.blocked || proc.state !== 'running') return;
+    this.unpark(proc);
+  }
+
+  /** Takes a process out of the queues it was parked on and lets it run (unless stopped). */
+  unpark(proc: Process): void {
+    proc.blocked = false;
+    for (const q of proc.waitingOn) q.remove(proc.wake);
+    proc.waitingOn = [];
+    if (!proc.stopped) this.os.envStart(proc.envCap);
+  }
+
+  /** The process whose upcall is running, if any (signals to it wait until the upcall ends). */
+  current: Process | null = null;
+
+  /** Sends a signal (kill(2), SIGPIPE, SIGCHLD...). */
+  raise(target: Process, signo: number, info: Partial<SigInfo> = {}): void {
+    sendSignal(this, target, { signo, code: 0, ...info });
+  }
+
+  /**
+   * What wait4 reports for one of `candidates` (children the pid argument selects): a zombie (reaped
+   * unless `keep`), else with WUNTRACED a stop, with WCONTINUED a continue, each reported once.
+   */
+  waitReport(
+    parent: Process,
+    candidates: Process[],
+    options: number,
+    keep = false,
+  ): { pid: number; status: number; code: number; uid: number; detail: number } | null {
+    for (const child of candidates) {
+      if (child.state !== 'zombie') continue;
+      const status = child.waitStatus;
+      const signalled = (status & 0x7f) !== 0;
+      if (!keep) this.reap(child);
+      return {
+        pid: child.pid,
+        status,
+        uid: child.uid,
+        code: !signalled ? CLD.EXITED : (status & 0x80) !== 0 ? CLD.DUMPED : CLD.KILLED,
+        detail: signalled ? status & 0x7f : (status >> 8) & 0xff,
+      };
+    }
+    for (const child of candidates) {
+      if (child.stateReport === 'stopped' && (options & 2) !== 0) {
+        if (!keep) child.stateReport = null;
+        return { pid: child.pid, status: stoppedStatus(child.stopSignal), code: CLD.STOPPED, uid: child.uid, detail: child.stopSignal };
+      }
+      if (child.stateReport === 'continued' && (options & 8) !== 0) {
+        if (!keep) child.stateReport = null;
+        return { pid: child.pid, status: CONTINUED_STATUS, code: CLD.CONTINUED, uid: child.uid, detail: SIG.SIGCONT };
+      }
+    }
+    void parent;
+    return null;
+  }
+
+  /** waitid's siginfo for a report. */
+  childSiginfo(report: { pid: number; code: number; uid: number; detail: number }): Uint8Array {
+    return encodeSiginfo({ signo: SIG.SIGCHLD, code: report.code, pid: report.pid, uid: report.uid, status: report.detail });
+  }
+
+  /** /proc/self/exe and /proc/<pid>/exe name the program a process runs. */
+  resolveSpecialPath(proc: Process, path: string): string {
+    const m = /^\/proc\/(self|\d+)\/exe$/.exec(path);
+    if (m === null) return path;
+    const target = m[1] === 'self' ? proc : this.processes.get(Number(m[1]));
+    if (target === undefined) fail('ENOENT', path);
+    return target.execPath;
+  }
+
+  /** readlink of `inode` (found at `path`): a symbolic link's target, or a /proc link's. */
+  readlink(proc: Process, inode: Inode, path: string): string {
+    if (inode.isSymlink) return inode.target;
+    const special = this.resolveSpecialPath(proc, path);
+    if (special !== path) return special;
+    fail('EINVAL', `${path} is not a symbolic link`);
+  }
+
+  // ------------------------------------------------------------------ upcalls
+
+  private syscall(proc: Process, number: number, regs: CpuContext): UpcallResult {
+    this.ticks++;
+    this.current = proc;
+    try {
+      return this.serve(proc, number, regs);
+    } finally {
+      this.current = null;
+    }
+  }
+
+  private serve(proc: Process, number: number, regs: CpuContext): UpcallResult {
+    const handler = SYSCALLS[number];
+    let result: SyscallResult;
+    if (handler === undefined) {
+      this.unimplemented.set(number, (this.unimplemented.get(number) ?? 0) + 1);
+      proc.unimplemented.set(number, (proc.unimplemented.get(number) ?? 0) + 1);
+      result = -38; // ENOSYS
+    } else {
+      try {
+        result = handler(new Call(this, proc, regs, number));
+      } catch (e) {
+        if (!(e instanceof SyscallError)) throw e;
+        result = -e.errno;
+      }
+    }
+    if (result === NO_RETURN) {
+      if (proc.state === 'running') deliverPending(this, proc, regs);
+      return 'resume';
+    }
+    if (isBlocked(result)) {
+      // Park: the call runs again from the `syscall` instruction when a queue it waits on is woken.
+      regs.rip -= 2;
+      regs.setReg(0, number);
+      proc.blocked = true;
+      const queues = Array.isArray(result.wouldBlock) ? result.wouldBlock : [result.wouldBlock];
+      for (const q of queues) q.add(proc.wake);
+      proc.waitingOn = queues;
+      this.os.envSuspend(proc.envCap);
+      // A signal already pending interrupts the wait at once.
+      if (proc.signals.next() !== 0) deliverPending(this, proc, regs);
+      return 'resume';
+    }
+    regs.setReg(0, result);
+    if (this.strace !== null) {
+      const args = [7, 6, 2].map((r) => `0x${BigInt.asUintN(64, regs.getReg(r)).toString(16)}`).join(', ');
+      const shown = result < 0 && result >= -4095 ? `-1 ${errnoName(result)}` : String(result);
+      this.trace(proc, `${syscallName(number)}(${args}) = ${shown}`);
+    }
+    if (proc.state === 'running' && proc.signals.next() !== 0) deliverPending(this, proc, regs);
+    return 'resume';
+  }
+
+  private pageFault(proc: Process, event: PageFaultEvent, regs: CpuContext): UpcallResult {
+    let segv: ReturnType<ProcessMemoryFault>;
+    try {
+      segv = proc.memory.fault(event.address, { write: event.write, fetch: event.fetch });
+    } catch (e) {
+      // No frame left for the page: Linux's out-of-memory answer to a fault is SIGKILL (SIGBUS here).
+      if (!(e instanceof SyscallError)) throw e;
+      this.killReasons.set(proc.pid, `out of memory at 0x${event.address.toString(16)}`);
+      this.terminate(proc, SIG.SIGKILL, `out of memory at 0x${event.address.toString(16)}`);
+      return 'resume';
+    }
+    if (segv === null) return 'resume';
+    const what = event.fetch ? 'fetch' : event.write ? 'write' : 'read';
+    this.killReasons.set(
+      proc.pid,
+      `${what} at 0x${event.address.toString(16)} (${segv === 'maperr' ? 'not mapped' : 'not allowed'}), rip 0x${regs.rip.toString(16)}`,
+    );
+    this.current = proc;
+    try {
+      return this.fault(proc, regs, {
+        signo: SIG.SIGSEGV,
+        code: segv === 'maperr' ? SEGV_MAPERR : SEGV_ACCERR,
+        addr: event.address,
+      });
+    } finally {
+      this.current = null;
+    }
+  }
+
+  trace(proc: Process, line: string): void {
+    this.strace?.(`[${proc.pid}] ${line}`);
+  }
+}
