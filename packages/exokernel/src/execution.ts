@@ -162,10 +162,7 @@ export class Executor {
         this.kill(env, 'started without an address space');
         continue;
       }
-      // The space's MMU context: its translations (and block links) from its last slice come back, unless
-      // it shares context 0 (see PcidPool). The kernel invalidates a context's pages when it changes them.
-      if (cpu.mmu.cr3 !== space.root || cpu.mmu.pcid !== space.pcid)
-        cpu.mmu.switchContext(space.root, space.pcid, space.pcid !== 0);
+      this.enterSpace(space);
       let slice = Math.max(1, Math.min(this.sliceInstructions, env.gas, maxInstructions - instructions));
       // A slice ends at the next device event, so timers and interrupts are on time.
       if (this.devices !== null) slice = this.devices.platform.clock.instructionsUntilNextEvent(slice);
@@ -212,6 +209,9 @@ export class Executor {
         saved = true;
         const goOn = this.handle(env, exit);
         if (!goOn || env.status !== 'runnable' || !more) break;
+        // The handler may have moved the environment to another address space (a library OS's exec).
+        if (env.addressSpace === null) break;
+        this.enterSpace(env.addressSpace);
         this.enterContext(env);
         saved = false;
       }
@@ -231,6 +231,15 @@ export class Executor {
       }
       if (env.status === 'runnable' && env.gas <= 0) this.suspendForGas(env);
     }
+  }
+
+  /**
+   * Points the MMU at `space`: its translations (and block links) from its last slice come back, unless
+   * it shares context 0 (see PcidPool). The kernel invalidates a context's pages when it changes them.
+   */
+  private enterSpace(space: { root: number; pcid: number }): void {
+    const mmu = this.cpu.mmu;
+    if (mmu.cr3 !== space.root || mmu.pcid !== space.pcid) mmu.switchContext(space.root, space.pcid, space.pcid !== 0);
   }
 
   /**

@@ -71,7 +71,13 @@ export function bootSystem(options: PosixSystemOptions & { memoryMiB?: number } 
  * Runs the executable at host path `path` inside a fresh system, installed as /bin/NAME, with /tmp/work
  * as its working directory; returns its output and status once every process has ended.
  */
-export function runInLibOs(path: string, args: string[] = [], stdin = '', booted = bootSystem()): RunResult & BootedSystem {
+export function runInLibOs(
+  path: string,
+  args: string[] = [],
+  stdin = '',
+  booted = bootSystem(),
+  maxInstructions = 2_000_000_000,
+): RunResult & BootedSystem {
   const { kernel, system } = booted;
   const name = path.slice(path.lastIndexOf('/') + 1);
   system.fs.writeFile(`/bin/${name}`, new Uint8Array(readFileSync(path)), 0o755);
@@ -80,7 +86,7 @@ export function runInLibOs(path: string, args: string[] = [], stdin = '', booted
   stdio.input.push(stdin);
   stdio.input.end();
   const proc = system.spawn(`/bin/${name}`, { argv: [name, ...args], cwd: '/tmp/work', stdio: stdio.files });
-  const summary = kernel.run({ maxInstructions: 2_000_000_000 });
+  const summary = kernel.run({ maxInstructions });
   if (summary.reason !== 'idle') throw new Error(`the run did not finish: ${summary.reason}`);
   if (proc.state !== 'zombie') {
     throw new Error(`process ${proc.pid} did not end (blocked: ${proc.blocked}); env ${JSON.stringify(system.os.envStatus(proc.envCap))}`);
