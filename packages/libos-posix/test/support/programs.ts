@@ -78,20 +78,39 @@ export function runInLibOs(
   booted = bootSystem(),
   maxInstructions = 2_000_000_000,
 ): RunResult & BootedSystem {
-  const { kernel, system } = booted;
   const name = path.slice(path.lastIndexOf('/') + 1);
-  system.fs.writeFile(`/bin/${name}`, new Uint8Array(readFileSync(path)), 0o755);
-  system.fs.mkdirs('/tmp/work');
+  booted.system.fs.writeFile(`/bin/${name}`, new Uint8Array(readFileSync(path)), 0o755);
+  return { ...runCommand(booted, [`/bin/${name}`, ...args], { stdin, maxInstructions }), ...booted };
+}
+
+export interface CommandOptions {
+  stdin?: string;
+  env?: string[];
+  cwd?: string;
+  maxInstructions?: number;
+}
+
+/** Runs argv[0] (a path in the system's file system) until every process has ended. */
+export function runCommand(booted: BootedSystem, argv: string[], options: CommandOptions = {}): RunResult {
+  const { kernel, system } = booted;
+  const cwd = options.cwd ?? '/tmp/work';
+  system.fs.mkdirs(cwd);
   const stdio = new HostStdio();
-  stdio.input.push(stdin);
+  stdio.input.push(options.stdin ?? '');
   stdio.input.end();
-  const proc = system.spawn(`/bin/${name}`, { argv: [name, ...args], cwd: '/tmp/work', stdio: stdio.files });
-  const summary = kernel.run({ maxInstructions });
+  const name = argv[0] as string;
+  const proc = system.spawn(name, {
+    argv: [name.slice(name.lastIndexOf('/') + 1), ...argv.slice(1)],
+    cwd,
+    env: options.env ?? [],
+    stdio: stdio.files,
+  });
+  const summary = kernel.run({ maxInstructions: options.maxInstructions ?? 2_000_000_000 });
   if (summary.reason !== 'idle') throw new Error(`the run did not finish: ${summary.reason}`);
   if (proc.state !== 'zombie') {
     throw new Error(`process ${proc.pid} did not end (blocked: ${proc.blocked}); env ${JSON.stringify(system.os.envStatus(proc.envCap))}`);
   }
   const w = proc.waitStatus;
   const status = (w & 0x7f) === 0 ? (w >> 8) & 0xff : 128 + (w & 0x7f);
-  return { stdout: stdio.stdout, stderr: stdio.stderr, status, kernel, system };
+  return { stdout: stdio.stdout, stderr: stdio.stderr, status };
 }
