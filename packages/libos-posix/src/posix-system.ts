@@ -34,6 +34,8 @@ import { encodeSiginfo } from './signals/signal-frame';
 import { deliverPending, sendSignal } from './signals/signal-delivery';
 import { CLD, defaultAction, SA, SEGV_ACCERR, SEGV_MAPERR, SIG_IGN, type SigInfo } from './signals/signal-state';
 import type { Inode } from './fs/inode';
+import { Terminal, type TerminalLine } from './tty/terminal';
+import { CONSOLE_RDEV, TtyFile } from './tty/tty-file';
 import { Call, NO_RETURN, type SyscallResult } from './syscalls/call';
 import { SYSCALLS } from './syscalls/table';
 
@@ -128,6 +130,36 @@ export class PosixSystem {
       this.fs.mkdirs('/etc');
     }
     if (!this.fs.exists('/dev/null')) populateDev(this.fs, (n) => this.randomBytes(n));
+  }
+
+  // ------------------------------------------------------------------ the console
+
+  /** The console terminal, once attached. */
+  terminal: Terminal | null = null;
+
+  /**
+   * Makes a terminal on `line` the system console: /dev/console, /dev/tty and /dev/ttyS0 open it, and
+   * its VINTR/VQUIT/VSUSP signals go to the foreground process group.
+   */
+  attachTerminal(makeLine: (signalGroup: (pgid: number, signal: number) => void) => TerminalLine): Terminal {
+    const terminal = new Terminal(
+      makeLine((pgid, signal) => {
+        for (const p of this.processes.values()) if (p.pgid === pgid && p.state === 'running') this.raise(p, signal, { code: 0x80 });
+      }),
+    );
+    this.terminal = terminal;
+    let opened = 0;
+    const device = { rdev: CONSOLE_RDEV, open: (flags: number) => new TtyFile(terminal, flags, 0x20000 + opened++) };
+    for (const name of ['console', 'tty', 'ttyS0']) {
+      if (!this.fs.exists(`/dev/${name}`)) this.fs.mknod(`/dev/${name}`, '/', device, 0o620);
+    }
+    return terminal;
+  }
+
+  /** A new open file on the console (for a process's descriptors 0, 1 and 2). */
+  openConsole(flags = 2): TtyFile {
+    if (this.terminal === null) throw new Error('no console terminal attached');
+    return new TtyFile(this.terminal, flags, 0x20000);
   }
 
   // ------------------------------------------------------------------ time and randomness

@@ -7,6 +7,8 @@
  * call layer turns that into EAGAIN (O_NONBLOCK) or parks the process and restarts the call later.
  */
 import { fail } from '../errno';
+import type { ProcessMemory } from '../memory/process-memory';
+import type { Process } from '../process/process';
 import type { WaitQueue } from '../process/wait-queue';
 import type { FileStat } from './file-stat';
 
@@ -37,6 +39,12 @@ export interface Blocked {
 
 export function isBlocked(x: unknown): x is Blocked {
   return typeof x === 'object' && x !== null && 'wouldBlock' in x;
+}
+
+/** Who makes an ioctl: its memory (for the argument) and process (for job control). */
+export interface IoctlCaller {
+  readonly memory: ProcessMemory;
+  readonly process: Process;
 }
 
 export abstract class OpenFile {
@@ -84,7 +92,8 @@ export abstract class OpenFile {
 
   abstract stat(): FileStat;
 
-  ioctl(_request: number, _arg: number): number | Blocked {
+  /** A device-specific request; `caller` reads and writes the argument in the caller's memory. */
+  ioctl(_request: number, _arg: number, _caller: IoctlCaller): number | Blocked {
     fail('ENOTTY');
   }
 

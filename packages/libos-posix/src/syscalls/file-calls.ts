@@ -322,9 +322,9 @@ function ioctl(c: Call): number | Blocked {
         c.memory.write(c.arg(2), out);
         return 0;
       }
-      return file.ioctl(request, c.arg(2));
+      return file.ioctl(request, c.arg(2), c);
     default:
-      return file.ioctl(request, c.arg(2));
+      return file.ioctl(request, c.arg(2), c);
   }
 }
 

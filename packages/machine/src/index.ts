@@ -1,0 +1,10 @@
+/**
+ * @exov6/machine: hal-x86, the exokernel and the POSIX library OS assembled into a bootable system.
+ */
+export { Machine } from './machine';
+export { MachineError } from './machine-error';
+export type { MachineOptions, CommandOptions, CommandResult } from './machine';
+export { installDefaultImage, imageDirectory } from './image';
+export type { ImageOptions, ImageSummary } from './image';
+export { parseArguments, CliUsageError } from './cli-arguments';
+export type { CliOptions } from './cli-arguments';

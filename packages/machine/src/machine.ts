@@ -1,0 +1,188 @@
+/**
+ * A whole ExoV6 machine: hal-x86's PC (CPU, memory, PIT, RTC, COM1, interrupt controllers), the
+ * exokernel multiplexing it, and the POSIX library OS in the first environment with the default image.
+ *
+ * - `run(argv)` boots init with a command, its standard streams captured or forwarded, and returns its
+ *   output and exit status once it ends (tests, research scripts, the CLI's non-interactive mode).
+ * - `interactive()` boots init to a shell on the console: COM1, driven by the library OS's UART driver
+ *   through its port and interrupt capabilities, with the host terminal at the other end of the line.
+ */
+import type { Readable, Writable } from 'node:stream';
+import { Exokernel, type ExokernelOptions, type EnvApi } from '@exov6/exokernel';
+import { HostStdio, implementedCalls, PosixSystem, type Process, type Stdio, UartConsole } from '@exov6/libos-posix';
+import { MachineError } from './machine-error';
+import { type ImageOptions, type ImageSummary, installDefaultImage } from './image';
+
+export interface MachineOptions extends ImageOptions {
+  /** Guest memory in MiB (default 256). */
+  memoryMiB?: number;
+  /** sched-beatty policy the exokernel schedules environments with (default 'beatty'). */
+  policy?: ExokernelOptions['policy'];
+  /** Retired instructions per time slice (default 10 000). */
+  sliceInstructions?: number;
+  /** Seeds every random byte the guests see (AT_RANDOM, getrandom, /dev/urandom). Default 0. */
+  seed?: number;
+  /** Receives one line per system call (the library OS's strace). */
+  strace?: (line: string) => void;
+  /** Receives the boot log, line by line (default: dropped). */
+  bootLog?: (line: string) => void;
+  /** The console's host end for `interactive()`: typed input and where output goes. */
+  console?: { input?: Readable | null; output?: Writable | null };
+}
+
+export interface CommandOptions {
+  /** Standard input (all of it; the end of input follows). */
+  stdin?: Uint8Array | string;
+  /** Forward standard output and error as they are written, besides collecting them. */
+  onStdout?: (data: Uint8Array) => void;
+  onStderr?: (data: Uint8Array) => void;
+  /** Give up after this many guest instructions (default 20 billion). */
+  maxInstructions?: number;
+}
+
+export interface CommandResult {
+  stdout: string;
+  stderr: string;
+  /** Exit status, or 128 + signal number when a signal ended it (as a shell reports it). */
+  status: number;
+  /** Guest instructions retired during the run. */
+  instructions: number;
+}
+
+export class Machine {
+  readonly kernel: Exokernel;
+  readonly system: PosixSystem;
+  /** The library OS's environment: every capability the POSIX personality holds. */
+  readonly os: EnvApi;
+  readonly image: ImageSummary;
+  private readonly uart: UartConsole;
+  private readonly log: (line: string) => void;
+  private booted = false;
+
+  constructor(readonly options: MachineOptions = {}) {
+    const memoryMiB = options.memoryMiB ?? 256;
+    if (!Number.isInteger(memoryMiB) || memoryMiB < 16 || memoryMiB > 4096) {
+      throw new MachineError(`memory must be a whole number of MiB from 16 to 4096, got ${memoryMiB}`);
+    }
+    this.log = options.bootLog ?? (() => {});
+    const t0 = performance.now();
+    this.kernel = new Exokernel({
+      memoryBytes: memoryMiB << 20,
+      policy: options.policy,
+      sliceInstructions: options.sliceInstructions,
+      platform: {
+        // A console on a host terminal runs in host time: the serial line's character times (and a guest's
+        // sleeps) pass while the machine waits for typing. Without one, time is virtual and runs repeat.
+        clockMode: options.console === undefined ? 'virtual' : 'host',
+        serial: { input: options.console?.input ?? null, output: options.console?.output ?? null },
+      },
+    });
+    const root = this.kernel.createRootEnvironment({});
+    this.os = this.kernel.bind(root);
+    const boot = this.os.bootCapabilities();
+    if (boot === null) throw new MachineError('the exokernel gave no device capabilities');
+    this.system = new PosixSystem(this.os, {
+      seed: options.seed ?? 0,
+      strace: options.strace,
+      clock: () => this.os.clockNow(boot.timer),
+    });
+    this.image = installDefaultImage(this.system.fs, options);
+    this.uart = new UartConsole(this.os, { ports: boot.ports.com1, irq: boot.irqs.com1 });
+    const terminal = this.system.attachTerminal((signalGroup) => this.uart.line(signalGroup));
+    this.uart.onReceive = (bytes) => terminal.receive(bytes);
+    this.os.setUpcalls({ interrupt: () => this.uart.interrupt() });
+    const frames = this.os.quotaFree;
+    this.log(`ExoV6 machine: ${memoryMiB} MiB of memory, ${frames} frames for the library OS`);
+    this.log('devices: PIT 8254, CMOS RTC, COM1 16550A (console), I/O APIC, local APIC');
+    this.log(`exokernel: scheduler ${options.policy ?? 'beatty'}, time slices of ${this.kernel.executor.sliceInstructions} instructions`);
+    this.log(
+      `libos-posix: ${implementedCalls().length} Linux system calls; root file system in memory: ${this.image.programs.length} programs` +
+        (this.image.busybox ? `, busybox with ${this.image.applets} applets` : ', no busybox on this host'),
+    );
+    this.log(`ready in ${(performance.now() - t0).toFixed(0)} ms`);
+  }
+
+  private claimBoot(): void {
+    if (this.booted) throw new MachineError('a machine boots once: create another for another run');
+    this.booted = true;
+  }
+
+  /**
+   * Boots init with `argv` as its command and runs until init ends; the result is the command's.
+   */
+  run(argv: string[], options: CommandOptions = {}): CommandResult {
+    if (argv.length === 0) throw new MachineError('run: an empty command');
+    this.claimBoot();
+    const stdio = new HostStdio({
+      stdout: (d) => {
+        stdio.stdoutBytes.push(d);
+        options.onStdout?.(d);
+      },
+      stderr: (d) => {
+        stdio.stderrBytes.push(d);
+        options.onStderr?.(d);
+      },
+    });
+    if (options.stdin !== undefined) stdio.input.push(options.stdin);
+    stdio.input.end();
+    const init = this.startInit(argv, stdio.files);
+    const before = this.kernel.cpu.instret;
+    const summary = this.kernel.run({ maxInstructions: options.maxInstructions ?? 20_000_000_000 });
+    if (init.state !== 'zombie') {
+      throw new MachineError(
+        summary.reason === 'idle'
+          ? `init is stuck (every process waits for something that cannot come): ${this.describeProcesses()}`
+          : `gave up after ${summary.instructions} instructions: ${this.describeProcesses()}`,
+      );
+    }
+    return { stdout: stdio.stdout, stderr: stdio.stderr, status: statusOf(init.waitStatus), instructions: this.kernel.cpu.instret - before };
+  }
+
+  /**
+   * Boots init to a shell on the console and runs until init ends or `powerOff` is called; resolves
+   * to init's exit status. Yields to the event loop between bursts so the console's streams flow.
+   */
+  async interactive(): Promise<number> {
+    this.claimBoot();
+    const consoleFile = () => this.system.openConsole();
+    const init = this.startInit([], { stdin: consoleFile(), stdout: consoleFile(), stderr: consoleFile() });
+    const terminal = this.system.terminal;
+    if (terminal !== null) {
+      terminal.sessionId = init.sid;
+      terminal.foregroundPgid = init.pgid;
+    }
+    while (init.state !== 'zombie' && !this.poweredOff) {
+      const summary = this.kernel.run({ maxSlices: 500 });
+      // Nothing to run: wait for the line (typed input) rather than spin.
+      await new Promise((resolve) => (summary.reason === 'idle' ? setTimeout(resolve, 5) : setImmediate(resolve)));
+    }
+    return init.state === 'zombie' ? statusOf(init.waitStatus) : 0;
+  }
+
+  private poweredOff = false;
+
+  /** Stops `interactive()` at its next turn (the console's escape sequence does this). */
+  powerOff(): void {
+    this.poweredOff = true;
+  }
+
+  private startInit(command: string[], stdio: Stdio): Process {
+    this.log(`init: /sbin/init${command.length > 0 ? ` ${command.join(' ')}` : ''} as pid 1`);
+    return this.system.spawn('/sbin/init', {
+      argv: ['init', ...command],
+      env: ['PATH=/bin:/sbin', 'HOME=/root'],
+      cwd: '/',
+      stdio,
+    });
+  }
+
+  private describeProcesses(): string {
+    return [...this.system.processes.values()]
+      .map((p) => `${p.pid} ${p.argv[0] ?? '?'} ${p.state}${p.blocked ? ' (waiting)' : ''}${p.stopped ? ' (stopped)' : ''}`)
+      .join(', ');
+  }
+}
+
+function statusOf(waitStatus: number): number {
+  return (waitStatus & 0x7f) === 0 ? (waitStatus >> 8) & 0xff : 128 + (waitStatus & 0x7f);
+}
