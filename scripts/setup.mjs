@@ -21,8 +21,8 @@ if (!pm)
   throw new Error(`root package.json: packageManager must be pnpm@x.y.z, got ${rootPkg.packageManager}`);
 export const PNPM_VERSION = pm[1];
 
-/** Debian packages the test suites need: guest programs are compiled with musl-gcc/gcc and checked on qemu. */
-export const SYSTEM_PACKAGES = ['musl-tools', 'busybox-static', 'qemu-user', 'binutils', 'gcc'];
+/** Debian packages the test suites need: guest programs are compiled with musl-gcc/gcc and checked on qemu; busybox runs in the library OS; tmux drives the machine console. */
+export const SYSTEM_PACKAGES = ['musl-tools', 'busybox-static', 'qemu-user', 'binutils', 'gcc', 'tmux'];
 
 export const isCI = Boolean(process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0');
 

@@ -20,7 +20,7 @@ import {
 import { SyscallError, errnoName, fail } from './errno';
 import { FdTable } from './files/fd-table';
 import { HostInput, HostInputFile, HostOutputFile } from './files/host-stream';
-import { isBlocked, type OpenFile } from './files/open-file';
+import { type Blocked, isBlocked, type OpenFile } from './files/open-file';
 import { populateDev } from './fs/devices';
 import { FileSystem } from './fs/file-system';
 import { FramePool } from './memory/frame-pool';
@@ -50,6 +50,17 @@ export interface PosixSystemOptions {
   strace?: (line: string) => void;
   /** The host name uname() reports. */
   hostname?: string;
+  /**
+   * A one-shot timer on the same clock as `clock` (the exokernel's timer capability): with one, sleeps
+   * and timeouts wait for real (other processes run meanwhile); without one, time simply jumps ahead.
+   */
+  timer?: SystemTimer;
+}
+
+/** What the library OS needs of a timer: arm it for a machine time (replacing the last), or disarm it. */
+export interface SystemTimer {
+  set(deadlineNs: number): void;
+  cancel(): void;
 }
 
 export interface Stdio {
@@ -118,6 +129,7 @@ export class PosixSystem {
     this.random = new DeterministicRandom(options.seed ?? 0, 1);
     this.startRandom = new DeterministicRandom(options.seed ?? 0, 0);
     this.strace = options.strace ?? null;
+    this.timer = options.timer ?? null;
     this.hostname = options.hostname ?? 'exov6';
     // Without a machine clock, time advances 1 us per system call: deterministic, and never still.
     this.clockFn = options.clock ?? (() => this.ticks * 1000);
@@ -176,6 +188,57 @@ export class PosixSystem {
 
   sleep(ns: number): void {
     this.sleptNs += Math.max(0, ns);
+  }
+
+  private readonly timer: SystemTimer | null;
+  /** Processes waiting for a time (CLOCK_MONOTONIC ns), and the queue each waits on. */
+  private readonly sleepers = new Map<Process, number>();
+
+  /**
+   * Waits until CLOCK_MONOTONIC reaches `deadlineNs`: null once it has (at once without a timer: time
+   * jumps there), else what the caller must wait on (its process's timer queue).
+   */
+  waitUntil(proc: Process, deadlineNs: number): Blocked | null {
+    const now = this.monotonicNs();
+    if (now >= deadlineNs) {
+      this.sleepers.delete(proc);
+      return null;
+    }
+    if (this.timer === null) {
+      this.sleep(deadlineNs - now);
+      return null;
+    }
+    this.sleepers.set(proc, deadlineNs);
+    this.armTimer();
+    return { wouldBlock: proc.timerEvents };
+  }
+
+  /** Forgets a process's pending wait for a time (it ended, or a signal interrupted the call). */
+  cancelWait(proc: Process): void {
+    proc.sleepUntil = null;
+    if (this.sleepers.delete(proc)) this.armTimer();
+  }
+
+  /** The timer went off: wakes every process whose time has come, and re-arms for the next. */
+  timerFired(): void {
+    const now = this.monotonicNs();
+    for (const [proc, deadline] of [...this.sleepers]) {
+      if (deadline <= now) {
+        this.sleepers.delete(proc);
+        proc.timerEvents.wakeAll();
+      }
+    }
+    this.armTimer();
+  }
+
+  private armTimer(): void {
+    if (this.timer === null) return;
+    if (this.sleepers.size === 0) {
+      this.timer.cancel();
+      return;
+    }
+    const next = Math.min(...this.sleepers.values());
+    this.timer.set(next - this.sleptNs);
   }
 
   randomBytes(n: number): Uint8Array {
@@ -296,6 +359,7 @@ export class PosixSystem {
     proc.blocked = false;
     for (const q of proc.waitingOn) q.remove(proc.wake);
     proc.waitingOn = [];
+    this.cancelWait(proc);
     proc.fds.closeAll();
     this.os.envKill(proc.envCap);
     proc.memory.destroy();

@@ -85,12 +85,13 @@ export class Machine {
       seed: options.seed ?? 0,
       strace: options.strace,
       clock: () => this.os.clockNow(boot.timer),
+      timer: { set: (deadline) => this.os.timerSet(boot.timer, deadline), cancel: () => this.os.timerCancel(boot.timer) },
     });
     this.image = installDefaultImage(this.system.fs, options);
     this.uart = new UartConsole(this.os, { ports: boot.ports.com1, irq: boot.irqs.com1 });
     const terminal = this.system.attachTerminal((signalGroup) => this.uart.line(signalGroup));
     this.uart.onReceive = (bytes) => terminal.receive(bytes);
-    this.os.setUpcalls({ interrupt: () => this.uart.interrupt() });
+    this.os.setUpcalls({ interrupt: () => this.uart.interrupt(), timer: () => this.system.timerFired() });
     const frames = this.os.quotaFree;
     this.log(`ExoV6 machine: ${memoryMiB} MiB of memory, ${frames} frames for the library OS`);
     this.log('devices: PIT 8254, CMOS RTC, COM1 16550A (console), I/O APIC, local APIC');

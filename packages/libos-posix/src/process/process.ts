@@ -18,6 +18,12 @@ export class Process {
   readonly children = new Set<Process>();
   /** Woken when a child changes state (wait4 waits here). */
   readonly childEvents = new WaitQueue();
+  /** Woken when a time it waits for has come (nanosleep, timeouts). */
+  readonly timerEvents = new WaitQueue();
+  /** The time a parked nanosleep or timeout waits for (CLOCK_MONOTONIC ns), kept across restarts. */
+  sleepUntil: number | null = null;
+  /** Where a parked nanosleep writes the time left when a signal interrupts it (0: nowhere). */
+  sleepRemainderAt = 0;
   /** Woken when a signal arrives that the process has blocked (sigtimedwait waits here; pause and
    * sigsuspend too, though a handled signal interrupts them through delivery). */
   readonly signalEvents = new WaitQueue();

@@ -103,6 +103,8 @@ function runHandler(system: PosixSystem, proc: Process, regs: CpuContext, s: num
     if ((action.flags & SA.RESTART) === 0n || NEVER_RESTARTED.has(number)) {
       regs.setReg(0, -ERRNO.EINTR);
       regs.rip += 2;
+      if (proc.sleepUntil !== null && proc.sleepRemainderAt !== 0) writeRemainder(system, proc);
+      system.cancelWait(proc);
     }
   }
   const alt = signals.altStack;
@@ -144,6 +146,20 @@ function runHandler(system: PosixSystem, proc: Process, regs: CpuContext, s: num
   regs.rip = Number(action.handler);
   regs.rflags = regs.rflags & ~(0x100 | 0x400); // TF and DF clear, as the ABI wants at a call
   system.trace(proc, `--- signal ${s} -> handler 0x${action.handler.toString(16)}, frame 0x${frame.toString(16)}`);
+}
+
+/** nanosleep's `rem`: the time left of an interrupted sleep. */
+function writeRemainder(system: PosixSystem, proc: Process): void {
+  const left = Math.max(0, (proc.sleepUntil as number) - system.monotonicNs());
+  const out = new Uint8Array(16);
+  const v = new DataView(out.buffer);
+  v.setBigInt64(0, BigInt(Math.floor(left / 1e9)), true);
+  v.setBigInt64(8, BigInt(Math.floor(left % 1e9)), true);
+  try {
+    proc.memory.write(proc.sleepRemainderAt, out);
+  } catch (e) {
+    if (!(e instanceof SyscallError)) throw e;
+  }
 }
 
 /** rt_sigreturn: the registers, flags and mask saved in the frame at RSP - 8. */

@@ -205,11 +205,36 @@ function poll(c: Call, fdsAt: number, nfds: number, timeoutMs: number): number |
   for (let i = 0; i < nfds; i++) entries.push({ fd: v.getInt32(i * 8, true), events: v.getInt16(i * 8 + 4, true) });
   const { revents, queues } = pollOnce(c, entries);
   const ready = revents.filter((r) => r !== 0).length;
-  if (ready === 0 && timeoutMs !== 0 && queues.length > 0) return { wouldBlock: queues };
-  if (ready === 0 && timeoutMs > 0) c.system.sleep(timeoutMs * 1e6);
+  if (ready === 0) {
+    const wait = waitWithTimeout(c, queues, timeoutMs);
+    if (wait !== null) return wait;
+  } else c.system.cancelWait(c.process);
   revents.forEach((r, i) => v.setInt16(i * 8 + 6, r, true));
   c.memory.write(fdsAt, raw);
   return ready;
+}
+
+/**
+ * poll/select found nothing ready: wait on `queues` and, for a timeout, until it expires (the deadline
+ * is kept across restarts). Null when the timeout has expired (or was 0): the call returns 0.
+ */
+function waitWithTimeout(c: Call, queues: WaitQueue[], timeoutMs: number): Blocked | null {
+  if (timeoutMs === 0) return null;
+  const proc = c.process;
+  if (timeoutMs < 0) {
+    if (queues.length === 0) fail('EINTR', 'waiting for ever on nothing');
+    return { wouldBlock: queues };
+  }
+  if (proc.sleepUntil === null) {
+    proc.sleepUntil = c.system.monotonicNs() + timeoutMs * 1e6;
+    proc.sleepRemainderAt = 0;
+  }
+  const timer = c.system.waitUntil(proc, proc.sleepUntil);
+  if (timer === null) {
+    proc.sleepUntil = null;
+    return null;
+  }
+  return { wouldBlock: [...queues, proc.timerEvents] };
 }
 
 /** timespec at `at` in ms (-1 for a NULL pointer: wait for ever). */
@@ -247,8 +272,10 @@ function select(c: Call, nfds: number, readAt: number, writeAt: number, exceptAt
     if ((events & POLLIN) !== 0 && (r & (POLLIN | POLLHUP | POLLERR)) !== 0) set(out[0] as Uint8Array);
     if ((events & POLLOUT) !== 0 && (r & (POLLOUT | POLLERR)) !== 0) set(out[1] as Uint8Array);
   });
-  if (ready === 0 && timeoutMs !== 0 && queues.length > 0) return { wouldBlock: queues };
-  if (ready === 0 && timeoutMs > 0) c.system.sleep(timeoutMs * 1e6);
+  if (ready === 0) {
+    const wait = waitWithTimeout(c, queues, timeoutMs);
+    if (wait !== null) return wait;
+  } else c.system.cancelWait(c.process);
   [readAt, writeAt, exceptAt].forEach((at, i) => {
     if (at !== 0) c.memory.write(at, out[i] as Uint8Array);
   });

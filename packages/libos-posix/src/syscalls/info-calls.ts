@@ -4,7 +4,7 @@
  * set_robust_list, futex (as much as a single-threaded program needs).
  */
 import { fail } from '../errno';
-import type { Call, SyscallHandler } from './call';
+import type { Call, SyscallHandler, SyscallResult } from './call';
 
 const ARCH_SET_GS = 0x1001;
 const ARCH_SET_FS = 0x1002;
@@ -43,14 +43,25 @@ function writeTimespec(c: Call, at: number, ns: number): number {
   return 0;
 }
 
-/** nanosleep: time passes (virtual time moves on); the process goes on at once. */
-function sleepFor(c: Call, at: number, clock = 1, absolute = false): number {
-  const v = new DataView(c.memory.read(at, 16).buffer);
-  const seconds = Number(v.getBigInt64(0, true));
-  const ns = Number(v.getBigInt64(8, true));
-  if (seconds < 0 || ns < 0 || ns >= 1e9) fail('EINVAL', 'bad timespec');
-  const requested = seconds * 1e9 + ns;
-  c.system.sleep(absolute ? requested - clockNs(c, clock) : requested);
+/**
+ * nanosleep and clock_nanosleep: the process waits (others run) until the time has come. The deadline is
+ * kept across the call's restarts; a handled signal ends the wait with EINTR and the time left in `rem`.
+ */
+function sleepFor(c: Call, at: number, remAt: number, clock = 1, absolute = false): SyscallResult {
+  const proc = c.process;
+  if (proc.sleepUntil === null) {
+    const v = new DataView(c.memory.read(at, 16).buffer);
+    const seconds = Number(v.getBigInt64(0, true));
+    const ns = Number(v.getBigInt64(8, true));
+    if (seconds < 0 || ns < 0 || ns >= 1e9) fail('EINVAL', 'bad timespec');
+    const requested = seconds * 1e9 + ns;
+    const now = c.system.monotonicNs();
+    proc.sleepUntil = absolute ? now + (requested - clockNs(c, clock)) : now + requested;
+    proc.sleepRemainderAt = remAt;
+  }
+  const wait = c.system.waitUntil(proc, proc.sleepUntil);
+  if (wait !== null) return wait;
+  proc.sleepUntil = null;
   return 0;
 }
 
@@ -94,8 +105,8 @@ export const INFO_CALLS: Record<string, SyscallHandler> = {
     if (c.arg(0) !== 0) put64(c, c.arg(0), [seconds]);
     return seconds;
   },
-  nanosleep: (c) => sleepFor(c, c.arg(0)),
-  clock_nanosleep: (c) => sleepFor(c, c.arg(2), c.int(0), (c.int(1) & 1) !== 0),
+  nanosleep: (c) => sleepFor(c, c.arg(0), c.arg(1)),
+  clock_nanosleep: (c) => sleepFor(c, c.arg(2), c.arg(3), c.int(0), (c.int(1) & 1) !== 0),
   getrandom: (c) => {
     const n = Math.min(c.arg(1), 1 << 20);
     c.memory.write(c.arg(0), c.system.randomBytes(n));
