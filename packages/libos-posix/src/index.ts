@@ -6,7 +6,13 @@ export { PosixSystem, HostStdio } from './posix-system';
 export type { PosixSystemOptions, SpawnOptions, Stdio } from './posix-system';
 export { Process } from './process/process';
 export type { ProcessState } from './process/process';
-export { describeStatus, exitedStatus, signaledStatus, stoppedStatus, CONTINUED_STATUS } from './process/wait-status';
+export {
+  describeStatus,
+  exitedStatus,
+  signaledStatus,
+  stoppedStatus,
+  CONTINUED_STATUS,
+} from './process/wait-status';
 export { loadProgram, STACK_TOP, STACK_SIZE, MMAP_TOP } from './process/program-image';
 export type { ExecRequest, LoadedProgram } from './process/program-image';
 export { WaitQueue } from './process/wait-queue';

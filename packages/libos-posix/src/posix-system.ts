@@ -9,14 +9,8 @@
  * wait parks its environment (`envSuspend`) with RIP back on the `syscall` instruction, and `envStart`
  * re-runs it when something it waits for changes.
  */
-import { type EnvApi, type PageFaultEvent, type UpcallResult } from '@exov6/exokernel';
-import {
-  type CpuContext,
-  DeterministicRandom,
-  EPOCH_SECONDS,
-  SIG,
-  syscallName,
-} from '@exov6/hal-x86';
+import type { EnvApi, PageFaultEvent, UpcallResult } from '@exov6/exokernel';
+import { type CpuContext, DeterministicRandom, EPOCH_SECONDS, SIG, syscallName } from '@exov6/hal-x86';
 import { SyscallError, errnoName, fail } from './errno';
 import { FdTable } from './files/fd-table';
 import { HostInput, HostInputFile, HostOutputFile } from './files/host-stream';
@@ -32,7 +26,15 @@ import { Process } from './process/process';
 import { CONTINUED_STATUS, signaledStatus, stoppedStatus } from './process/wait-status';
 import { encodeSiginfo } from './signals/signal-frame';
 import { deliverPending, sendSignal } from './signals/signal-delivery';
-import { CLD, defaultAction, SA, SEGV_ACCERR, SEGV_MAPERR, SIG_IGN, type SigInfo } from './signals/signal-state';
+import {
+  CLD,
+  defaultAction,
+  SA,
+  SEGV_ACCERR,
+  SEGV_MAPERR,
+  SIG_IGN,
+  type SigInfo,
+} from './signals/signal-state';
 import type { Inode } from './fs/inode';
 import { Terminal, type TerminalLine } from './tty/terminal';
 import { CONSOLE_RDEV, TtyFile } from './tty/tty-file';
@@ -156,12 +158,16 @@ export class PosixSystem {
   attachTerminal(makeLine: (signalGroup: (pgid: number, signal: number) => void) => TerminalLine): Terminal {
     const terminal = new Terminal(
       makeLine((pgid, signal) => {
-        for (const p of this.processes.values()) if (p.pgid === pgid && p.state === 'running') this.raise(p, signal, { code: 0x80 });
+        for (const p of this.processes.values())
+          if (p.pgid === pgid && p.state === 'running') this.raise(p, signal, { code: 0x80 });
       }),
     );
     this.terminal = terminal;
     let opened = 0;
-    const device = { rdev: CONSOLE_RDEV, open: (flags: number) => new TtyFile(terminal, flags, 0x20000 + opened++) };
+    const device = {
+      rdev: CONSOLE_RDEV,
+      open: (flags: number) => new TtyFile(terminal, flags, 0x20000 + opened++),
+    };
     for (const name of ['console', 'tty', 'ttyS0']) {
       if (!this.fs.exists(`/dev/${name}`)) this.fs.mknod(`/dev/${name}`, '/', device, 0o620);
     }
@@ -270,7 +276,9 @@ export class PosixSystem {
       if (file !== undefined) fds.set(fd, file);
     }
     const pid = this.nextPid++;
-    const proc = new Process(pid, null, envCap, program.memory, fds, cwd, pid, pid, (p) => this.wakeProcessOf(p));
+    const proc = new Process(pid, null, envCap, program.memory, fds, cwd, pid, pid, (p) =>
+      this.wakeProcessOf(p),
+    );
     proc.uid = options.uid ?? 0;
     proc.gid = options.gid ?? 0;
     proc.argv = [...(options.argv ?? [path])];
@@ -302,7 +310,15 @@ export class PosixSystem {
         // #DE is SIGFPE, #UD SIGILL, #BP SIGTRAP, #AC SIGBUS, the rest (#GP, #SS) SIGSEGV, as Linux maps them.
         const v = event.vector;
         const signo =
-          v === 0 || v === 16 || v === 19 ? SIG.SIGFPE : v === 6 ? SIG.SIGILL : v === 3 || v === 1 ? SIG.SIGTRAP : v === 17 ? SIG.SIGBUS : SIG.SIGSEGV;
+          v === 0 || v === 16 || v === 19
+            ? SIG.SIGFPE
+            : v === 6
+              ? SIG.SIGILL
+              : v === 3 || v === 1
+                ? SIG.SIGTRAP
+                : v === 17
+                  ? SIG.SIGBUS
+                  : SIG.SIGSEGV;
         this.killReasons.set(proc.pid, `exception ${v} at 0x${event.rip.toString(16)}: ${event.detail}`);
         // si_code: FPE_INTDIV (1) for a divide error, ILL_ILLOPN (2), SI_KERNEL (0x80) for #GP.
         const code = signo === SIG.SIGFPE ? 1 : signo === SIG.SIGILL ? 2 : signo === SIG.SIGTRAP ? 1 : 0x80;
@@ -379,7 +395,8 @@ export class PosixSystem {
     if (parent !== null) {
       // A parent that ignores SIGCHLD (or asked SA_NOCLDWAIT) leaves no zombies to wait for.
       const action = parent.signals.actions[SIG.SIGCHLD];
-      const autoReap = action !== undefined && (action.handler === SIG_IGN || (action.flags & SA.NOCLDWAIT) !== 0n);
+      const autoReap =
+        action !== undefined && (action.handler === SIG_IGN || (action.flags & SA.NOCLDWAIT) !== 0n);
       if (autoReap) this.reap(proc);
       parent.childEvents.wakeAll();
       const signalled = (waitStatus & 0x7f) !== 0;
@@ -454,11 +471,23 @@ export class PosixSystem {
     for (const child of candidates) {
       if (child.stateReport === 'stopped' && (options & 2) !== 0) {
         if (!keep) child.stateReport = null;
-        return { pid: child.pid, status: stoppedStatus(child.stopSignal), code: CLD.STOPPED, uid: child.uid, detail: child.stopSignal };
+        return {
+          pid: child.pid,
+          status: stoppedStatus(child.stopSignal),
+          code: CLD.STOPPED,
+          uid: child.uid,
+          detail: child.stopSignal,
+        };
       }
       if (child.stateReport === 'continued' && (options & 8) !== 0) {
         if (!keep) child.stateReport = null;
-        return { pid: child.pid, status: CONTINUED_STATUS, code: CLD.CONTINUED, uid: child.uid, detail: SIG.SIGCONT };
+        return {
+          pid: child.pid,
+          status: CONTINUED_STATUS,
+          code: CLD.CONTINUED,
+          uid: child.uid,
+          detail: SIG.SIGCONT,
+        };
       }
     }
     void parent;
@@ -467,7 +496,13 @@ export class PosixSystem {
 
   /** waitid's siginfo for a report. */
   childSiginfo(report: { pid: number; code: number; uid: number; detail: number }): Uint8Array {
-    return encodeSiginfo({ signo: SIG.SIGCHLD, code: report.code, pid: report.pid, uid: report.uid, status: report.detail });
+    return encodeSiginfo({
+      signo: SIG.SIGCHLD,
+      code: report.code,
+      pid: report.pid,
+      uid: report.uid,
+      status: report.detail,
+    });
   }
 
   /** /proc/self/exe and /proc/<pid>/exe name the program a process runs. */

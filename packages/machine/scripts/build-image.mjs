@@ -15,8 +15,12 @@ if (spawnSync('musl-gcc', ['--version'], { stdio: 'ignore' }).error !== undefine
 mkdirSync(out, { recursive: true });
 for (const file of readdirSync(join(root, 'image')).filter((f) => f.endsWith('.c'))) {
   const name = file.slice(0, -2);
-  execFileSync('musl-gcc', ['-static', '-O2', '-Wall', '-Werror', '-o', join(out, name), join(root, 'image', file)], {
-    stdio: 'inherit',
-  });
+  execFileSync(
+    'musl-gcc',
+    ['-static', '-O2', '-Wall', '-Werror', '-o', join(out, name), join(root, 'image', file)],
+    {
+      stdio: 'inherit',
+    },
+  );
 }
 console.log(`build-image: ${out}`);

@@ -37,11 +37,22 @@ options:
   --help         this text`;
 
 export function parseArguments(args: readonly string[]): CliOptions {
-  const options: CliOptions = { memoryMiB: 256, policy: 'beatty', seed: 0, slice: undefined, strace: false, quiet: false, command: [], help: false };
+  const options: CliOptions = {
+    memoryMiB: 256,
+    policy: 'beatty',
+    seed: 0,
+    slice: undefined,
+    strace: false,
+    quiet: false,
+    command: [],
+    help: false,
+  };
   const number = (flag: string, value: string | undefined): number => {
     const n = Number(value);
     if (value === undefined || value.trim() === '' || !Number.isSafeInteger(n) || n < 0) {
-      throw new CliUsageError(`${flag} needs a whole number, got ${value === undefined ? 'nothing' : `"${value}"`}`);
+      throw new CliUsageError(
+        `${flag} needs a whole number, got ${value === undefined ? 'nothing' : `"${value}"`}`,
+      );
     }
     return n;
   };
@@ -49,6 +60,8 @@ export function parseArguments(args: readonly string[]): CliOptions {
     const arg = args[i] as string;
     switch (arg) {
       case '--':
+        // `pnpm start -- --quiet -- cmd` forwards its own separator: one followed by an option is not ours.
+        if ((args[i + 1] ?? '').startsWith('--')) break;
         options.command = args.slice(i + 1);
         if (options.command.length === 0) throw new CliUsageError('-- must be followed by a command');
         return options;

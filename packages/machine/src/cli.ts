@@ -62,7 +62,9 @@ async function main(): Promise<number> {
     seed: cli.seed,
     sliceInstructions: cli.slice,
     strace: cli.strace ? (line) => process.stderr.write(`${line}\n`) : undefined,
-    bootLog: cli.quiet ? undefined : (line) => process.stderr.write(interactive ? `${line}\r\n` : `${line}\n`),
+    bootLog: cli.quiet
+      ? undefined
+      : (line) => process.stderr.write(interactive ? `${line}\r\n` : `${line}\n`),
   };
   if (!interactive) {
     const stdin = process.stdin.isTTY ? new Uint8Array(0) : await readAll(process.stdin);
@@ -82,7 +84,9 @@ async function main(): Promise<number> {
   try {
     machine = new Machine({ ...options, console: { input, output: process.stdout } });
     const status = await machine.interactive();
-    process.stderr.write(`\r\nexov6: powered off (init status ${status})\r\n`);
+    // After the console's last output (written at the next turn of the event loop), on the same stream.
+    await new Promise((resolve) => setImmediate(resolve));
+    process.stdout.write(`\r\nexov6: powered off (init status ${status})\r\n`);
     return status;
   } finally {
     if (raw) process.stdin.setRawMode(false);
@@ -96,7 +100,9 @@ main().then(
     process.exitCode = status;
   },
   (e) => {
-    process.stderr.write(`exov6: ${e instanceof MachineError ? e.message : e instanceof Error ? e.stack : String(e)}\n`);
+    process.stderr.write(
+      `exov6: ${e instanceof MachineError ? e.message : e instanceof Error ? e.stack : String(e)}\n`,
+    );
     process.exitCode = 1;
   },
 );

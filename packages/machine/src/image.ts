@@ -20,7 +20,9 @@ export function imageDirectory(): string {
   for (const candidate of [join(here, 'image'), join(here, '..', 'dist', 'image')]) {
     if (existsSync(join(candidate, 'init'))) return candidate;
   }
-  throw new MachineError('machine image not built: run `pnpm --filter @exov6/machine build` (needs musl-gcc)');
+  throw new MachineError(
+    'machine image not built: run `pnpm --filter @exov6/machine build` (needs musl-gcc)',
+  );
 }
 
 export interface ImageOptions {
@@ -47,7 +49,10 @@ export function installDefaultImage(fs: FileSystem, options: ImageOptions = {}):
   fs.writeFile('/etc/passwd', 'root:x:0:0:root:/root:/bin/sh\n');
   fs.writeFile('/etc/group', 'root:x:0:\n');
   fs.writeFile('/etc/hostname', 'exov6\n');
-  fs.writeFile('/etc/motd', 'Welcome to ExoV6: an exokernel, a POSIX library OS, and unmodified Linux programs.\n');
+  fs.writeFile(
+    '/etc/motd',
+    'Welcome to ExoV6: an exokernel, a POSIX library OS, and unmodified Linux programs.\n',
+  );
   const dir = imageDirectory();
   const programs: string[] = [];
   for (const name of readdirSync(dir)) {
@@ -55,7 +60,8 @@ export function installDefaultImage(fs: FileSystem, options: ImageOptions = {}):
     fs.writeFile(target, new Uint8Array(readFileSync(join(dir, name))), 0o755);
     programs.push(target);
   }
-  const busybox = options.busybox === undefined ? (existsSync(HOST_BUSYBOX) ? HOST_BUSYBOX : null) : options.busybox;
+  const busybox =
+    options.busybox === undefined ? (existsSync(HOST_BUSYBOX) ? HOST_BUSYBOX : null) : options.busybox;
   let applets = 0;
   if (busybox !== null) {
     fs.writeFile('/bin/busybox', new Uint8Array(readFileSync(busybox)), 0o755);

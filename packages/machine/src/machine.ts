@@ -9,7 +9,14 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import { Exokernel, type ExokernelOptions, type EnvApi } from '@exov6/exokernel';
-import { HostStdio, implementedCalls, PosixSystem, type Process, type Stdio, UartConsole } from '@exov6/libos-posix';
+import {
+  HostStdio,
+  implementedCalls,
+  PosixSystem,
+  type Process,
+  type Stdio,
+  UartConsole,
+} from '@exov6/libos-posix';
 import { MachineError } from './machine-error';
 import { type ImageOptions, type ImageSummary, installDefaultImage } from './image';
 
@@ -85,7 +92,10 @@ export class Machine {
       seed: options.seed ?? 0,
       strace: options.strace,
       clock: () => this.os.clockNow(boot.timer),
-      timer: { set: (deadline) => this.os.timerSet(boot.timer, deadline), cancel: () => this.os.timerCancel(boot.timer) },
+      timer: {
+        set: (deadline) => this.os.timerSet(boot.timer, deadline),
+        cancel: () => this.os.timerCancel(boot.timer),
+      },
     });
     this.image = installDefaultImage(this.system.fs, options);
     this.uart = new UartConsole(this.os, { ports: boot.ports.com1, irq: boot.irqs.com1 });
@@ -95,7 +105,9 @@ export class Machine {
     const frames = this.os.quotaFree;
     this.log(`ExoV6 machine: ${memoryMiB} MiB of memory, ${frames} frames for the library OS`);
     this.log('devices: PIT 8254, CMOS RTC, COM1 16550A (console), I/O APIC, local APIC');
-    this.log(`exokernel: scheduler ${options.policy ?? 'beatty'}, time slices of ${this.kernel.executor.sliceInstructions} instructions`);
+    this.log(
+      `exokernel: scheduler ${options.policy ?? 'beatty'}, time slices of ${this.kernel.executor.sliceInstructions} instructions`,
+    );
     this.log(
       `libos-posix: ${implementedCalls().length} Linux system calls; root file system in memory: ${this.image.programs.length} programs` +
         (this.image.busybox ? `, busybox with ${this.image.applets} applets` : ', no busybox on this host'),
@@ -136,7 +148,12 @@ export class Machine {
           : `gave up after ${summary.instructions} instructions: ${this.describeProcesses()}`,
       );
     }
-    return { stdout: stdio.stdout, stderr: stdio.stderr, status: statusOf(init.waitStatus), instructions: this.kernel.cpu.instret - before };
+    return {
+      stdout: stdio.stdout,
+      stderr: stdio.stderr,
+      status: statusOf(init.waitStatus),
+      instructions: this.kernel.cpu.instret - before,
+    };
   }
 
   /**
@@ -155,7 +172,9 @@ export class Machine {
     while (init.state !== 'zombie' && !this.poweredOff) {
       const summary = this.kernel.run({ maxSlices: 500 });
       // Nothing to run: wait for the line (typed input) rather than spin.
-      await new Promise((resolve) => (summary.reason === 'idle' ? setTimeout(resolve, 5) : setImmediate(resolve)));
+      await new Promise((resolve) =>
+        summary.reason === 'idle' ? setTimeout(resolve, 5) : setImmediate(resolve),
+      );
     }
     return init.state === 'zombie' ? statusOf(init.waitStatus) : 0;
   }
@@ -179,7 +198,10 @@ export class Machine {
 
   private describeProcesses(): string {
     return [...this.system.processes.values()]
-      .map((p) => `${p.pid} ${p.argv[0] ?? '?'} ${p.state}${p.blocked ? ' (waiting)' : ''}${p.stopped ? ' (stopped)' : ''}`)
+      .map(
+        (p) =>
+          `${p.pid} ${p.argv[0] ?? '?'} ${p.state}${p.blocked ? ' (waiting)' : ''}${p.stopped ? ' (stopped)' : ''}`,
+      )
       .join(', ');
   }
 }

@@ -10,15 +10,25 @@ import { describe, expect, it } from 'vitest';
 import { parseArguments } from '../src/cli-arguments';
 
 const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli.js');
-const run = (args: string[], input = '') => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', input });
+const run = (args: string[], input = '') =>
+  spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', input });
 
 describe('parseArguments', () => {
   it('reads options and the command after --', () => {
-    expect(parseArguments(['--memory', '64', '--seed', '7', '--strace', '--', '/bin/sh', '-c', 'x'])).toMatchObject({
+    expect(
+      parseArguments(['--memory', '64', '--seed', '7', '--strace', '--', '/bin/sh', '-c', 'x']),
+    ).toMatchObject({
       memoryMiB: 64,
       seed: 7,
       strace: true,
       command: ['/bin/sh', '-c', 'x'],
+    });
+  });
+
+  it("takes a separator followed by options as the package manager's", () => {
+    expect(parseArguments(['--', '--quiet', '--', '/bin/hello'])).toMatchObject({
+      quiet: true,
+      command: ['/bin/hello'],
     });
   });
 

@@ -9,7 +9,7 @@ import { Machine, MachineError } from '../src/index';
 const haveBusybox = existsSync('/bin/busybox');
 
 describe('Machine.run', () => {
-  it('runs the image\'s own program and reports its status', () => {
+  it("runs the image's own program and reports its status", () => {
     const machine = new Machine({ memoryMiB: 64 });
     const r = machine.run(['/bin/hello']);
     expect(r.stdout).toBe('Hello from /bin/hello: pid 2, parent 1, on Linux 6.1.0-exov6 (x86_64)\n');
@@ -33,7 +33,9 @@ describe('Machine.run', () => {
   });
 
   it('refuses a memory size it cannot have', () => {
-    expect(() => new Machine({ memoryMiB: 3 })).toThrow(/memory must be a whole number of MiB from 16 to 4096/);
+    expect(() => new Machine({ memoryMiB: 3 })).toThrow(
+      /memory must be a whole number of MiB from 16 to 4096/,
+    );
   });
 
   it('reports a missing command as the shell would (127)', () => {
@@ -45,7 +47,9 @@ describe('Machine.run', () => {
 
 describe.skipIf(!haveBusybox)('Machine.run with busybox', () => {
   it('runs a shell command with standard input and exits with its status', () => {
-    const r = new Machine({ memoryMiB: 64 }).run(['/bin/sh', '-c', 'tr a-z A-Z; echo err >&2; exit 3'], { stdin: 'shout\n' });
+    const r = new Machine({ memoryMiB: 64 }).run(['/bin/sh', '-c', 'tr a-z A-Z; echo err >&2; exit 3'], {
+      stdin: 'shout\n',
+    });
     expect(r).toMatchObject({ stdout: 'SHOUT\n', stderr: 'err\n', status: 3 });
   });
 
@@ -73,6 +77,8 @@ describe.skipIf(!haveBusybox)('Machine.run with busybox', () => {
   it('traces system calls when asked', () => {
     const lines: string[] = [];
     new Machine({ memoryMiB: 64, strace: (l) => lines.push(l) }).run(['/bin/sh', '-c', 'echo traced']);
-    expect(lines.some((l) => /^\[\d+\] execve\(/.test(l) || /^\[\d+\] write\(0x1, .*\) = 7$/.test(l))).toBe(true);
+    expect(lines.some((l) => /^\[\d+\] execve\(/.test(l) || /^\[\d+\] write\(0x1, .*\) = 7$/.test(l))).toBe(
+      true,
+    );
   });
 });

@@ -27,36 +27,49 @@ async function waitFor(pattern: RegExp, timeoutMs = 20_000): Promise<string> {
   }
 }
 
-describe.skipIf(!haveTmux || !existsSync(cli) || !existsSync('/bin/busybox'))('the interactive console', () => {
-  afterAll(() => {
-    spawnSync('tmux', ['kill-session', '-t', session], { stdio: 'ignore' });
-  });
+describe.skipIf(!haveTmux || !existsSync(cli) || !existsSync('/bin/busybox'))(
+  'the interactive console',
+  () => {
+    afterAll(() => {
+      spawnSync('tmux', ['kill-session', '-t', session], { stdio: 'ignore' });
+    });
 
-  it('boots to a prompt, edits lines, takes Ctrl-C and powers off on Ctrl-A x', async () => {
-    tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '40', `${process.execPath} ${cli} --memory 64; echo "EXIT STATUS $?"; sleep 60`);
-    await waitFor(/ExoV6 machine: 64 MiB/);
-    await waitFor(/^exov6:~#\s*$/m);
+    it('boots to a prompt, edits lines, takes Ctrl-C and powers off on Ctrl-A x', async () => {
+      tmux(
+        'new-session',
+        '-d',
+        '-s',
+        session,
+        '-x',
+        '100',
+        '-y',
+        '40',
+        `${process.execPath} ${cli} --memory 64; echo "EXIT STATUS $?"; sleep 60`,
+      );
+      await waitFor(/ExoV6 machine: 64 MiB/);
+      await waitFor(/^exov6:~#\s*$/m);
 
-    // Typed "echo abX", a backspace, then "c": the line discipline or the shell's editor erases the X.
-    tmux('send-keys', '-t', session, '-l', 'echo abX');
-    tmux('send-keys', '-t', session, 'BSpace');
-    tmux('send-keys', '-t', session, '-l', 'c');
-    tmux('send-keys', '-t', session, 'Enter');
-    await waitFor(/^abc$/m);
+      // Typed "echo abX", a backspace, then "c": the line discipline or the shell's editor erases the X.
+      tmux('send-keys', '-t', session, '-l', 'echo abX');
+      tmux('send-keys', '-t', session, 'BSpace');
+      tmux('send-keys', '-t', session, '-l', 'c');
+      tmux('send-keys', '-t', session, 'Enter');
+      await waitFor(/^abc$/m);
 
-    // A foreground job interrupted by Ctrl-C: the shell reports 128 + SIGINT.
-    tmux('send-keys', '-t', session, '-l', 'sleep 1000');
-    tmux('send-keys', '-t', session, 'Enter');
-    await new Promise((r) => setTimeout(r, 500));
-    tmux('send-keys', '-t', session, 'C-c');
-    await new Promise((r) => setTimeout(r, 300));
-    tmux('send-keys', '-t', session, '-l', 'echo "status $?"');
-    tmux('send-keys', '-t', session, 'Enter');
-    await waitFor(/^status 130$/m);
+      // A foreground job interrupted by Ctrl-C: the shell reports 128 + SIGINT.
+      tmux('send-keys', '-t', session, '-l', 'sleep 1000');
+      tmux('send-keys', '-t', session, 'Enter');
+      await new Promise((r) => setTimeout(r, 500));
+      tmux('send-keys', '-t', session, 'C-c');
+      await new Promise((r) => setTimeout(r, 300));
+      tmux('send-keys', '-t', session, '-l', 'echo "status $?"');
+      tmux('send-keys', '-t', session, 'Enter');
+      await waitFor(/^status 130$/m);
 
-    tmux('send-keys', '-t', session, 'C-a');
-    tmux('send-keys', '-t', session, '-l', 'x');
-    const text = await waitFor(/EXIT STATUS \d+/);
-    expect(text).toMatch(/exov6: powered off/);
-  }, 60_000);
-});
+      tmux('send-keys', '-t', session, 'C-a');
+      tmux('send-keys', '-t', session, '-l', 'x');
+      const text = await waitFor(/EXIT STATUS \d+/);
+      expect(text).toMatch(/exov6: powered off/);
+    }, 60_000);
+  },
+);

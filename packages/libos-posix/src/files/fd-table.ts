@@ -69,7 +69,8 @@ export class FdTable {
   /** For fork: the same descriptions under the same numbers. */
   clone(): FdTable {
     const copy = new FdTable();
-    for (const [fd, slot] of this.slots) copy.slots.set(fd, { file: slot.file.retain(), cloexec: slot.cloexec });
+    for (const [fd, slot] of this.slots)
+      copy.slots.set(fd, { file: slot.file.retain(), cloexec: slot.cloexec });
     return copy;
   }
 

@@ -36,7 +36,8 @@ export class Pipe {
 
   put(data: Uint8Array): number {
     const n = Math.min(data.length, PIPE_CAPACITY - this.length);
-    for (let i = 0; i < n; i++) this.buffer[(this.start + this.length + i) % PIPE_CAPACITY] = data[i] as number;
+    for (let i = 0; i < n; i++)
+      this.buffer[(this.start + this.length + i) % PIPE_CAPACITY] = data[i] as number;
     this.length += n;
     if (n > 0) this.changed.wakeAll();
     return n;

@@ -41,7 +41,12 @@ class DeviceFile extends OpenFile {
 /** Creates /dev and its memory devices in `fs`. */
 export function populateDev(fs: FileSystem, random: (n: number) => Uint8Array): void {
   fs.mkdirs('/dev');
-  const add = (name: string, minor: number, read: (n: number) => Uint8Array, write: (d: Uint8Array) => number) => {
+  const add = (
+    name: string,
+    minor: number,
+    read: (n: number) => Uint8Array,
+    write: (d: Uint8Array) => number,
+  ) => {
     const path = `/dev/${name}`;
     const device: Device = {
       rdev: makedev(1, minor),
@@ -57,4 +62,3 @@ export function populateDev(fs: FileSystem, random: (n: number) => Uint8Array): 
   add('random', 8, random, swallow);
   add('urandom', 9, random, swallow);
 }
-

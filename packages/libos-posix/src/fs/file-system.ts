@@ -60,7 +60,12 @@ export class FileSystem {
         const base = `/${parts.slice(0, i).join('/')}`;
         const target = rest.length > 0 ? `${child.target}/${rest}` : child.target;
         // (A trailing slash in the original path asked for a directory; keep asking.)
-        return this.resolve(target + (path.endsWith('/') && rest.length === 0 ? '/' : ''), base, follow, depth + 1);
+        return this.resolve(
+          target + (path.endsWith('/') && rest.length === 0 ? '/' : ''),
+          base,
+          follow,
+          depth + 1,
+        );
       }
       if (last) {
         if (path.endsWith('/') && !child.isDirectory) fail('ENOTDIR', path);

@@ -69,7 +69,13 @@ export class RegularFile extends OpenFile {
 
   override seek(offset: number, whence: number): number {
     const base =
-      whence === SEEK.SET ? 0 : whence === SEEK.CUR ? this.offset : whence === SEEK.END ? this.inode.size : NaN;
+      whence === SEEK.SET
+        ? 0
+        : whence === SEEK.CUR
+          ? this.offset
+          : whence === SEEK.END
+            ? this.inode.size
+            : NaN;
     if (Number.isNaN(base)) fail('EINVAL', `whence ${whence}`);
     const at = base + offset;
     if (at < 0) fail('EINVAL', 'negative offset');

@@ -47,7 +47,9 @@ export class AddressMap {
   insert(area: VmArea): void {
     if (area.start >= area.end) throw new RangeError(`empty area [0x${area.start.toString(16)}, ...)`);
     if (this.overlaps(area.start, area.end)) {
-      throw new RangeError(`area [0x${area.start.toString(16)}, 0x${area.end.toString(16)}) overlaps another`);
+      throw new RangeError(
+        `area [0x${area.start.toString(16)}, 0x${area.end.toString(16)}) overlaps another`,
+      );
     }
     const at = this.areas.findIndex((a) => a.start > area.start);
     this.areas.splice(at < 0 ? this.areas.length : at, 0, { ...area });

@@ -153,7 +153,8 @@ export class ProcessMemory {
   discardAnonymous(start: number, end: number): void {
     for (let va = start; va < end; va += PAGE_SIZE) {
       const area = this.map.find(va);
-      if (area !== undefined && area.kind !== 'image' && area.kind !== 'file') this.dropPages(va, va + PAGE_SIZE);
+      if (area !== undefined && area.kind !== 'image' && area.kind !== 'file')
+        this.dropPages(va, va + PAGE_SIZE);
     }
   }
 

@@ -75,7 +75,8 @@ export function loadProgram(pool: FramePool, request: ExecRequest): LoadedProgra
       // The rest of the page after p_filesz belongs to bss when memsz says so: zero it.
       const end = p.vaddr + p.filesz + bias;
       const pageEnd = Math.ceil(end / PAGE_SIZE) * PAGE_SIZE;
-      if (p.memsz > p.filesz && pageEnd > end) memory.fill(end, new Uint8Array(Math.min(pageEnd, p.vaddr + p.memsz + bias) - end));
+      if (p.memsz > p.filesz && pageEnd > end)
+        memory.fill(end, new Uint8Array(Math.min(pageEnd, p.vaddr + p.memsz + bias) - end));
     }
     // Exact segment contents win over bytes a neighbouring segment's page brought along.
     for (const p of elf.loads) {

@@ -10,7 +10,14 @@ import { ERRNO, SIG, SYSCALL_NAMES } from '@exov6/hal-x86';
 import { SyscallError } from '../errno';
 import type { PosixSystem } from '../posix-system';
 import type { Process } from '../process/process';
-import { decodeFrame, encodeFrame, FRAME_SIZE, RED_ZONE, SIGINFO_OFFSET, UCONTEXT_OFFSET } from './signal-frame';
+import {
+  decodeFrame,
+  encodeFrame,
+  FRAME_SIZE,
+  RED_ZONE,
+  SIGINFO_OFFSET,
+  UCONTEXT_OFFSET,
+} from './signal-frame';
 import {
   bit,
   CLD,
@@ -26,9 +33,19 @@ import {
 
 /** Calls that are never restarted after a handler, whatever SA_RESTART says (signal(7)). */
 const NEVER_RESTARTED = new Set(
-  ['poll', 'ppoll', 'select', 'pselect6', 'nanosleep', 'clock_nanosleep', 'rt_sigsuspend', 'rt_sigtimedwait', 'pause', 'epoll_wait', 'epoll_pwait'].map(
-    (name) => Number(Object.entries(SYSCALL_NAMES).find(([, n]) => n === name)?.[0]),
-  ),
+  [
+    'poll',
+    'ppoll',
+    'select',
+    'pselect6',
+    'nanosleep',
+    'clock_nanosleep',
+    'rt_sigsuspend',
+    'rt_sigtimedwait',
+    'pause',
+    'epoll_wait',
+    'epoll_pwait',
+  ].map((name) => Number(Object.entries(SYSCALL_NAMES).find(([, n]) => n === name)?.[0])),
 );
 
 const STOP_SIGNALS = bit(SIG.SIGSTOP) | bit(SIG.SIGTSTP) | bit(SIG.SIGTTIN) | bit(SIG.SIGTTOU);
@@ -116,28 +133,38 @@ function runHandler(system: PosixSystem, proc: Process, regs: CpuContext, s: num
   const savedMask = signals.suspendedMask ?? signals.blocked;
   const gprs: bigint[] = [];
   for (let r = 0; r < 16; r++) gprs.push(regs.getReg(r));
-  const bytes = encodeFrame(frame, action.restorer, {
-    regs: gprs,
-    rip: regs.rip,
-    rflags: regs.rflags,
-    mask: savedMask,
-    altStack: { sp: alt.sp, size: alt.size, flags: onAlt ? SS_ONSTACK : alt.flags },
-    trapno: info.addr !== undefined ? 14 : 0,
-    cr2: info.addr,
-  }, info);
+  const bytes = encodeFrame(
+    action.restorer,
+    {
+      regs: gprs,
+      rip: regs.rip,
+      rflags: regs.rflags,
+      mask: savedMask,
+      altStack: { sp: alt.sp, size: alt.size, flags: onAlt ? SS_ONSTACK : alt.flags },
+      trapno: info.addr !== undefined ? 14 : 0,
+      cr2: info.addr,
+    },
+    info,
+  );
   try {
     proc.memory.write(frame, bytes);
   } catch (e) {
     if (!(e instanceof SyscallError)) throw e;
-    system.terminate(proc, SIG.SIGSEGV, `no room for the signal frame of signal ${s} at 0x${frame.toString(16)}`);
+    system.terminate(
+      proc,
+      SIG.SIGSEGV,
+      `no room for the signal frame of signal ${s} at 0x${frame.toString(16)}`,
+    );
     return;
   }
   // The x87/SSE state is kept beside the frame; frames below this one were left by longjmp.
   for (const at of proc.fpuSaves.keys()) if (at <= frame) proc.fpuSaves.delete(at);
   proc.fpuSaves.set(frame, regs.clone());
   signals.suspendedMask = null;
-  signals.blocked = (signals.blocked | action.mask | ((action.flags & SA.NODEFER) !== 0n ? 0n : bit(s))) & ~UNCATCHABLE;
-  if ((action.flags & SA.RESETHAND) !== 0n) signals.actions[s] = { handler: SIG_DFL, flags: 0n, restorer: 0n, mask: 0n };
+  signals.blocked =
+    (signals.blocked | action.mask | ((action.flags & SA.NODEFER) !== 0n ? 0n : bit(s))) & ~UNCATCHABLE;
+  if ((action.flags & SA.RESETHAND) !== 0n)
+    signals.actions[s] = { handler: SIG_DFL, flags: 0n, restorer: 0n, mask: 0n };
   regs.setReg(7, s);
   regs.setReg(6, frame + SIGINFO_OFFSET);
   regs.setReg(2, frame + UCONTEXT_OFFSET);
@@ -145,7 +172,10 @@ function runHandler(system: PosixSystem, proc: Process, regs: CpuContext, s: num
   regs.setReg(4, frame);
   regs.rip = Number(action.handler);
   regs.rflags = regs.rflags & ~(0x100 | 0x400); // TF and DF clear, as the ABI wants at a call
-  system.trace(proc, `--- signal ${s} -> handler 0x${action.handler.toString(16)}, frame 0x${frame.toString(16)}`);
+  system.trace(
+    proc,
+    `--- signal ${s} -> handler 0x${action.handler.toString(16)}, frame 0x${frame.toString(16)}`,
+  );
 }
 
 /** nanosleep's `rem`: the time left of an interrupted sleep. */
@@ -176,7 +206,9 @@ export function signalReturn(proc: Process, regs: CpuContext): void {
     regs.gsBase = gsBase;
   }
   for (const at of proc.fpuSaves.keys()) if (at <= frame) proc.fpuSaves.delete(at);
-  saved.regs.forEach((v, r) => regs.setReg(r, v));
+  saved.regs.forEach((v, r) => {
+    regs.setReg(r, v);
+  });
   regs.rip = saved.rip;
   regs.rflags = (flagsNow & ~USER_FLAGS) | (saved.rflags & USER_FLAGS) | 0x200;
   proc.signals.blocked = saved.mask & ~UNCATCHABLE;

@@ -52,7 +52,7 @@ export function encodeSiginfo(info: SigInfo): Uint8Array {
 }
 
 /** The frame's bytes, given where it goes and what was interrupted. */
-export function encodeFrame(frame: number, restorer: bigint, state: InterruptedState, info: SigInfo): Uint8Array {
+export function encodeFrame(restorer: bigint, state: InterruptedState, info: SigInfo): Uint8Array {
   const bytes = new Uint8Array(FRAME_SIZE);
   const v = new DataView(bytes.buffer);
   v.setBigUint64(0, restorer, true);
@@ -60,7 +60,9 @@ export function encodeFrame(frame: number, restorer: bigint, state: InterruptedS
   v.setBigUint64(UCONTEXT_OFFSET + 16, BigInt(state.altStack.sp), true);
   v.setInt32(UCONTEXT_OFFSET + 24, state.altStack.flags, true);
   v.setBigUint64(UCONTEXT_OFFSET + 32, BigInt(state.altStack.size), true);
-  SIGCONTEXT_REGS.forEach((r, k) => v.setBigUint64(MCONTEXT_OFFSET + k * 8, BigInt.asUintN(64, state.regs[r] as bigint), true));
+  SIGCONTEXT_REGS.forEach((r, k) => {
+    v.setBigUint64(MCONTEXT_OFFSET + k * 8, BigInt.asUintN(64, state.regs[r] as bigint), true);
+  });
   v.setBigUint64(MCONTEXT_OFFSET + 128, BigInt(state.rip), true);
   v.setBigUint64(MCONTEXT_OFFSET + 136, BigInt(state.rflags), true);
   v.setUint16(MCONTEXT_OFFSET + 144, 0x33, true); // cs: the user code segment
@@ -75,7 +77,12 @@ export function encodeFrame(frame: number, restorer: bigint, state: InterruptedS
 }
 
 /** What rt_sigreturn restores from a frame (the handler may have changed it). */
-export function decodeFrame(bytes: Uint8Array): { regs: bigint[]; rip: number; rflags: number; mask: bigint } {
+export function decodeFrame(bytes: Uint8Array): {
+  regs: bigint[];
+  rip: number;
+  rflags: number;
+  mask: bigint;
+} {
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const regs: bigint[] = new Array(16).fill(0n);
   SIGCONTEXT_REGS.forEach((r, k) => {

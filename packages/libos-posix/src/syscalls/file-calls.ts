@@ -103,7 +103,9 @@ function openAt(c: Call, dirfd: number, path: string, flags: number, mode: numbe
     file = inode.device.open(flags);
   } else {
     if ((flags & O.TRUNC) !== 0 && access !== O.RDONLY) inode.resize(0);
-    file = new RegularFile(inode, flags & ~(O.CREAT | O.EXCL | O.TRUNC | O.CLOEXEC), () => c.system.realtimeNs());
+    file = new RegularFile(inode, flags & ~(O.CREAT | O.EXCL | O.TRUNC | O.CLOEXEC), () =>
+      c.system.realtimeNs(),
+    );
   }
   return c.process.fds.add(file, (flags & O.CLOEXEC) !== 0);
 }
@@ -132,7 +134,7 @@ function accessAt(c: Call, dirfd: number, path: string, mode: number, flags: num
     return 0;
   }
   const shift = c.process.uid === inode.uid ? 6 : c.process.gid === inode.gid ? 3 : 0;
-  if ((((inode.mode >> shift) & 7) & mode) !== mode) fail('EACCES', path);
+  if (((inode.mode >> shift) & 7 & mode) !== mode) fail('EACCES', path);
   return 0;
 }
 
@@ -202,14 +204,17 @@ function poll(c: Call, fdsAt: number, nfds: number, timeoutMs: number): number |
   const raw = c.memory.read(fdsAt, nfds * 8);
   const v = new DataView(raw.buffer);
   const entries: PollEntry[] = [];
-  for (let i = 0; i < nfds; i++) entries.push({ fd: v.getInt32(i * 8, true), events: v.getInt16(i * 8 + 4, true) });
+  for (let i = 0; i < nfds; i++)
+    entries.push({ fd: v.getInt32(i * 8, true), events: v.getInt16(i * 8 + 4, true) });
   const { revents, queues } = pollOnce(c, entries);
   const ready = revents.filter((r) => r !== 0).length;
   if (ready === 0) {
     const wait = waitWithTimeout(c, queues, timeoutMs);
     if (wait !== null) return wait;
   } else c.system.cancelWait(c.process);
-  revents.forEach((r, i) => v.setInt16(i * 8 + 6, r, true));
+  revents.forEach((r, i) => {
+    v.setInt16(i * 8 + 6, r, true);
+  });
   c.memory.write(fdsAt, raw);
   return ready;
 }
@@ -246,7 +251,14 @@ function timeoutMsOf(c: Call, at: number, micro: boolean): number {
   return seconds * 1000 + Math.ceil(micro ? fraction / 1000 : fraction / 1e6);
 }
 
-function select(c: Call, nfds: number, readAt: number, writeAt: number, exceptAt: number, timeoutMs: number): number | Blocked {
+function select(
+  c: Call,
+  nfds: number,
+  readAt: number,
+  writeAt: number,
+  exceptAt: number,
+  timeoutMs: number,
+): number | Blocked {
   if (nfds < 0 || nfds > 1024) fail('EINVAL', `nfds ${nfds}`);
   const bytes = Math.ceil(nfds / 64) * 8;
   const load = (at: number) => (at === 0 ? new Uint8Array(bytes) : c.memory.read(at, bytes));
@@ -284,7 +296,17 @@ function select(c: Call, nfds: number, readAt: number, writeAt: number, exceptAt
 
 // ------------------------------------------------------------------ fcntl and ioctl
 
-const F = { DUPFD: 0, GETFD: 1, SETFD: 2, GETFL: 3, SETFL: 4, GETLK: 5, SETLK: 6, SETLKW: 7, DUPFD_CLOEXEC: 1030 } as const;
+const F = {
+  DUPFD: 0,
+  GETFD: 1,
+  SETFD: 2,
+  GETFL: 3,
+  SETFL: 4,
+  GETLK: 5,
+  SETLK: 6,
+  SETLKW: 7,
+  DUPFD_CLOEXEC: 1030,
+} as const;
 const FD_CLOEXEC = 1;
 
 function fcntl(c: Call): number {
@@ -468,7 +490,11 @@ export const FILE_CALLS: Record<string, SyscallHandler> = {
   linkat: (c) => {
     const from = c.path(1);
     const to = c.path(3);
-    if (baseDir(c, c.int(0), from) !== baseDir(c, c.int(2), to) && !from.startsWith('/') && !to.startsWith('/')) {
+    if (
+      baseDir(c, c.int(0), from) !== baseDir(c, c.int(2), to) &&
+      !from.startsWith('/') &&
+      !to.startsWith('/')
+    ) {
       fail('EXDEV', 'linkat with two different directory descriptors');
     }
     c.system.fs.link(from, to, baseDir(c, c.int(0), from));
@@ -495,7 +521,10 @@ export const FILE_CALLS: Record<string, SyscallHandler> = {
   },
   utimensat: (c) => {
     const path = c.arg(1) === 0 ? '' : c.path(1);
-    const inode = path === '' ? inodeOfFd(c, c.int(0)) : inodeAt(c, c.int(0), path, (c.int(3) & AT_SYMLINK_NOFOLLOW) === 0);
+    const inode =
+      path === ''
+        ? inodeOfFd(c, c.int(0))
+        : inodeAt(c, c.int(0), path, (c.int(3) & AT_SYMLINK_NOFOLLOW) === 0);
     const now = c.system.realtimeNs();
     const UTIME_NOW = (1 << 30) - 1;
     const UTIME_OMIT = (1 << 30) - 2;

@@ -16,7 +16,9 @@ const RLIM_INFINITY = 0xffffffffffffffffn;
 function put64(c: Call, at: number, values: (number | bigint)[]): void {
   const out = new Uint8Array(values.length * 8);
   const v = new DataView(out.buffer);
-  values.forEach((x, k) => v.setBigUint64(k * 8, BigInt.asUintN(64, BigInt(typeof x === 'number' ? Math.floor(x) : x)), true));
+  values.forEach((x, k) => {
+    v.setBigUint64(k * 8, BigInt.asUintN(64, BigInt(typeof x === 'number' ? Math.floor(x) : x)), true);
+  });
   c.memory.write(at, out);
 }
 
@@ -82,7 +84,9 @@ function rlimit(resource: number): [bigint, bigint] {
 function utsname(c: Call): number {
   const fields = ['Linux', c.system.hostname, '6.1.0-exov6', '#1 SMP ExoV6', 'x86_64', '(none)'];
   const out = new Uint8Array(65 * 6);
-  fields.forEach((f, k) => out.set(new TextEncoder().encode(f).subarray(0, 64), k * 65));
+  fields.forEach((f, k) => {
+    out.set(new TextEncoder().encode(f).subarray(0, 64), k * 65);
+  });
   c.memory.write(c.arg(0), out);
   return 0;
 }

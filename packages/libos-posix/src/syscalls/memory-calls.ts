@@ -22,7 +22,8 @@ function mmap(c: Call): number {
   if (length <= 0) fail('EINVAL', 'length 0');
   if ((prot & ~(PROT.READ | PROT.WRITE | PROT.EXEC)) !== 0) fail('EINVAL', `prot ${prot}`);
   const type = flags & MAP.TYPE;
-  if (type !== MAP.PRIVATE && type !== MAP.SHARED && type !== MAP.SHARED_VALIDATE) fail('EINVAL', 'MAP_PRIVATE or MAP_SHARED');
+  if (type !== MAP.PRIVATE && type !== MAP.SHARED && type !== MAP.SHARED_VALIDATE)
+    fail('EINVAL', 'MAP_PRIVATE or MAP_SHARED');
   if (offset % PAGE_SIZE !== 0 || offset < 0) fail('EINVAL', 'offset not page-aligned');
   const size = pageUp(length);
   const memory = c.memory;
@@ -33,7 +34,8 @@ function mmap(c: Call): number {
     if (!(f instanceof RegularFile)) fail('ENODEV', 'only regular files can be mapped');
     if (!f.readable) fail('EACCES', 'file not open for reading');
     // A shared writable mapping would have to write back to the file: not supported.
-    if (type !== MAP.PRIVATE && (prot & PROT.WRITE) !== 0) fail('EINVAL', 'shared writable file mappings are not supported');
+    if (type !== MAP.PRIVATE && (prot & PROT.WRITE) !== 0)
+      fail('EINVAL', 'shared writable file mappings are not supported');
     file = f;
   }
   let start: number;
@@ -44,8 +46,14 @@ function mmap(c: Call): number {
     start = hint;
     memory.removeRange(start, start + size);
   } else {
-    const wanted = hint !== 0 && hint % PAGE_SIZE === 0 && hint + size <= MMAP_TOP && !memory.map.overlaps(hint, hint + size);
-    const found = wanted ? hint : memory.map.freeRangeBelow(MMAP_TOP, size, Math.max(MMAP_BOTTOM, pageUp(memory.brk)));
+    const wanted =
+      hint !== 0 &&
+      hint % PAGE_SIZE === 0 &&
+      hint + size <= MMAP_TOP &&
+      !memory.map.overlaps(hint, hint + size);
+    const found = wanted
+      ? hint
+      : memory.map.freeRangeBelow(MMAP_TOP, size, Math.max(MMAP_BOTTOM, pageUp(memory.brk)));
     if (found === null) fail('ENOMEM', 'no free range that large');
     start = found;
   }

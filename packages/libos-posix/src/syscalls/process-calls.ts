@@ -2,6 +2,7 @@
  * Process system calls: exit, fork (and clone as C libraries use it for fork), execve, wait4/waitid,
  * identities (pids, process groups, sessions, uids), kill and friends.
  */
+import { posix } from 'node:path';
 import { CpuContext, SIG } from '@exov6/hal-x86';
 import { fail } from '../errno';
 import { loadProgram } from '../process/program-image';
@@ -43,8 +44,16 @@ export function fork(c: Call, childTidAt = 0, settid = false): number {
     throw e;
   }
   const pid = system.allocatePid();
-  const child = new Process(pid, parent, envCap, memory, parent.fds.clone(), parent.cwd, parent.pgid, parent.sid, (p) =>
-    p.wake(),
+  const child = new Process(
+    pid,
+    parent,
+    envCap,
+    memory,
+    parent.fds.clone(),
+    parent.cwd,
+    parent.pgid,
+    parent.sid,
+    (p) => p.wake(),
   );
   // (The wake function is the system's; Process binds it to the child.)
   Object.assign(child, { wake: () => system.wakeProcessOf(child) });
@@ -75,10 +84,14 @@ function clone(c: Call): number {
   const flags = c.arg(0);
   const stack = c.arg(1);
   // A thread (CLONE_VM without CLONE_VFORK) would share the address space: not supported.
-  if ((flags & (CLONE.THREAD | CLONE.SIGHAND)) !== 0 || ((flags & CLONE.VM) !== 0 && (flags & CLONE.VFORK) === 0)) {
+  if (
+    (flags & (CLONE.THREAD | CLONE.SIGHAND)) !== 0 ||
+    ((flags & CLONE.VM) !== 0 && (flags & CLONE.VFORK) === 0)
+  ) {
     fail('EINVAL', 'threads are not supported (clone with CLONE_VM/CLONE_THREAD)');
   }
-  if ((flags & CSIGNAL) !== SIG.SIGCHLD && (flags & CSIGNAL) !== 0) fail('EINVAL', 'clone exit signal other than SIGCHLD');
+  if ((flags & CSIGNAL) !== SIG.SIGCHLD && (flags & CSIGNAL) !== 0)
+    fail('EINVAL', 'clone exit signal other than SIGCHLD');
   // vfork (CLONE_VM | CLONE_VFORK) is served as fork: the child gets a copy, the parent goes on.
   const pid = fork(c, c.arg(3), (flags & CLONE.CHILD_SETTID) !== 0);
   if (stack !== 0 && (flags & CLONE.VM) === 0) {
@@ -108,7 +121,9 @@ function execve(c: Call, path: string, argv: string[], env: string[]): SyscallRe
   for (let depth = 0; bytes[0] === 0x23 && bytes[1] === 0x21; depth++) {
     if (depth >= MAX_INTERPRETER_DEPTH) fail('ELOOP', 'too many interpreters');
     const end = bytes.indexOf(0x0a);
-    const line = new TextDecoder().decode(bytes.subarray(2, end < 0 ? Math.min(bytes.length, 256) : end)).trim();
+    const line = new TextDecoder()
+      .decode(bytes.subarray(2, end < 0 ? Math.min(bytes.length, 256) : end))
+      .trim();
     const space = line.search(/\s/);
     const interpreter = space < 0 ? line : line.slice(0, space);
     const extra = space < 0 ? '' : line.slice(space).trim();
@@ -134,8 +149,7 @@ function execve(c: Call, path: string, argv: string[], env: string[]): SyscallRe
   proc.fds.closeOnExec();
   proc.signals.resetForExec();
   proc.argv = args;
-  proc.execPath = system.fs.pathOf(system.fs.lookup(file.replace(/\/[^/]*$/, '') || '/', proc.cwd)) + '/' + file.replace(/^.*\//, '');
-  proc.execPath = proc.execPath.replace(/^\/\//, '/');
+  proc.execPath = posix.resolve(proc.cwd, file);
   const regs = CpuContext.initial();
   regs.rip = program.entry;
   regs.setReg(4, program.stackPointer);
@@ -155,7 +169,8 @@ function wait4(c: Call): SyscallResult {
   const pid = c.int(0);
   const statusAt = c.arg(1);
   const options = c.int(2);
-  if ((options & ~(WNOHANG | WUNTRACED | WCONTINUED | __WALL | __WCLONE)) !== 0) fail('EINVAL', `wait options ${options}`);
+  if ((options & ~(WNOHANG | WUNTRACED | WCONTINUED | __WALL | __WCLONE)) !== 0)
+    fail('EINVAL', `wait options ${options}`);
   const proc = c.process;
   const candidates = [...proc.children].filter((ch) => selects(proc, ch, pid));
   if (candidates.length === 0) fail('ECHILD');
@@ -186,11 +201,24 @@ function waitid(c: Call): SyscallResult {
   const infoAt = c.arg(2);
   const options = c.int(3);
   const proc = c.process;
-  const pid = idtype === P_ALL ? -1 : idtype === P_PID ? id : idtype === P_PGID ? -id : fail('EINVAL', `idtype ${idtype}`);
-  if ((options & (WEXITED | WSTOPPED | WCONTINUED)) === 0) fail('EINVAL', 'waitid needs WEXITED, WSTOPPED or WCONTINUED');
+  const pid =
+    idtype === P_ALL
+      ? -1
+      : idtype === P_PID
+        ? id
+        : idtype === P_PGID
+          ? -id
+          : fail('EINVAL', `idtype ${idtype}`);
+  if ((options & (WEXITED | WSTOPPED | WCONTINUED)) === 0)
+    fail('EINVAL', 'waitid needs WEXITED, WSTOPPED or WCONTINUED');
   const candidates = [...proc.children].filter((ch) => selects(proc, ch, pid === 0 ? -proc.pgid : pid));
   if (candidates.length === 0) fail('ECHILD');
-  const report = c.system.waitReport(proc, candidates, (options & WSTOPPED ? WUNTRACED : 0) | (options & WCONTINUED) | (options & WNOHANG), (options & WNOWAIT) !== 0);
+  const report = c.system.waitReport(
+    proc,
+    candidates,
+    (options & WSTOPPED ? WUNTRACED : 0) | (options & WCONTINUED) | (options & WNOHANG),
+    (options & WNOWAIT) !== 0,
+  );
   if (report === null) {
     if ((options & WNOHANG) !== 0) {
       if (infoAt !== 0) c.memory.write(infoAt, new Uint8Array(128));
@@ -211,7 +239,10 @@ function setpgid(c: Call): number {
   if (pgid < 0) fail('EINVAL');
   if (target.sid !== proc.sid) fail('EPERM', 'another session');
   if (target.pid === target.sid) fail('EPERM', 'a session leader');
-  if (pgid !== target.pid && ![...c.system.processes.values()].some((p) => p.pgid === pgid && p.sid === proc.sid)) {
+  if (
+    pgid !== target.pid &&
+    ![...c.system.processes.values()].some((p) => p.pgid === pgid && p.sid === proc.sid)
+  ) {
     fail('EPERM', `no process group ${pgid} in the session`);
   }
   target.pgid = pgid;

@@ -15,7 +15,8 @@ const SIG_SETMASK = 2;
 const MINSIGSTKSZ = 2048;
 
 function checkSignal(signal: number, allowZero = false): void {
-  if (!Number.isInteger(signal) || signal < (allowZero ? 0 : 1) || signal > NSIG) fail('EINVAL', `signal ${signal}`);
+  if (!Number.isInteger(signal) || signal < (allowZero ? 0 : 1) || signal > NSIG)
+    fail('EINVAL', `signal ${signal}`);
 }
 
 function readMask(c: Call, at: number): bigint {
@@ -178,6 +179,11 @@ export const SIGNAL_CALLS: Record<string, SyscallHandler> = {
   pause: (c) => ({ wouldBlock: c.process.signalEvents }),
   kill: (c) => kill(c, killTargets(c, c.int(0)), c.int(1), SI_USER),
   tkill: (c) => kill(c, c.int(0) > 0 ? killTargets(c, c.int(0)) : fail('EINVAL', 'tid'), c.int(1), SI_TKILL),
-  tgkill: (c) => kill(c, killTargets(c, c.int(1)).filter((p) => p.pid === c.int(0)), c.int(2), SI_TKILL),
+  tgkill: (c) =>
+    kill(
+      c,
+      killTargets(c, c.int(1)).filter((p) => p.pid === c.int(0)),
+      c.int(2),
+      SI_TKILL,
+    ),
 };
-

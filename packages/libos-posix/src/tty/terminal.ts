@@ -12,7 +12,22 @@
  *   window size (TIOCGWINSZ, TIOCSWINSZ) are kept here for the ioctls.
  */
 import { WaitQueue } from '../process/wait-queue';
-import { ECHO, ECHOCTL, ECHOE, ECHOK, ICANON, ICRNL, IGNCR, INLCR, ISIG, OPOST, ONLCR, saneTermios, type Termios, V } from './termios';
+import {
+  ECHO,
+  ECHOCTL,
+  ECHOE,
+  ECHOK,
+  ICANON,
+  ICRNL,
+  IGNCR,
+  INLCR,
+  ISIG,
+  OPOST,
+  ONLCR,
+  saneTermios,
+  type Termios,
+  V,
+} from './termios';
 
 /** Where the terminal's output goes, and who receives its signals. */
 export interface TerminalLine {
@@ -102,7 +117,8 @@ export class Terminal {
 
   private eraseOne(): void {
     this.line.pop();
-    if ((this.termios.lflag & ECHO) !== 0 && (this.termios.lflag & ECHOE) !== 0) this.output(Uint8Array.of(0x08, 0x20, 0x08));
+    if ((this.termios.lflag & ECHO) !== 0 && (this.termios.lflag & ECHOE) !== 0)
+      this.output(Uint8Array.of(0x08, 0x20, 0x08));
   }
 
   private commitLine(): void {
@@ -119,7 +135,10 @@ export class Terminal {
   private echoControl(c: number): void {
     if ((this.termios.lflag & ECHO) === 0) return;
     this.output(Uint8Array.of(0x5e, c ^ 0x40)); // ^C
-    if ((this.termios.lflag & ICANON) !== 0 && (c === this.termios.cc[V.INTR] || c === this.termios.cc[V.QUIT] || c === this.termios.cc[V.SUSP])) {
+    if (
+      (this.termios.lflag & ICANON) !== 0 &&
+      (c === this.termios.cc[V.INTR] || c === this.termios.cc[V.QUIT] || c === this.termios.cc[V.SUSP])
+    ) {
       this.output(Uint8Array.of(0x0a));
     }
   }

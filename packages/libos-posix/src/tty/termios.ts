@@ -21,7 +21,22 @@ export const IEXTEN = 0o100000;
 export const TOSTOP = 0o400;
 
 /** Indexes into c_cc. */
-export const V = { INTR: 0, QUIT: 1, ERASE: 2, KILL: 3, EOF: 4, TIME: 5, MIN: 6, START: 8, STOP: 9, SUSP: 10, EOL: 11, WERASE: 14, LNEXT: 15, EOL2: 16 } as const;
+export const V = {
+  INTR: 0,
+  QUIT: 1,
+  ERASE: 2,
+  KILL: 3,
+  EOF: 4,
+  TIME: 5,
+  MIN: 6,
+  START: 8,
+  STOP: 9,
+  SUSP: 10,
+  EOL: 11,
+  WERASE: 14,
+  LNEXT: 15,
+  EOL2: 16,
+} as const;
 
 export const NCCS = 19;
 export const TERMIOS_SIZE = 36;

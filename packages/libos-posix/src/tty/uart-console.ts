@@ -79,6 +79,11 @@ export class UartConsole {
     }
     this.pending.splice(0, sent);
     // Held by the host: THRE's interrupt says when to go on.
-    this.os.portOut(this.caps.ports, IER, 1, IER_RECEIVED_DATA | (this.pending.length > 0 ? IER_THR_EMPTY : 0));
+    this.os.portOut(
+      this.caps.ports,
+      IER,
+      1,
+      IER_RECEIVED_DATA | (this.pending.length > 0 ? IER_THR_EMPTY : 0),
+    );
   }
 }

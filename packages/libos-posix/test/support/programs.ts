@@ -49,8 +49,26 @@ export function runNative(path: string, args: string[] = [], stdin = ''): RunRes
 
 function osSignal(name: string): number {
   return (
-    { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGBUS: 7, SIGFPE: 8, SIGKILL: 9, SIGUSR1: 10, SIGSEGV: 11, SIGUSR2: 12, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15 } as Record<string, number>
-  )[name] ?? 0;
+    (
+      {
+        SIGHUP: 1,
+        SIGINT: 2,
+        SIGQUIT: 3,
+        SIGILL: 4,
+        SIGTRAP: 5,
+        SIGABRT: 6,
+        SIGBUS: 7,
+        SIGFPE: 8,
+        SIGKILL: 9,
+        SIGUSR1: 10,
+        SIGSEGV: 11,
+        SIGUSR2: 12,
+        SIGPIPE: 13,
+        SIGALRM: 14,
+        SIGTERM: 15,
+      } as Record<string, number>
+    )[name] ?? 0
+  );
 }
 
 export interface BootedSystem {
@@ -108,7 +126,9 @@ export function runCommand(booted: BootedSystem, argv: string[], options: Comman
   const summary = kernel.run({ maxInstructions: options.maxInstructions ?? 2_000_000_000 });
   if (summary.reason !== 'idle') throw new Error(`the run did not finish: ${summary.reason}`);
   if (proc.state !== 'zombie') {
-    throw new Error(`process ${proc.pid} did not end (blocked: ${proc.blocked}); env ${JSON.stringify(system.os.envStatus(proc.envCap))}`);
+    throw new Error(
+      `process ${proc.pid} did not end (blocked: ${proc.blocked}); env ${JSON.stringify(system.os.envStatus(proc.envCap))}`,
+    );
   }
   const w = proc.waitStatus;
   const status = (w & 0x7f) === 0 ? (w >> 8) & 0xff : 128 + (w & 0x7f);
