@@ -17,12 +17,13 @@ import { HostInput, HostInputFile, HostOutputFile } from './files/host-stream';
 import { type Blocked, isBlocked, type OpenFile } from './files/open-file';
 import { populateDev } from './fs/devices';
 import { FileSystem } from './fs/file-system';
+import { ProcFs } from './fs/procfs';
 import { FramePool } from './memory/frame-pool';
 import type { ProcessMemory } from './memory/process-memory';
 
 type ProcessMemoryFault = ProcessMemory['fault'];
 import { loadProgram } from './process/program-image';
-import { Process } from './process/process';
+import { commandName, Process } from './process/process';
 import { CONTINUED_STATUS, signaledStatus, stoppedStatus } from './process/wait-status';
 import { encodeSiginfo } from './signals/signal-frame';
 import { deliverPending, sendSignal } from './signals/signal-delivery';
@@ -110,6 +111,8 @@ export class PosixSystem {
   readonly pool: FramePool;
   readonly processes = new Map<number, Process>();
   readonly hostname: string;
+  /** The frames the library OS was given: the machine's memory as its programs see it. */
+  readonly totalFrames: number;
   /** Calls that are not implemented, over all processes: number -> count. */
   readonly unimplemented = new Map<number, number>();
   private nextPid = 1;
@@ -128,6 +131,7 @@ export class PosixSystem {
     options: PosixSystemOptions = {},
   ) {
     this.pool = new FramePool(os);
+    this.totalFrames = os.quotaFree;
     this.random = new DeterministicRandom(options.seed ?? 0, 1);
     this.startRandom = new DeterministicRandom(options.seed ?? 0, 0);
     this.strace = options.strace ?? null;
@@ -144,6 +148,14 @@ export class PosixSystem {
       this.fs.mkdirs('/etc');
     }
     if (!this.fs.exists('/dev/null')) populateDev(this.fs, (n) => this.randomBytes(n));
+    new ProcFs(this.fs, {
+      processes: () => this.processes.values(),
+      caller: () => this.current,
+      nowNs: () => this.realtimeNs(),
+      uptimeNs: () => this.monotonicNs(),
+      memory: () => ({ totalBytes: this.totalFrames * 4096, freeBytes: os.quotaFree * 4096 }),
+      hostname: this.hostname,
+    }).mount();
   }
 
   // ------------------------------------------------------------------ the console
@@ -282,7 +294,8 @@ export class PosixSystem {
     proc.uid = options.uid ?? 0;
     proc.gid = options.gid ?? 0;
     proc.argv = [...(options.argv ?? [path])];
-    proc.execPath = path;
+    proc.execPath = this.fs.realpath(path, cwd);
+    proc.comm = commandName(path);
     this.admit(proc);
     this.os.envSetAddressSpace(envCap, program.memory.spaceCap);
     const regs = this.os.envReadContext(envCap);
@@ -302,6 +315,7 @@ export class PosixSystem {
 
   /** Registers a process and its handlers. */
   admit(proc: Process): void {
+    proc.startNs = this.monotonicNs();
     this.processes.set(proc.pid, proc);
     this.os.envSetUpcalls(proc.envCap, {
       syscall: (event, regs) => this.syscall(proc, event.number, regs),
@@ -503,23 +517,6 @@ export class PosixSystem {
       uid: report.uid,
       status: report.detail,
     });
-  }
-
-  /** /proc/self/exe and /proc/<pid>/exe name the program a process runs. */
-  resolveSpecialPath(proc: Process, path: string): string {
-    const m = /^\/proc\/(self|\d+)\/exe$/.exec(path);
-    if (m === null) return path;
-    const target = m[1] === 'self' ? proc : this.processes.get(Number(m[1]));
-    if (target === undefined) fail('ENOENT', path);
-    return target.execPath;
-  }
-
-  /** readlink of `inode` (found at `path`): a symbolic link's target, or a /proc link's. */
-  readlink(proc: Process, inode: Inode, path: string): string {
-    if (inode.isSymlink) return inode.target;
-    const special = this.resolveSpecialPath(proc, path);
-    if (special !== path) return special;
-    fail('EINVAL', `${path} is not a symbolic link`);
   }
 
   // ------------------------------------------------------------------ upcalls

@@ -49,7 +49,7 @@ export class FileSystem {
       if (name.length > NAME_MAX) fail('ENAMETOOLONG', name);
       if (!dir.isDirectory) fail('ENOTDIR', parts.slice(0, i).join('/'));
       const last = i === parts.length - 1;
-      const child = name === '.' ? dir : name === '..' ? dir.parent : (dir.entries.get(name) ?? null);
+      const child = name === '.' ? dir : name === '..' ? dir.parent : (dir.child(name) ?? null);
       if (child === null) {
         if (last) return { inode: null, parent: dir, name };
         fail('ENOENT', `/${parts.slice(0, i + 1).join('/')}`);
@@ -93,11 +93,22 @@ export class FileSystem {
     }
   }
 
+  /** The canonical absolute path of what `path` names, symbolic links followed (realpath(3)). */
+  realpath(path: string, cwd = '/'): string {
+    const found = this.resolve(path, cwd, true);
+    if (found.inode === null) fail('ENOENT', path);
+    if (found.inode === this.root) return '/';
+    const dir = this.pathOf(found.parent);
+    const name = found.name === '.' || found.name === '..' ? '' : found.name;
+    if (name === '') return this.pathOf(found.inode);
+    return dir === '/' ? `/${name}` : `${dir}/${name}`;
+  }
+
   /** The absolute path of a directory (getcwd). */
   pathOf(dir: Inode): string {
     const names: string[] = [];
     for (let d = dir; d !== this.root; d = d.parent) {
-      const name = [...d.parent.entries].find(([, i]) => i === d)?.[0];
+      const name = d.parent.children().find(([, i]) => i === d)?.[0];
       if (name === undefined) fail('ENOENT', 'directory was removed');
       names.unshift(name);
     }

@@ -120,7 +120,7 @@ export class DirectoryFile extends OpenFile {
    * description's position (an index into ".", "..", then the entries in creation order).
    */
   getdents(size: number): Uint8Array {
-    const all: [string, Inode][] = [['.', this.inode], ['..', this.inode.parent], ...this.inode.entries];
+    const all: [string, Inode][] = [['.', this.inode], ['..', this.inode.parent], ...this.inode.children()];
     const out: Uint8Array[] = [];
     let used = 0;
     while (this.offset < all.length) {

@@ -13,6 +13,12 @@ export interface Device {
   open(flags: number): OpenFile;
 }
 
+/** The entries of a computed directory. */
+export interface DynamicDirectory {
+  list(): [string, Inode][];
+  lookup(name: string): Inode | undefined;
+}
+
 let nextIno = 2;
 
 export class Inode {
@@ -32,6 +38,10 @@ export class Inode {
   /** A symbolic link's target. */
   target = '';
   device: Device | null = null;
+  /** A directory whose entries are computed (procfs): listed and looked up on demand. */
+  dynamic: DynamicDirectory | null = null;
+  /** A file whose contents are computed when it is opened (procfs). */
+  generate: (() => string) | null = null;
 
   constructor(
     public mode: number,
@@ -40,6 +50,15 @@ export class Inode {
     this.atimeNs = nowNs;
     this.mtimeNs = nowNs;
     this.ctimeNs = nowNs;
+  }
+
+  /** The entries of a directory, computed ones included. */
+  children(): [string, Inode][] {
+    return this.dynamic !== null ? this.dynamic.list() : [...this.entries];
+  }
+
+  child(name: string): Inode | undefined {
+    return this.dynamic !== null ? this.dynamic.lookup(name) : this.entries.get(name);
   }
 
   get type(): number {

@@ -9,6 +9,11 @@ import type { ProcessMemory } from '../memory/process-memory';
 import { SignalState } from '../signals/signal-state';
 import { WaitQueue } from './wait-queue';
 
+/** comm: the last component of the path a program was executed as, at most 15 bytes as Linux keeps it. */
+export function commandName(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1).slice(0, 15);
+}
+
 export type ProcessState = 'running' | 'zombie';
 
 export class Process {
@@ -24,6 +29,8 @@ export class Process {
   sleepUntil: number | null = null;
   /** Where a parked nanosleep writes the time left when a signal interrupts it (0: nowhere). */
   sleepRemainderAt = 0;
+  /** CLOCK_MONOTONIC when it was created (ps's start time). */
+  startNs = 0;
   /** Woken when a signal arrives that the process has blocked (sigtimedwait waits here; pause and
    * sigsuspend too, though a handled signal interrupts them through delivery). */
   readonly signalEvents = new WaitQueue();
@@ -38,6 +45,8 @@ export class Process {
   /** Argument vector and path of the program it runs (for /proc and ps). */
   argv: string[] = [];
   execPath = '';
+  /** The command name (comm): the last component of the path it was executed as. */
+  comm = '';
   /** System calls this process made that the library OS does not implement, by number. */
   readonly unimplemented = new Map<number, number>();
   signals = new SignalState();

@@ -103,6 +103,13 @@ function openAt(c: Call, dirfd: number, path: string, flags: number, mode: numbe
     file = inode.device.open(flags);
   } else {
     if ((flags & O.TRUNC) !== 0 && access !== O.RDONLY) inode.resize(0);
+    if (inode.generate !== null) {
+      // A computed file (procfs): its contents as of this open.
+      const text = new TextEncoder().encode(inode.generate());
+      inode.resize(0);
+      inode.resize(text.length);
+      inode.data.set(text);
+    }
     file = new RegularFile(inode, flags & ~(O.CREAT | O.EXCL | O.TRUNC | O.CLOEXEC), () =>
       c.system.realtimeNs(),
     );
@@ -141,7 +148,8 @@ function accessAt(c: Call, dirfd: number, path: string, mode: number, flags: num
 function readlinkAt(c: Call, dirfd: number, path: string, buf: number, size: number): number {
   if (size <= 0) fail('EINVAL', 'buffer size');
   const inode = inodeAt(c, dirfd, path, false);
-  const target = c.system.readlink(c.process, inode, path);
+  if (!inode.isSymlink) fail('EINVAL', `${path} is not a symbolic link`);
+  const target = inode.target;
   const bytes = new TextEncoder().encode(target).subarray(0, size);
   c.memory.write(buf, bytes);
   return bytes.length;

@@ -138,7 +138,7 @@ export const INFO_CALLS: Record<string, SyscallHandler> = {
   sysinfo: (c) => {
     const out = new Uint8Array(112);
     const v = new DataView(out.buffer);
-    const total = BigInt(c.system.os.quotaFree + c.system.pool.live) * 4096n;
+    const total = BigInt(c.system.totalFrames) * 4096n;
     v.setBigInt64(0, BigInt(Math.floor(c.system.monotonicNs() / 1e9)), true); // uptime
     v.setBigUint64(32, total, true); // totalram
     v.setBigUint64(40, BigInt(c.system.os.quotaFree) * 4096n, true); // freeram

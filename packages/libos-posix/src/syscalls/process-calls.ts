@@ -2,11 +2,10 @@
  * Process system calls: exit, fork (and clone as C libraries use it for fork), execve, wait4/waitid,
  * identities (pids, process groups, sessions, uids), kill and friends.
  */
-import { posix } from 'node:path';
 import { CpuContext, SIG } from '@exov6/hal-x86';
 import { fail } from '../errno';
 import { loadProgram } from '../process/program-image';
-import { Process } from '../process/process';
+import { commandName, Process } from '../process/process';
 import { exitedStatus } from '../process/wait-status';
 import { type Call, NO_RETURN, type SyscallHandler, type SyscallResult } from './call';
 
@@ -62,6 +61,7 @@ export function fork(c: Call, childTidAt = 0, settid = false): number {
   child.gid = parent.gid;
   child.argv = [...parent.argv];
   child.execPath = parent.execPath;
+  child.comm = parent.comm;
   child.signals = parent.signals.forkCopy();
   parent.children.add(child);
   system.admit(child);
@@ -114,7 +114,7 @@ const MAX_INTERPRETER_DEPTH = 4;
 function execve(c: Call, path: string, argv: string[], env: string[]): SyscallResult {
   const proc = c.process;
   const system = c.system;
-  let file = system.resolveSpecialPath(proc, path);
+  let file = path;
   let args = argv;
   let bytes = system.executable(file, proc.cwd);
   // "#!interpreter [arg]" scripts: run the interpreter with the script's path.
@@ -149,7 +149,8 @@ function execve(c: Call, path: string, argv: string[], env: string[]): SyscallRe
   proc.fds.closeOnExec();
   proc.signals.resetForExec();
   proc.argv = args;
-  proc.execPath = posix.resolve(proc.cwd, file);
+  proc.execPath = system.fs.realpath(file, proc.cwd);
+  proc.comm = commandName(path);
   const regs = CpuContext.initial();
   regs.rip = program.entry;
   regs.setReg(4, program.stackPointer);
