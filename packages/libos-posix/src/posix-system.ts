@@ -36,7 +36,6 @@ import {
   SIG_IGN,
   type SigInfo,
 } from './signals/signal-state';
-import type { Inode } from './fs/inode';
 import { Terminal, type TerminalLine } from './tty/terminal';
 import { CONSOLE_RDEV, TtyFile } from './tty/tty-file';
 import { Call, NO_RETURN, type SyscallResult } from './syscalls/call';
