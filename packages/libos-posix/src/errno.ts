@@ -24,8 +24,3 @@ export class SyscallError extends Error {
 export function fail(name: ErrnoName, why?: string): never {
   throw new SyscallError(ERRNO[name], why === undefined ? name : `${name}: ${why}`);
 }
-
-/** `-errno` as a syscall's result: the name of the error for traces. */
-export function errnoName(result: number): string {
-  return ERRNO_NAMES[-result] ?? `errno ${-result}`;
-}

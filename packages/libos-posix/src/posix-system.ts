@@ -11,7 +11,7 @@
  */
 import type { EnvApi, PageFaultEvent, UpcallResult } from '@exov6/exokernel';
 import { type CpuContext, DeterministicRandom, EPOCH_SECONDS, SIG, syscallName } from '@exov6/hal-x86';
-import { SyscallError, errnoName, fail } from './errno';
+import { fail, SyscallError } from './errno';
 import { FdTable } from './files/fd-table';
 import { HostInput, HostInputFile, HostOutputFile } from './files/host-stream';
 import { type Blocked, isBlocked, type OpenFile } from './files/open-file';
@@ -39,6 +39,7 @@ import {
 import { Terminal, type TerminalLine } from './tty/terminal';
 import { CONSOLE_RDEV, TtyFile } from './tty/tty-file';
 import { Call, NO_RETURN, type SyscallResult } from './syscalls/call';
+import { describeArguments, describeResult } from './syscalls/strace';
 import { SYSCALLS } from './syscalls/table';
 
 export interface PosixSystemOptions {
@@ -533,23 +534,28 @@ export class PosixSystem {
   private serve(proc: Process, number: number, regs: CpuContext): UpcallResult {
     const handler = SYSCALLS[number];
     let result: SyscallResult;
+    const call = new Call(this, proc, regs, number);
+    // Arguments that point at guest memory are read before the call (a path may be gone after it).
+    const args = this.strace === null ? '' : describeArguments(call);
     if (handler === undefined) {
       this.unimplemented.set(number, (this.unimplemented.get(number) ?? 0) + 1);
       proc.unimplemented.set(number, (proc.unimplemented.get(number) ?? 0) + 1);
       result = -38; // ENOSYS
     } else {
       try {
-        result = handler(new Call(this, proc, regs, number));
+        result = handler(call);
       } catch (e) {
         if (!(e instanceof SyscallError)) throw e;
         result = -e.errno;
       }
     }
     if (result === NO_RETURN) {
+      if (this.strace !== null) this.trace(proc, `${syscallName(number)}(${args}) = ?`);
       if (proc.state === 'running') deliverPending(this, proc, regs);
       return 'resume';
     }
     if (isBlocked(result)) {
+      if (this.strace !== null) this.trace(proc, `${syscallName(number)}(${args}) <waiting>`);
       // Park: the call runs again from the `syscall` instruction when a queue it waits on is woken.
       regs.rip -= 2;
       regs.setReg(0, number);
@@ -564,9 +570,8 @@ export class PosixSystem {
     }
     regs.setReg(0, result);
     if (this.strace !== null) {
-      const args = [7, 6, 2].map((r) => `0x${BigInt.asUintN(64, regs.getReg(r)).toString(16)}`).join(', ');
-      const shown = result < 0 && result >= -4095 ? `-1 ${errnoName(result)}` : String(result);
-      this.trace(proc, `${syscallName(number)}(${args}) = ${shown}`);
+      const name = syscallName(number);
+      this.trace(proc, `${name}(${args}) = ${describeResult(name, result)}`);
     }
     if (proc.state === 'running' && proc.signals.next() !== 0) deliverPending(this, proc, regs);
     return 'resume';
