@@ -1,0 +1,2 @@
+/* Exits at once: what forkexec executes. */
+int main(void) { return 0; }

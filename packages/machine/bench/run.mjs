@@ -1,0 +1,110 @@
+#!/usr/bin/env node
+/**
+ * The machine's benchmark (`pnpm --filter @exov6/machine bench`), from guest programs (bench/programs,
+ * built static with musl): boot to the shell's prompt, null system calls (getppid), fork + execve + exit +
+ * wait, pipe throughput and pipe ping-pong. Each guest figure is the marginal cost between a short and a
+ * long run of the same program in fresh machines (so boot, loading and the engine's warm-up of the
+ * emulator cancel out), the median of three pairs. Uses the built packages (dist/).
+ *
+ *   node bench/run.mjs [--quick]
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { PassThrough, Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const dist = join(here, '..', 'dist', 'index.js');
+if (!existsSync(dist)) {
+  console.error('bench: dist/index.js is missing; build first (pnpm --filter @exov6/machine build)');
+  process.exit(2);
+}
+if (spawnSync('musl-gcc', ['--version'], { stdio: 'ignore' }).error !== undefined) {
+  console.error('bench: musl-gcc is missing (apt-get install musl-tools)');
+  process.exit(2);
+}
+const { Machine } = await import(dist);
+const quick = process.argv.includes('--quick');
+
+const build = join(here, '.build');
+mkdirSync(build, { recursive: true });
+const files = {};
+for (const file of readdirSync(join(here, 'programs')).filter((f) => f.endsWith('.c'))) {
+  const name = file.slice(0, -2);
+  const out = join(build, name);
+  const src = join(here, 'programs', file);
+  if (!existsSync(out) || statSync(out).mtimeMs < statSync(src).mtimeMs) {
+    execFileSync('musl-gcc', ['-static', '-O2', '-o', out, src]);
+  }
+  files[`/bin/${name}`] = new Uint8Array(readFileSync(out));
+}
+
+/** Wall ms of one run of `argv` in a fresh machine (boot excluded), checking it succeeded. */
+function timedRun(argv) {
+  const machine = new Machine({ memoryMiB: 256, files });
+  const t0 = performance.now();
+  const r = machine.run(argv);
+  const ms = performance.now() - t0;
+  if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr}`);
+  return ms;
+}
+
+/** Marginal wall ms per unit between `small` and `large` units, median of three pairs. */
+function marginal(program, small, large) {
+  const costs = [];
+  for (let k = 0; k < 3; k++) {
+    const a = timedRun([`/bin/${program}`, String(small)]);
+    const b = timedRun([`/bin/${program}`, String(large)]);
+    costs.push((b - a) / (large - small));
+  }
+  costs.sort((x, y) => x - y);
+  return costs[1];
+}
+
+/** ms from creating the machine to the shell's prompt on its console. */
+async function bootToPrompt() {
+  const input = new PassThrough();
+  let seen = '';
+  let resolvePrompt;
+  const prompt = new Promise((r) => {
+    resolvePrompt = r;
+  });
+  const output = new Writable({
+    write(chunk, _e, done) {
+      seen += chunk.toString('latin1');
+      if (seen.includes('# ')) resolvePrompt();
+      done();
+    },
+  });
+  const t0 = performance.now();
+  const machine = new Machine({ memoryMiB: 256, console: { input, output } });
+  const running = machine.interactive();
+  await prompt;
+  const ms = performance.now() - t0;
+  machine.powerOff();
+  await running;
+  return ms;
+}
+
+const scale = quick ? 0.2 : 1;
+const boots = [];
+for (let k = 0; k < 3; k++) boots.push(await bootToPrompt());
+boots.sort((a, b) => a - b);
+const nullMs = marginal('nullcall', 1000, 1000 + Math.round(200000 * scale));
+const forkMs = marginal('forkexec', 2, 2 + Math.round(100 * scale));
+const pipeMsPerMiB = marginal('pipe', 1, 1 + Math.round(16 * scale));
+const pingMs = marginal('pingpong', 100, 100 + Math.round(5000 * scale));
+
+const rows = [
+  { measure: 'boot to the shell prompt', value: `${boots[1].toFixed(0)} ms`, target: '<= 300 ms', met: boots[1] <= 300 },
+  { measure: 'null system calls (getppid)', value: `${Math.round(1000 / nullMs).toLocaleString('en')} /s`, target: '>= 2,000,000 /s', met: 1000 / nullMs >= 2e6 },
+  { measure: 'fork + execve + exit + wait', value: `${forkMs.toFixed(3)} ms`, target: '<= 1 ms', met: forkMs <= 1 },
+  { measure: 'pipe throughput', value: `${(1000 / pipeMsPerMiB).toFixed(1)} MiB/s`, target: '', met: null },
+  { measure: 'pipe ping-pong', value: `${Math.round(1000 / pingMs).toLocaleString('en')} round trips/s`, target: '', met: null },
+];
+console.log(
+  `machine benchmark — ${new Date().toISOString().slice(0, 10)}, node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? '?'}, load ${loadavg()[0].toFixed(1)}${quick ? ' (quick)' : ''}`,
+);
+console.table(rows.map((r) => ({ ...r, met: r.met === null ? '' : r.met ? 'yes' : 'NO' })));
