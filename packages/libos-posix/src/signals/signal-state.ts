@@ -128,6 +128,7 @@ export class SignalState {
 
   /** The lowest pending signal not blocked (SIGKILL and SIGSTOP never are), or 0. */
   next(): number {
+    if (this.pending === 0n) return 0; // the common case, without bigint arithmetic
     const ready = this.pending & (~this.blocked | UNCATCHABLE);
     if (ready === 0n) return 0;
     for (let s = 1; s <= NSIG; s++) if ((ready & bit(s)) !== 0n) return s;
