@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Exokernel } from '@exov6/exokernel';
+import { SIG } from '@exov6/hal-x86';
 import { HostStdio, PosixSystem, type PosixSystemOptions } from '../../src/index';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -48,27 +49,7 @@ export function runNative(path: string, args: string[] = [], stdin = ''): RunRes
 }
 
 function osSignal(name: string): number {
-  return (
-    (
-      {
-        SIGHUP: 1,
-        SIGINT: 2,
-        SIGQUIT: 3,
-        SIGILL: 4,
-        SIGTRAP: 5,
-        SIGABRT: 6,
-        SIGBUS: 7,
-        SIGFPE: 8,
-        SIGKILL: 9,
-        SIGUSR1: 10,
-        SIGSEGV: 11,
-        SIGUSR2: 12,
-        SIGPIPE: 13,
-        SIGALRM: 14,
-        SIGTERM: 15,
-      } as Record<string, number>
-    )[name] ?? 0
-  );
+  return (SIG as Record<string, number>)[name] ?? 0;
 }
 
 export interface BootedSystem {
