@@ -9,6 +9,7 @@ import { bootSystem, runCommand } from './support/programs';
 
 const SCRIPTS: [string, string][] = [
   ['a pipeline of filters', "seq 1 20 | sort -r | head -n 3 | tr '\\n' ' '; echo"],
+  ['tail and sort -n', 'seq 30 | tail -n 4; printf "10\\n9\\n100\\n" | sort -n | tail -n 1'],
   ['redirections and uniq', "printf 'b\\na\\nc\\n' > f; sort f; wc -l < f; cat f f | uniq -c | head -2"],
   [
     'sed and awk',

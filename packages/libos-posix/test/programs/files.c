@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <poll.h>
+#include <sys/select.h>
+#include <sys/sendfile.h>
 #include <unistd.h>
 
 static int cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
@@ -96,6 +99,36 @@ int main(void) {
   list(".");
   errno = 0;
   printf("unlink a directory %d\n", unlink(".") == -1 && (errno == EISDIR || errno == EPERM));
+  /* access, chmod, poll, select and sendfile. */
+  int pf = open("perm", O_CREAT | O_WRONLY, 0644);
+  write(pf, "0123456789", 10);
+  close(pf);
+  printf("access R %d X %d\n", access("perm", R_OK), access("perm", X_OK) == 0);
+  chmod("perm", 0755);
+  struct stat ps;
+  stat("perm", &ps);
+  printf("after chmod %o, X %d\n", ps.st_mode & 0777, access("perm", X_OK));
+  int pp[2];
+  pipe(pp);
+  struct pollfd pfd[2] = {{.fd = pp[0], .events = POLLIN}, {.fd = pp[1], .events = POLLOUT}};
+  printf("poll: %d ready, in %d out %d\n", poll(pfd, 2, 0), (pfd[0].revents & POLLIN) != 0, (pfd[1].revents & POLLOUT) != 0);
+  int src = open("perm", O_RDONLY);
+  off_t off = 3;
+  printf("sendfile %zd, offset now %ld\n", sendfile(pp[1], src, &off, 4), (long)off);
+  pfd[0].revents = 0;
+  printf("poll after: %d, in %d\n", poll(pfd, 1, 0), (pfd[0].revents & POLLIN) != 0);
+  fd_set rs;
+  FD_ZERO(&rs);
+  FD_SET(pp[0], &rs);
+  struct timeval tv = {0, 0};
+  printf("select %d isset %d\n", select(pp[0] + 1, &rs, NULL, NULL, &tv), FD_ISSET(pp[0], &rs) != 0);
+  char got[8] = {0};
+  read(pp[0], got, sizeof got - 1);
+  printf("through the pipe [%s]\n", got);
+  close(src);
+  close(pp[0]);
+  close(pp[1]);
+  unlink("perm");
   int devnull = open("/dev/null", O_WRONLY);
   printf("write to /dev/null %zd\n", write(devnull, "abc", 3));
   int zero = open("/dev/zero", O_RDONLY);

@@ -1,4 +1,5 @@
 /* brk and malloc, anonymous mmap and munmap, MAP_FIXED, mprotect, copy-on-write across fork. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,18 @@ int main(void) {
   long t = 0;
   for (int i = 0; i < 4096; i++) t += shared[i];
   printf("parent keeps its values: %ld\n", t);
+  /* A private file mapping shows the file; writes to it stay in the mapping. */
+  FILE *f = fopen("mapped.txt", "w");
+  for (int i = 0; i < 1000; i++) fprintf(f, "line %d\n", i);
+  fclose(f);
+  int fd = open("mapped.txt", O_RDONLY);
+  char *fm = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 4096);
+  printf("file mapping at offset 4096 starts [%.12s]\n", fm);
+  fm[0] = '#';
+  char first[8] = {0};
+  pread(fd, first, 1, 4096);
+  printf("the file keeps [%c], the mapping has [%c]\n", first[0], fm[0]);
+  close(fd);
   /* A large calloc is zeroed. */
   char *z = calloc(1, 1 << 22);
   int allz = 1;
