@@ -52,10 +52,8 @@ export function fork(c: Call, childTidAt = 0, settid = false): number {
     parent.cwd,
     parent.pgid,
     parent.sid,
-    (p) => p.wake(),
+    (p) => system.wakeProcessOf(p),
   );
-  // (The wake function is the system's; Process binds it to the child.)
-  Object.assign(child, { wake: () => system.wakeProcessOf(child) });
   child.umask = parent.umask;
   child.uid = parent.uid;
   child.gid = parent.gid;
