@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { buildProgram, haveMusl, runInLibOs, runNative } from './support/programs';
 
 describe.skipIf(!haveMusl)('programs compared with native runs', () => {
-  for (const name of ['processes', 'pipes', 'signals', 'jobcontrol', 'memory', 'files']) {
+  for (const name of ['processes', 'spawn', 'pipes', 'signals', 'jobcontrol', 'memory', 'files']) {
     it(name, () => {
       const path = buildProgram(name);
       const native = runNative(path);

@@ -92,7 +92,8 @@ function clone(c: Call): number {
     fail('EINVAL', 'clone exit signal other than SIGCHLD');
   // vfork (CLONE_VM | CLONE_VFORK) is served as fork: the child gets a copy, the parent goes on.
   const pid = fork(c, c.arg(3), (flags & CLONE.CHILD_SETTID) !== 0);
-  if (stack !== 0 && (flags & CLONE.VM) === 0) {
+  // A new stack (posix_spawn's CLONE_VM | CLONE_VFORK child runs on one): the child's copy starts on it.
+  if (stack !== 0) {
     const child = c.system.process(pid) as Process;
     const regs = c.system.os.envReadContext(child.envCap);
     regs.setReg(4, stack);
