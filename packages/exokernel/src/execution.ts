@@ -27,6 +27,7 @@ import {
   utrapframe,
 } from './guest-abi';
 import type { UpcallResult } from './upcalls';
+import { LiveSyscall } from './live-syscall';
 
 /** Default time slice in retired instructions. */
 export const DEFAULT_SLICE = 10_000;
@@ -76,6 +77,8 @@ export class Executor {
    * the primitive again.
    */
   private servedInLoop: 'resume' | 'stop' | null = null;
+  /** The view a library OS's fast path gets of the live registers (one, reused). */
+  private readonly liveSyscall = new LiveSyscall();
 
   /**
    * Serves the simple guest primitives inside the vCPU's run loop, on the live registers, exactly as the
@@ -85,7 +88,19 @@ export class Executor {
   private readonly syscallHook = (cpu: Cpu): boolean => {
     const env = this.running as Environment;
     const regs = cpu.regs;
-    if (!isGuestPrimitive(regs[0] as number, regs[1] as number)) return false;
+    if (!isGuestPrimitive(regs[0] as number, regs[1] as number)) {
+      // A library OS's own call: its fast path may answer it here, else the `syscall` exit follows.
+      const fast = env.upcalls.fastSyscall;
+      if (fast === undefined) return false;
+      try {
+        return fast(this.liveSyscall.attach(regs)) === true;
+      } catch (e) {
+        // As for any handler that throws: the environment ends, the machine goes on.
+        this.kill(env, `fastSyscall handler threw: ${e instanceof Error ? e.message : String(e)}`);
+        this.servedInLoop = 'stop';
+        return false;
+      }
+    }
     const live = dispatchLive(env, regs, this.guest);
     if (live === 'needs-context') return false;
     if (live === 'resume' && env.status === 'runnable') return true;

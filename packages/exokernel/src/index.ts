@@ -52,3 +52,4 @@ export type {
 } from './upcalls';
 export { EXO_SYSCALL_BASE, ExoSyscall, UTRAPFRAME_SIZE } from './guest-abi';
 export { EXO_MSG_SIZE } from './guest-ipc-upcall';
+export { LiveSyscall } from './live-syscall';

@@ -9,6 +9,7 @@
  */
 import type { CpuContext } from '@exov6/hal-x86';
 import type { IpcResult } from './ipc';
+import type { LiveSyscall } from './live-syscall';
 
 /** What a handler decides: resume the environment (with whatever the handler changed) or end it. */
 export type UpcallResult = 'resume' | 'kill';
@@ -68,6 +69,12 @@ export interface UpcallHandlers {
   /** Completion of an `ipcSubmit` operation, delivered by the run loop between time slices. */
   ipc?(event: IpcEvent): void;
   syscall?(event: SyscallEvent, context: CpuContext): UpcallResult;
+  /**
+   * Optional fast path, tried before `syscall` inside the vCPU's run loop on the live registers: return
+   * true when the call is answered (its result set), false to take the ordinary `syscall` upcall. It
+   * must not block, end or change any environment (see live-syscall.ts).
+   */
+  fastSyscall?(call: LiveSyscall): boolean;
   pageFault?(event: PageFaultEvent, context: CpuContext): UpcallResult;
   exception?(event: ExceptionEvent, context: CpuContext): UpcallResult;
   /** Called on the manager (parent) of an environment whose gas ran out. */

@@ -39,6 +39,7 @@ import {
 import { Terminal, type TerminalLine } from './tty/terminal';
 import { CONSOLE_RDEV, TtyFile } from './tty/tty-file';
 import { Call, NO_RETURN, type SyscallResult } from './syscalls/call';
+import { serveFast } from './syscalls/fast-calls';
 import { describeArguments, describeResult } from './syscalls/strace';
 import { SYSCALLS } from './syscalls/table';
 
@@ -319,6 +320,12 @@ export class PosixSystem {
     this.processes.set(proc.pid, proc);
     this.os.envSetUpcalls(proc.envCap, {
       syscall: (event, regs) => this.syscall(proc, event.number, regs),
+      fastSyscall: (call) => {
+        // Traced calls and pending signals take the ordinary path (which traces and delivers).
+        if (this.strace !== null || proc.signals.pending !== 0n || !serveFast(proc, this, call)) return false;
+        this.ticks++;
+        return true;
+      },
       pageFault: (event, regs) => this.pageFault(proc, event, regs),
       exception: (event, regs) => {
         // #DE is SIGFPE, #UD SIGILL, #BP SIGTRAP, #AC SIGBUS, the rest (#GP, #SS) SIGSEGV, as Linux maps them.

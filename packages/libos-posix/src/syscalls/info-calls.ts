@@ -4,6 +4,7 @@
  * set_robust_list, futex (as much as a single-threaded program needs).
  */
 import { fail } from '../errno';
+import type { PosixSystem } from '../posix-system';
 import type { Call, SyscallHandler, SyscallResult } from './call';
 
 const ARCH_SET_GS = 0x1001;
@@ -22,19 +23,20 @@ function put64(c: Call, at: number, values: (number | bigint)[]): void {
   c.memory.write(at, out);
 }
 
-function clockNs(c: Call, clock: number): number {
+/** The time of `clock` in ns (EINVAL for a clock there is not). */
+export function clockNs(system: PosixSystem, clock: number): number {
   switch (clock) {
     case 0: // CLOCK_REALTIME
     case 5: // CLOCK_REALTIME_COARSE
     case 11: // CLOCK_TAI
-      return c.system.realtimeNs();
+      return system.realtimeNs();
     case 1: // CLOCK_MONOTONIC
     case 4: // CLOCK_MONOTONIC_RAW
     case 6: // CLOCK_MONOTONIC_COARSE
     case 7: // CLOCK_BOOTTIME
     case 2: // CLOCK_PROCESS_CPUTIME_ID
     case 3: // CLOCK_THREAD_CPUTIME_ID
-      return c.system.monotonicNs();
+      return system.monotonicNs();
     default:
       fail('EINVAL', `clock ${clock}`);
   }
@@ -58,7 +60,7 @@ function sleepFor(c: Call, at: number, remAt: number, clock = 1, absolute = fals
     if (seconds < 0 || ns < 0 || ns >= 1e9) fail('EINVAL', 'bad timespec');
     const requested = seconds * 1e9 + ns;
     const now = c.system.monotonicNs();
-    proc.sleepUntil = absolute ? now + (requested - clockNs(c, clock)) : now + requested;
+    proc.sleepUntil = absolute ? now + (requested - clockNs(c.system, clock)) : now + requested;
     proc.sleepRemainderAt = remAt;
   }
   const wait = c.system.waitUntil(proc, proc.sleepUntil);
@@ -93,9 +95,9 @@ function utsname(c: Call): number {
 
 export const INFO_CALLS: Record<string, SyscallHandler> = {
   uname: utsname,
-  clock_gettime: (c) => writeTimespec(c, c.arg(1), clockNs(c, c.int(0))),
+  clock_gettime: (c) => writeTimespec(c, c.arg(1), clockNs(c.system, c.int(0))),
   clock_getres: (c) => {
-    clockNs(c, c.int(0));
+    clockNs(c.system, c.int(0));
     return c.arg(1) === 0 ? 0 : writeTimespec(c, c.arg(1), 1);
   },
   gettimeofday: (c) => {
