@@ -19,6 +19,7 @@ import { populateDev } from './fs/devices';
 import { FileSystem } from './fs/file-system';
 import { ProcFs } from './fs/procfs';
 import { FramePool } from './memory/frame-pool';
+import { PageCache } from './memory/page-cache';
 import type { ProcessMemory } from './memory/process-memory';
 
 type ProcessMemoryFault = ProcessMemory['fault'];
@@ -133,6 +134,7 @@ export class PosixSystem {
   ) {
     this.pool = new FramePool(os);
     this.totalFrames = os.quotaFree;
+    this.pageCache = new PageCache(this.pool);
     this.random = new DeterministicRandom(options.seed ?? 0, 1);
     this.startRandom = new DeterministicRandom(options.seed ?? 0, 0);
     this.strace = options.strace ?? null;
@@ -272,9 +274,11 @@ export class PosixSystem {
    */
   spawn(path: string, options: SpawnOptions = {}): Process {
     const cwd = options.cwd ?? '/';
-    const bytes = this.executable(path, cwd);
+    const { bytes, cacheKey } = this.executable(path, cwd);
     const program = loadProgram(this.pool, {
       bytes,
+      cacheKey,
+      pageCache: this.pageCache,
       argv: options.argv ?? [path],
       env: options.env ?? [],
       path,
@@ -307,12 +311,18 @@ export class PosixSystem {
     return proc;
   }
 
-  /** The bytes of an executable file: ENOENT, EACCES (not a regular file or no x bit). */
-  executable(path: string, cwd: string): Uint8Array {
+  /**
+   * An executable file's bytes, and the key its pages are cached under (the inode and the version of its
+   * contents): ENOENT, EACCES (not a regular file, or no execute bit).
+   */
+  executable(path: string, cwd: string): { bytes: Uint8Array; cacheKey: string } {
     const inode = this.fs.lookup(path, cwd);
     if (!inode.isRegular || (inode.mode & 0o111) === 0) fail('EACCES', path);
-    return inode.data.subarray(0, inode.size);
+    return { bytes: inode.data.subarray(0, inode.size), cacheKey: `${inode.ino}.${inode.version}` };
   }
+
+  /** Program pages shared between execs of the same file. */
+  readonly pageCache: PageCache;
 
   /** Registers a process and its handlers. */
   admit(proc: Process): void {

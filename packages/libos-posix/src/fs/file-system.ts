@@ -234,8 +234,7 @@ export class FileSystem {
     if (!file.isRegular) fail('EISDIR', path);
     file.mode = S_IFREG | (mode & 0o7777);
     file.resize(0);
-    file.resize(bytes.length);
-    file.data.set(bytes);
+    file.writeBytes(0, bytes);
     return file;
   }
 

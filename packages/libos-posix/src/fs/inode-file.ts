@@ -60,9 +60,7 @@ export class RegularFile extends OpenFile {
   }
 
   writeAt(position: number, data: Uint8Array): number {
-    const end = position + data.length;
-    if (end > this.inode.size) this.inode.resize(end);
-    this.inode.data.set(data, position);
+    this.inode.writeBytes(position, data);
     this.inode.mtimeNs = this.inode.ctimeNs = this.clock();
     return data.length;
   }

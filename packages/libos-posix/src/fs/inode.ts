@@ -81,8 +81,22 @@ export class Inode {
     return this.type === S_IFCHR;
   }
 
+  /**
+   * Bumped by every change of a regular file's bytes (only `resize` and `writeBytes` change them), so a
+   * cache of what was made from the contents (executable pages) knows when it is stale.
+   */
+  version = 0;
+
+  /** Writes `bytes` at `position`, growing the file as needed. */
+  writeBytes(position: number, bytes: Uint8Array): void {
+    if (position + bytes.length > this.size) this.resize(position + bytes.length);
+    this.data.set(bytes, position);
+    this.version++;
+  }
+
   /** Grows or shrinks a regular file (truncate, and writes past the end). */
   resize(size: number): void {
+    this.version++;
     if (size > this.data.length) {
       const grown = new Uint8Array(Math.max(size, this.data.length * 2, 256));
       grown.set(this.data.subarray(0, this.size));

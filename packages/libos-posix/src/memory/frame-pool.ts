@@ -23,14 +23,20 @@ export class FramePool {
 
   constructor(readonly os: EnvApi) {}
 
+  /** Caches that can give frames back when the quota runs out (each returns whether it freed any). */
+  readonly reclaimers: (() => boolean)[] = [];
+
   /** A zeroed frame with one reference; ENOMEM when the library OS's quota is spent. */
   alloc(): number {
-    let frame: number;
-    try {
-      frame = this.os.frameAlloc();
-    } catch (e) {
-      if (e instanceof ExoError && e.code === 'E_NOMEM') fail('ENOMEM', 'no frame left in the quota');
-      throw e;
+    let frame: number | null = null;
+    while (frame === null) {
+      try {
+        frame = this.os.frameAlloc();
+      } catch (e) {
+        if (!(e instanceof ExoError && e.code === 'E_NOMEM')) throw e;
+        // Shared caches let go of pages nobody maps any more, then the allocation is tried again.
+        if (!this.reclaimers.some((reclaim) => reclaim())) fail('ENOMEM', 'no frame left in the quota');
+      }
     }
     this.allocated++;
     this.references.set(frame, 1);

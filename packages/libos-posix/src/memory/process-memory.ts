@@ -121,6 +121,20 @@ export class ProcessMemory {
     return entry;
   }
 
+  /**
+   * Maps a page whose frame the caller has a reference for (a page cache's): shared copy-on-write, so a
+   * write, where the area allows one, gives the process a copy of its own.
+   */
+  installShared(page: number, frame: number): void {
+    const area = this.map.find(page);
+    if (area === undefined) throw new RangeError(`no area at 0x${page.toString(16)}`);
+    const old = this.pages.get(page);
+    if (old !== undefined) this.pool.release(old.frame);
+    const entry: PageEntry = { frame, cow: true };
+    this.pages.set(page, entry);
+    this.install(page, entry, area.prot);
+  }
+
   private materialise(page: number, area: VmArea): PageEntry {
     const entry: PageEntry = { frame: this.pool.alloc(), cow: false };
     this.pages.set(page, entry);

@@ -23,6 +23,7 @@ import {
 import { fail } from '../errno';
 import type { FramePool } from '../memory/frame-pool';
 import { PAGE_SIZE } from '../memory/frame-pool';
+import type { PageCache } from '../memory/page-cache';
 import { ProcessMemory } from '../memory/process-memory';
 
 /** The top of the initial stack and its size (Linux's default RLIMIT_STACK). */
@@ -43,6 +44,10 @@ export interface ExecRequest {
   random: Uint8Array;
   uid: number;
   gid: number;
+  /** Shares the image's pages between execs of the same file: with a key naming the file's contents. */
+  pageCache?: PageCache;
+  /** Names the file and its version (e.g. inode and version), for the page cache. */
+  cacheKey?: string;
 }
 
 export interface LoadedProgram {
@@ -67,20 +72,15 @@ export function loadProgram(pool: FramePool, request: ExecRequest): LoadedProgra
   const memory = ProcessMemory.create(pool);
   try {
     for (const r of imageRegions(elf, bias)) memory.addArea(r.start, r.end, protOf(r.flags), 'image');
-    for (const p of elf.loads) {
-      if (p.filesz === 0) continue;
-      // As a file mapping shows it: the segment's first page also holds the file bytes before p_vaddr.
-      const lead = p.vaddr % PAGE_SIZE;
-      memory.fill(p.vaddr - lead + bias, request.bytes.subarray(p.offset - lead, p.offset + p.filesz));
-      // The rest of the page after p_filesz belongs to bss when memsz says so: zero it.
-      const end = p.vaddr + p.filesz + bias;
-      const pageEnd = Math.ceil(end / PAGE_SIZE) * PAGE_SIZE;
-      if (p.memsz > p.filesz && pageEnd > end)
-        memory.fill(end, new Uint8Array(Math.min(pageEnd, p.vaddr + p.memsz + bias) - end));
-    }
-    // Exact segment contents win over bytes a neighbouring segment's page brought along.
-    for (const p of elf.loads) {
-      if (p.filesz > 0) memory.fill(p.vaddr + bias, request.bytes.subarray(p.offset, p.offset + p.filesz));
+    // Pages holding file bytes are made now (from the page cache when the file has a key); pages of bss
+    // alone appear, zero, on first touch.
+    for (const page of filePages(elf, bias)) {
+      const contents = () => pageContents(elf, request.bytes, bias, page);
+      if (request.pageCache !== undefined && request.cacheKey !== undefined) {
+        memory.installShared(page, request.pageCache.frame(`${request.cacheKey}:${bias}:${page}`, contents));
+      } else {
+        memory.fill(page, contents());
+      }
     }
     const imageEnd = Math.ceil((elf.maxVaddr + bias) / PAGE_SIZE) * PAGE_SIZE;
     memory.brkStart = imageEnd;
@@ -110,6 +110,44 @@ export function loadProgram(pool: FramePool, request: ExecRequest): LoadedProgra
     if (e instanceof RangeError) fail('E2BIG', e.message);
     throw e;
   }
+}
+
+/** The pages of the image that hold bytes of the file (the rest is bss). */
+function filePages(elf: ElfFile, bias: number): number[] {
+  const pages = new Set<number>();
+  for (const p of elf.loads) {
+    if (p.filesz === 0) continue;
+    const first = p.vaddr + bias - ((p.vaddr + bias) % PAGE_SIZE);
+    for (let va = first; va < p.vaddr + p.filesz + bias; va += PAGE_SIZE) pages.add(va);
+  }
+  return [...pages].sort((a, b) => a - b);
+}
+
+/**
+ * A page of the image as Linux's file mappings show it: a segment's first page also holds the file bytes
+ * before p_vaddr (the ELF and program headers in the first one), bss is zero from p_filesz to p_memsz, and
+ * each segment's exact bytes win over what a neighbouring segment's page brought along.
+ */
+function pageContents(elf: ElfFile, file: Uint8Array, bias: number, page: number): Uint8Array {
+  const out = new Uint8Array(PAGE_SIZE);
+  /** Copies file[from, to) to the addresses starting at `at`, where they fall inside this page. */
+  const copy = (at: number, from: number, to: number) => {
+    const start = Math.max(at, page);
+    const end = Math.min(at + (to - from), page + PAGE_SIZE);
+    if (start < end) out.set(file.subarray(from + (start - at), from + (end - at)), start - page);
+  };
+  for (const p of elf.loads) {
+    if (p.filesz === 0) continue;
+    const lead = p.vaddr % PAGE_SIZE;
+    copy(p.vaddr - lead + bias, p.offset - lead, p.offset + p.filesz);
+  }
+  for (const p of elf.loads) {
+    const start = Math.max(p.vaddr + p.filesz + bias, page);
+    const end = Math.min(p.vaddr + p.memsz + bias, page + PAGE_SIZE);
+    if (start < end) out.fill(0, start - page, end - page);
+  }
+  for (const p of elf.loads) if (p.filesz > 0) copy(p.vaddr + bias, p.offset, p.offset + p.filesz);
+  return out;
 }
 
 function protOf(flags: number): number {

@@ -107,8 +107,7 @@ function openAt(c: Call, dirfd: number, path: string, flags: number, mode: numbe
       // A computed file (procfs): its contents as of this open.
       const text = new TextEncoder().encode(inode.generate());
       inode.resize(0);
-      inode.resize(text.length);
-      inode.data.set(text);
+      inode.writeBytes(0, text);
     }
     file = new RegularFile(inode, flags & ~(O.CREAT | O.EXCL | O.TRUNC | O.CLOEXEC), () =>
       c.system.realtimeNs(),

@@ -115,7 +115,7 @@ function execve(c: Call, path: string, argv: string[], env: string[]): SyscallRe
   const system = c.system;
   let file = path;
   let args = argv;
-  let bytes = system.executable(file, proc.cwd);
+  let { bytes, cacheKey } = system.executable(file, proc.cwd);
   // "#!interpreter [arg]" scripts: run the interpreter with the script's path.
   for (let depth = 0; bytes[0] === 0x23 && bytes[1] === 0x21; depth++) {
     if (depth >= MAX_INTERPRETER_DEPTH) fail('ELOOP', 'too many interpreters');
@@ -129,10 +129,12 @@ function execve(c: Call, path: string, argv: string[], env: string[]): SyscallRe
     if (interpreter === '') fail('ENOEXEC', `${path}: empty #! line`);
     args = [interpreter, ...(extra ? [extra] : []), file, ...args.slice(1)];
     file = interpreter;
-    bytes = system.executable(file, proc.cwd);
+    ({ bytes, cacheKey } = system.executable(file, proc.cwd));
   }
   const program = loadProgram(system.pool, {
     bytes,
+    cacheKey,
+    pageCache: system.pageCache,
     argv: args,
     env,
     path,
