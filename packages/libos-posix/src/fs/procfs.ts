@@ -150,7 +150,11 @@ export class ProcFs {
   }
 
   private pidDirectory(p: Process, root: Inode): Inode {
-    for (const gone of this.pidDirs.keys()) if (!this.alive(gone)) this.pidDirs.delete(gone);
+    // Directories of processes that are gone (reaped) are dropped as new ones are made.
+    if (this.pidDirs.size > 0 && !this.pidDirs.has(p)) {
+      const present = new Set(this.source.processes());
+      for (const gone of this.pidDirs.keys()) if (!present.has(gone)) this.pidDirs.delete(gone);
+    }
     let dir = this.pidDirs.get(p);
     if (dir !== undefined) return dir;
     dir = new Inode(S_IFDIR | 0o555, p.startNs + 1.7e18);
@@ -183,11 +187,6 @@ export class ProcFs {
     dir.dynamic = { list: () => entries, lookup: (name) => entries.find(([n]) => n === name)?.[1] };
     this.pidDirs.set(p, dir);
     return dir;
-  }
-
-  private alive(p: Process): boolean {
-    for (const q of this.source.processes()) if (q === p) return true;
-    return false;
   }
 
   private meminfo(): string {

@@ -27,6 +27,8 @@ export interface PageEntry {
   frame: number;
   /** Shared with another page table until the first write. */
   cow: boolean;
+  /** The kernel has it mapped (a page of a PROT_NONE area is kept but not mapped). */
+  mapped: boolean;
 }
 
 export interface Access {
@@ -129,14 +131,17 @@ export class ProcessMemory {
     const area = this.map.find(page);
     if (area === undefined) throw new RangeError(`no area at 0x${page.toString(16)}`);
     const old = this.pages.get(page);
-    if (old !== undefined) this.pool.release(old.frame);
-    const entry: PageEntry = { frame, cow: true };
+    if (old !== undefined) {
+      this.unmapPage(page, old);
+      this.pool.release(old.frame);
+    }
+    const entry: PageEntry = { frame, cow: true, mapped: false };
     this.pages.set(page, entry);
     this.install(page, entry, area.prot);
   }
 
   private materialise(page: number, area: VmArea): PageEntry {
-    const entry: PageEntry = { frame: this.pool.alloc(), cow: false };
+    const entry: PageEntry = { frame: this.pool.alloc(), cow: false, mapped: false };
     this.pages.set(page, entry);
     this.install(page, entry, area.prot);
     return entry;
@@ -154,13 +159,20 @@ export class ProcessMemory {
 
   /** (Re)maps a page in the kernel as the library OS's table says it should be. */
   private install(va: number, entry: PageEntry, prot: number): void {
-    if (this.os.lookup(this.spaceCap, va) !== null) this.os.unmap(this.spaceCap, va);
+    this.unmapPage(va, entry);
     if (!accessible(prot)) return;
     const writable = (prot & PROT.WRITE) !== 0 && !entry.cow;
     this.os.map(this.spaceCap, va, this.pool.mappingCap(entry.frame, writable), {
       writable,
       executable: (prot & PROT.EXEC) !== 0,
     });
+    entry.mapped = true;
+  }
+
+  private unmapPage(va: number, entry: PageEntry): void {
+    if (!entry.mapped) return;
+    this.os.unmap(this.spaceCap, va);
+    entry.mapped = false;
   }
 
   /** MADV_DONTNEED: pages of anonymous areas in the range read as zero again (their frames go back). */
@@ -176,7 +188,7 @@ export class ProcessMemory {
     for (let va = start; va < end; va += PAGE_SIZE) {
       const entry = this.pages.get(va);
       if (entry === undefined) continue;
-      if (this.os.lookup(this.spaceCap, va) !== null) this.os.unmap(this.spaceCap, va);
+      this.unmapPage(va, entry);
       this.pool.release(entry.frame);
       this.pages.delete(va);
     }
@@ -278,7 +290,11 @@ export class ProcessMemory {
     try {
       for (const [va, entry] of this.pages) {
         const area = this.map.find(va) as VmArea;
-        const shared: PageEntry = { frame: entry.frame, cow: (area.prot & PROT.WRITE) !== 0 || entry.cow };
+        const shared: PageEntry = {
+          frame: entry.frame,
+          cow: (area.prot & PROT.WRITE) !== 0 || entry.cow,
+          mapped: false,
+        };
         this.pool.retain(entry.frame);
         child.pages.set(va, shared);
         child.install(va, shared, area.prot);

@@ -234,8 +234,8 @@ function waitWithTimeout(c: Call, queues: WaitQueue[], timeoutMs: number): Block
   if (timeoutMs === 0) return null;
   const proc = c.process;
   if (timeoutMs < 0) {
-    if (queues.length === 0) fail('EINTR', 'waiting for ever on nothing');
-    return { wouldBlock: queues };
+    // Nothing to watch (poll(NULL, 0, -1)): it waits, like pause, until a handled signal interrupts it.
+    return { wouldBlock: queues.length > 0 ? queues : proc.signalEvents };
   }
   if (proc.sleepUntil === null) {
     proc.sleepUntil = c.system.monotonicNs() + timeoutMs * 1e6;
