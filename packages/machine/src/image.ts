@@ -8,7 +8,7 @@
  * executable or data file of your own.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FileSystem } from '@exov6/libos-posix';
@@ -40,6 +40,30 @@ export interface ImageSummary {
 
 const HOST_BUSYBOX = '/bin/busybox';
 
+interface HostBusybox {
+  /** Identifies the file's version: path, size and modification time. */
+  key: string;
+  binary: Uint8Array;
+  applets: string[];
+}
+
+/** The last busybox read (the image copies its bytes): machines made one after another read and ask it once. */
+let hostBusybox: HostBusybox | null = null;
+
+function readHostBusybox(path: string): HostBusybox {
+  const stat = statSync(path);
+  const key = `${path}\0${stat.size}\0${stat.mtimeMs}`;
+  if (hostBusybox?.key !== key) {
+    const list = spawnSync(path, ['--list'], { encoding: 'utf8' });
+    hostBusybox = {
+      key,
+      binary: new Uint8Array(readFileSync(path)),
+      applets: (list.stdout ?? '').split('\n').filter((a) => /^[\w.[-]+$/.test(a)),
+    };
+  }
+  return hostBusybox;
+}
+
 /** Fills `fs` with the default image. */
 export function installDefaultImage(fs: FileSystem, options: ImageOptions = {}): ImageSummary {
   fs.mkdirs('/bin');
@@ -64,9 +88,9 @@ export function installDefaultImage(fs: FileSystem, options: ImageOptions = {}):
     options.busybox === undefined ? (existsSync(HOST_BUSYBOX) ? HOST_BUSYBOX : null) : options.busybox;
   let applets = 0;
   if (busybox !== null) {
-    fs.writeFile('/bin/busybox', new Uint8Array(readFileSync(busybox)), 0o755);
-    const list = spawnSync(busybox, ['--list'], { encoding: 'utf8' });
-    for (const applet of (list.stdout ?? '').split('\n').filter((a) => /^[\w.[-]+$/.test(a))) {
+    const host = readHostBusybox(busybox);
+    fs.writeFile('/bin/busybox', host.binary, 0o755);
+    for (const applet of host.applets) {
       if (applet === 'busybox' || fs.exists(`/bin/${applet}`) || applet === 'init') continue;
       fs.symlink('busybox', `/bin/${applet}`, '/');
       applets++;

@@ -171,15 +171,25 @@ export class Machine {
     }
     while (init.state !== 'zombie' && !this.poweredOff) {
       const summary = this.kernel.run({ maxSlices: 500 });
-      // Nothing to run: wait for the line (typed input) rather than spin.
-      await new Promise((resolve) =>
-        summary.reason === 'idle' ? setTimeout(resolve, 5) : setImmediate(resolve),
-      );
+      const idleMs = summary.reason === 'idle' ? this.idleWaitMs() : 0;
+      await new Promise((resolve) => (idleMs > 0 ? setTimeout(resolve, idleMs) : setImmediate(resolve)));
     }
     return init.state === 'zombie' ? statusOf(init.waitStatus) : 0;
   }
 
   private poweredOff = false;
+
+  /**
+   * How long an idle interactive machine sleeps on the host: until its next device event or timer (a
+   * character leaving the UART, a guest's sleep), and at most 5 ms, which bounds the latency of typing
+   * when nothing is scheduled.
+   */
+  private idleWaitMs(): number {
+    const clock = this.kernel.devices?.platform.clock;
+    if (clock === undefined) return 5;
+    const untilNextMs = (clock.nextDeadlineNs() - clock.nowNs()) / 1e6;
+    return untilNextMs < 1 ? 0 : Math.min(5, Math.floor(untilNextMs));
+  }
 
   /** Stops `interactive()` at its next turn (the console's escape sequence does this). */
   powerOff(): void {

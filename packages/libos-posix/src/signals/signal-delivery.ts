@@ -20,6 +20,7 @@ import {
 } from './signal-frame';
 import {
   bit,
+  DEFAULT_SIGACTION,
   CLD,
   defaultAction,
   SA,
@@ -164,7 +165,7 @@ function runHandler(system: PosixSystem, proc: Process, regs: CpuContext, s: num
   signals.blocked =
     (signals.blocked | action.mask | ((action.flags & SA.NODEFER) !== 0n ? 0n : bit(s))) & ~UNCATCHABLE;
   if ((action.flags & SA.RESETHAND) !== 0n)
-    signals.actions[s] = { handler: SIG_DFL, flags: 0n, restorer: 0n, mask: 0n };
+    signals.actions[s] = DEFAULT_SIGACTION;
   regs.setReg(7, s);
   regs.setReg(6, frame + SIGINFO_OFFSET);
   regs.setReg(2, frame + UCONTEXT_OFFSET);

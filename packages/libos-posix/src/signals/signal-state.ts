@@ -23,12 +23,15 @@ export const SA = {
 export const SS_ONSTACK = 1;
 export const SS_DISABLE = 2;
 
-/** struct kernel_sigaction (rt_sigaction's layout): handler, flags, restorer, mask. */
+/**
+ * struct kernel_sigaction (rt_sigaction's layout): handler, flags, restorer, mask. Never changed in
+ * place: a new action replaces the old one, so processes share them (fork copies only the table).
+ */
 export interface SigAction {
-  handler: bigint;
-  flags: bigint;
-  restorer: bigint;
-  mask: bigint;
+  readonly handler: bigint;
+  readonly flags: bigint;
+  readonly restorer: bigint;
+  readonly mask: bigint;
 }
 
 /** What a signal carries (the parts of siginfo_t the library OS fills). */
@@ -87,11 +90,17 @@ export function defaultAction(signal: number): DefaultAction {
   }
 }
 
-const defaultSigAction = (): SigAction => ({ handler: SIG_DFL, flags: 0n, restorer: 0n, mask: 0n });
+/** SIG_DFL with no flags: every signal's action until it is set. */
+export const DEFAULT_SIGACTION: SigAction = Object.freeze({
+  handler: SIG_DFL,
+  flags: 0n,
+  restorer: 0n,
+  mask: 0n,
+});
 
 export class SignalState {
   /** Index = signal number (0 unused). */
-  actions: SigAction[] = Array.from({ length: NSIG + 1 }, defaultSigAction);
+  actions: SigAction[] = new Array<SigAction>(NSIG + 1).fill(DEFAULT_SIGACTION);
   blocked = 0n;
   pending = 0n;
   /** siginfo of pending signals: one for a standard signal, a queue for real-time ones. */
@@ -143,7 +152,7 @@ export class SignalState {
   /** fork: the child inherits actions, mask and alternate stack; nothing pending. */
   forkCopy(): SignalState {
     const copy = new SignalState();
-    copy.actions = this.actions.map((a) => ({ ...a }));
+    copy.actions = this.actions.slice();
     copy.blocked = this.blocked;
     copy.altStack = { ...this.altStack };
     return copy;
@@ -151,13 +160,9 @@ export class SignalState {
 
   /** execve: caught signals go back to their default action; ignored ones stay ignored. */
   resetForExec(): void {
-    for (const a of this.actions) {
-      if (a.handler !== SIG_IGN) {
-        a.handler = SIG_DFL;
-        a.flags = 0n;
-        a.restorer = 0n;
-        a.mask = 0n;
-      }
+    const actions = this.actions;
+    for (let s = 0; s < actions.length; s++) {
+      if ((actions[s] as SigAction).handler !== SIG_IGN) actions[s] = DEFAULT_SIGACTION;
     }
     this.altStack = { sp: 0, size: 0, flags: SS_DISABLE };
   }

@@ -97,24 +97,34 @@ function sigtimedwait(c: Call): SyscallResult {
   const set = readMask(c, c.arg(0)) & ~UNCATCHABLE;
   const infoAt = c.arg(1);
   const timeoutAt = c.arg(2);
-  const signals = c.process.signals;
+  const proc = c.process;
+  const signals = proc.signals;
   const ready = signals.pending & set;
   if (ready !== 0n) {
+    if (proc.sleepUntil !== null) c.system.cancelWait(proc);
     let s = 1;
     while ((ready & bit(s)) === 0n) s++;
     const info = signals.take(s);
     if (infoAt !== 0) c.memory.write(infoAt, encodeSiginfo(info));
     return s;
   }
-  if (timeoutAt !== 0) {
+  // The signals waited for must be blocked to stay pending; the wait wakes on any new signal.
+  if (timeoutAt === 0) return { wouldBlock: proc.signalEvents };
+  if (proc.sleepUntil === null) {
+    // The deadline is fixed on the first entry and kept across the restarts a wake-up causes.
     const v = new DataView(c.memory.read(timeoutAt, 16).buffer);
-    const ns = Number(v.getBigInt64(0, true)) * 1e9 + Number(v.getBigInt64(8, true));
-    // No timers: time passes for the wait, and nothing arrived in it.
-    c.system.sleep(ns);
+    const seconds = Number(v.getBigInt64(0, true));
+    const nanoseconds = Number(v.getBigInt64(8, true));
+    if (seconds < 0 || nanoseconds < 0 || nanoseconds >= 1e9) fail('EINVAL', 'bad timeout');
+    proc.sleepUntil = c.system.monotonicNs() + seconds * 1e9 + nanoseconds;
+    proc.sleepRemainderAt = 0;
+  }
+  const timer = c.system.waitUntil(proc, proc.sleepUntil);
+  if (timer === null) {
+    proc.sleepUntil = null;
     fail('EAGAIN');
   }
-  // The signals waited for must be blocked to stay pending; the wait wakes on any new signal.
-  return { wouldBlock: c.process.signalEvents };
+  return { wouldBlock: [proc.signalEvents, proc.timerEvents] };
 }
 
 function kill(c: Call, targets: Process[], signal: number, code: number): number {

@@ -19,6 +19,8 @@ const IER_RECEIVED_DATA = 0x01;
 const IER_THR_EMPTY = 0x02;
 const LSR_DATA_READY = 0x01;
 const LSR_THR_EMPTY = 0x20;
+/** The transmit FIFO's depth: THRE in FIFO mode means all of it is free. */
+const TX_FIFO_DEPTH = 16;
 
 export interface UartConsoleCapabilities {
   /** The COM1 port range (READ and WRITE). */
@@ -73,9 +75,11 @@ export class UartConsole {
 
   private drain(): void {
     let sent = 0;
+    // THRE says the transmit FIFO is empty, so a whole FIFO's worth goes in before LSR is asked again:
+    // a character per THRE would leave the line idle most of the time.
     while (sent < this.pending.length && (this.lsr() & LSR_THR_EMPTY) !== 0) {
-      this.os.portOut(this.caps.ports, THR, 1, this.pending[sent] as number);
-      sent++;
+      const burst = Math.min(this.pending.length, sent + TX_FIFO_DEPTH);
+      for (; sent < burst; sent++) this.os.portOut(this.caps.ports, THR, 1, this.pending[sent] as number);
     }
     this.pending.splice(0, sent);
     // Held by the host: THRE's interrupt says when to go on.

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static volatile int rt_count, usr_count;
@@ -65,6 +66,29 @@ int main(void) {
   printf("sigtimedwait %d pid is mine %d, handler count still %d\n", got, info.si_pid == getpid(), usr_count);
   errno = 0;
   printf("nothing pending: %d EAGAIN %d\n", sigtimedwait(&set, &info, &zero), errno == EAGAIN);
+
+  /* With a timeout it waits: the whole timeout when nothing comes, until the signal when one does. */
+  struct timespec t0, t1, wait30 = {0, 30 * 1000 * 1000}, wait5s = {5, 0};
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  errno = 0;
+  got = sigtimedwait(&set, &info, &wait30);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  long waited_ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+  printf("timed out: %d EAGAIN %d after the timeout %d\n", got, errno == EAGAIN, waited_ms >= 30);
+  k = fork();
+  if (k == 0) {
+    struct timespec nap = {0, 20 * 1000 * 1000};
+    nanosleep(&nap, NULL);
+    kill(getppid(), SIGUSR1);
+    _exit(0);
+  }
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  got = sigtimedwait(&set, &info, &wait5s);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  waited_ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+  printf("woken by the child's signal: %d from the child %d before the timeout %d\n", got == SIGUSR1,
+         info.si_pid == k, waited_ms < 5000);
+  waitpid(k, NULL, 0);
   sigprocmask(SIG_SETMASK, &old, NULL);
 
   /* A handler without SA_RESTART interrupts a blocking read (EINTR); with it, the read goes on. */

@@ -57,12 +57,32 @@ export interface BootedSystem {
   system: PosixSystem;
 }
 
-/** A kernel with a library OS holding most of its memory. */
-export function bootSystem(options: PosixSystemOptions & { memoryMiB?: number } = {}): BootedSystem {
+/**
+ * A kernel with a library OS holding most of its memory and, unless `timer` is false, the PC's devices
+ * with the library OS's timer on the exokernel's timer capability (virtual time), as the machine has it:
+ * sleeps and timeouts wait while other processes run.
+ */
+export function bootSystem(
+  options: PosixSystemOptions & { memoryMiB?: number; timer?: boolean } = {},
+): BootedSystem {
   const memoryBytes = (options.memoryMiB ?? 64) << 20;
-  const kernel = new Exokernel({ memoryBytes });
+  const withTimer = options.timer ?? true;
+  const kernel = new Exokernel({
+    memoryBytes,
+    platform: withTimer ? { clockMode: 'virtual', serial: { input: null, output: null } } : undefined,
+  });
   const os = kernel.bind(kernel.createRootEnvironment({ quota: memoryBytes / 4096 - 64 }));
-  const system = new PosixSystem(os, options);
+  const devices = withTimer ? os.bootCapabilities() : null;
+  if (devices === null) return { kernel, system: new PosixSystem(os, options) };
+  const system = new PosixSystem(os, {
+    clock: () => os.clockNow(devices.timer),
+    timer: {
+      set: (deadline) => os.timerSet(devices.timer, deadline),
+      cancel: () => os.timerCancel(devices.timer),
+    },
+    ...options,
+  });
+  os.setUpcalls({ timer: () => system.timerFired() });
   return { kernel, system };
 }
 
