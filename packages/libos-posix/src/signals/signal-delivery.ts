@@ -164,8 +164,7 @@ function runHandler(system: PosixSystem, proc: Process, regs: CpuContext, s: num
   signals.suspendedMask = null;
   signals.blocked =
     (signals.blocked | action.mask | ((action.flags & SA.NODEFER) !== 0n ? 0n : bit(s))) & ~UNCATCHABLE;
-  if ((action.flags & SA.RESETHAND) !== 0n)
-    signals.actions[s] = DEFAULT_SIGACTION;
+  if ((action.flags & SA.RESETHAND) !== 0n) signals.actions[s] = DEFAULT_SIGACTION;
   regs.setReg(7, s);
   regs.setReg(6, frame + SIGINFO_OFFSET);
   regs.setReg(2, frame + UCONTEXT_OFFSET);
