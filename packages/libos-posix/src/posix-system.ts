@@ -318,7 +318,7 @@ export class PosixSystem {
   executable(path: string, cwd: string): { bytes: Uint8Array; cacheKey: string } {
     const inode = this.fs.lookup(path, cwd);
     if (!inode.isRegular || (inode.mode & 0o111) === 0) fail('EACCES', path);
-    return { bytes: inode.data.subarray(0, inode.size), cacheKey: `${inode.ino}.${inode.version}` };
+    return { bytes: inode.snapshot(), cacheKey: `${inode.ino}.${inode.version}` };
   }
 
   /** Program pages shared between execs of the same file. */

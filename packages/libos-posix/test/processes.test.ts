@@ -25,7 +25,7 @@ describe.skipIf(!haveMusl)('programs compared with native runs, in a system with
     it(name, () => {
       const path = buildProgram(name);
       const native = runNative(path);
-      const ours = runInLibOs(path, [], '', bootSystem({ timer: false }));
+      const ours = runInLibOs(path, [], '', bootSystem({ withTimer: false }));
       expect(ours.stdout).toBe(native.stdout);
       expect(ours.status).toBe(native.status);
     });

@@ -3,8 +3,10 @@
  * The machine's benchmark (`pnpm --filter @exov6/machine bench`), from guest programs (bench/programs,
  * built static with musl): boot to the shell's prompt, null system calls (getppid), fork + execve + exit +
  * wait, pipe throughput and pipe ping-pong. Each guest figure is the marginal cost between a short and a
- * long run of the same program in fresh machines (so boot, loading and the engine's warm-up of the
- * emulator cancel out), the median of three pairs. Uses the built packages (dist/).
+ * long run of the same program in fresh machines (so boot and loading cancel out), the median of three
+ * pairs after a discarded warm-up run (so the engine's compiling of the emulator and the library OS is
+ * not counted); the first boot and the first hundred fork+execs show what that warm-up costs. Uses the
+ * built packages (dist/).
  *
  *   node bench/run.mjs [--quick]
  */
@@ -51,8 +53,13 @@ function timedRun(argv) {
   return ms;
 }
 
-/** Marginal wall ms per unit between `small` and `large` units, median of three pairs. */
+/**
+ * Marginal wall ms per unit between `small` and `large` units, median of three pairs, after one discarded
+ * run of `large` units: the steady state, once the engine has compiled the emulator's and the library
+ * OS's paths for this work (the first run of a fresh process pays for that; see `cold`).
+ */
 function marginal(program, small, large) {
+  timedRun([`/bin/${program}`, String(large)]);
   const costs = [];
   for (let k = 0; k < 3; k++) {
     const a = timedRun([`/bin/${program}`, String(small)]);
@@ -89,20 +96,58 @@ async function bootToPrompt() {
 }
 
 const scale = quick ? 0.2 : 1;
+// The first boot of this process is the one the command line gives: the engine compiles the emulator
+// and the library OS as they go. The next ones show the machine's own cost.
+const firstBoot = await bootToPrompt();
 const boots = [];
 for (let k = 0; k < 3; k++) boots.push(await bootToPrompt());
 boots.sort((a, b) => a - b);
+// Before any warm-up of its own: the first hundred fork+execs in a fresh machine (per round, their run
+// less that of 2 rounds), compiled code for most of the library OS's paths already there from the boots.
+const coldForkMs = (timedRun(['/bin/forkexec', '102']) - timedRun(['/bin/forkexec', '2'])) / 100;
 const nullMs = marginal('nullcall', 1000, 1000 + Math.round(200000 * scale));
-const forkMs = marginal('forkexec', 2, 2 + Math.round(100 * scale));
+const forkMs = marginal('forkexec', 100, 100 + Math.round(2000 * scale));
 const pipeMsPerMiB = marginal('pipe', 1, 1 + Math.round(16 * scale));
 const pingMs = marginal('pingpong', 100, 100 + Math.round(5000 * scale));
 
 const rows = [
-  { measure: 'boot to the shell prompt', value: `${boots[1].toFixed(0)} ms`, target: '<= 300 ms', met: boots[1] <= 300 },
-  { measure: 'null system calls (getppid)', value: `${Math.round(1000 / nullMs).toLocaleString('en')} /s`, target: '>= 2,000,000 /s', met: 1000 / nullMs >= 2e6 },
-  { measure: 'fork + execve + exit + wait', value: `${forkMs.toFixed(3)} ms`, target: '<= 1 ms', met: forkMs <= 1 },
+  {
+    measure: 'boot to the shell prompt, first in the process',
+    value: `${firstBoot.toFixed(0)} ms`,
+    target: '<= 300 ms',
+    met: firstBoot <= 300,
+  },
+  {
+    measure: 'boot to the shell prompt, median of the next 3',
+    value: `${boots[1].toFixed(0)} ms`,
+    target: '<= 300 ms',
+    met: boots[1] <= 300,
+  },
+  {
+    measure: 'null system calls (getppid)',
+    value: `${Math.round(1000 / nullMs).toLocaleString('en')} /s`,
+    target: '>= 2,000,000 /s',
+    met: 1000 / nullMs >= 2e6,
+  },
+  {
+    measure: 'fork + execve + exit + wait',
+    value: `${forkMs.toFixed(3)} ms`,
+    target: '<= 1 ms',
+    met: forkMs <= 1,
+  },
+  {
+    measure: 'fork + execve + exit + wait, first 100',
+    value: `${coldForkMs.toFixed(3)} ms`,
+    target: '',
+    met: null,
+  },
   { measure: 'pipe throughput', value: `${(1000 / pipeMsPerMiB).toFixed(1)} MiB/s`, target: '', met: null },
-  { measure: 'pipe ping-pong', value: `${Math.round(1000 / pingMs).toLocaleString('en')} round trips/s`, target: '', met: null },
+  {
+    measure: 'pipe ping-pong',
+    value: `${Math.round(1000 / pingMs).toLocaleString('en')} round trips/s`,
+    target: '',
+    met: null,
+  },
 ];
 console.log(
   `machine benchmark — ${new Date().toISOString().slice(0, 10)}, node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? '?'}, load ${loadavg()[0].toFixed(1)}${quick ? ' (quick)' : ''}`,

@@ -29,8 +29,10 @@ export class Inode {
   atimeNs: number;
   mtimeNs: number;
   ctimeNs: number;
-  /** A regular file's contents: `data.subarray(0, size)`. */
+  /** A regular file's contents: `data.subarray(0, size)`. Changed only by `writeBytes` and `resize`. */
   data = new Uint8Array(0);
+  /** `data` was handed out by `snapshot()`: the next change works on a copy. */
+  private dataShared = false;
   size = 0;
   /** A directory's entries (without "." and ".."), and its parent (the root is its own). */
   readonly entries = new Map<string, Inode>();
@@ -87,9 +89,20 @@ export class Inode {
    */
   version = 0;
 
+  /**
+   * The file's contents as they are now, without copying them: a later change of the file copies them
+   * first, so the view keeps what it saw. Program images and file mappings load their pages from one
+   * when first touched, as the file was at execve or mmap.
+   */
+  snapshot(): Uint8Array {
+    this.dataShared = true;
+    return this.data.subarray(0, this.size);
+  }
+
   /** Writes `bytes` at `position`, growing the file as needed. */
   writeBytes(position: number, bytes: Uint8Array): void {
     if (position + bytes.length > this.size) this.resize(position + bytes.length);
+    this.unshare();
     this.data.set(bytes, position);
     this.version++;
   }
@@ -101,9 +114,18 @@ export class Inode {
       const grown = new Uint8Array(Math.max(size, this.data.length * 2, 256));
       grown.set(this.data.subarray(0, this.size));
       this.data = grown;
+      this.dataShared = false;
     } else if (size < this.size) {
+      this.unshare();
       this.data.fill(0, size, this.size);
     }
     this.size = size;
+  }
+
+  /** Gives `data` a buffer of its own when a snapshot still sees the current one. */
+  private unshare(): void {
+    if (!this.dataShared) return;
+    this.data = this.data.slice();
+    this.dataShared = false;
   }
 }

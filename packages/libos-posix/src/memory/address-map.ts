@@ -5,6 +5,7 @@
  * area forbids, is a segmentation fault. Areas never overlap and are kept sorted by start address.
  */
 import { PROT } from '@exov6/hal-x86';
+import type { PageSource } from './page-source';
 
 export type AreaKind = 'image' | 'heap' | 'stack' | 'anon' | 'file';
 
@@ -14,6 +15,8 @@ export interface VmArea {
   /** PROT_READ | PROT_WRITE | PROT_EXEC bits. */
   prot: number;
   kind: AreaKind;
+  /** Where untouched pages come from (a file); without one they are zero. Pieces of a split area share it. */
+  source?: PageSource;
 }
 
 export class AddressMap {

@@ -5,7 +5,8 @@
  * is decided here:
  *
  * - a page is mapped writable exactly when its area allows writing and it is not shared copy-on-write;
- * - anonymous, heap, stack and bss pages are zero frames made on first touch (a page fault upcall);
+ * - every page is made on first touch (a page fault upcall, or a copy from the library OS): from the file
+ *   for a program image's or a file mapping's page (a `PageSource`), else a zero frame;
  * - fork shares every page copy-on-write (JOS's lib/fork.c, done outside the process), and the first write
  *   in either process copies the page, or takes it back writable when nobody else shares it any more;
  * - a touch outside every area, or one its area forbids, is a segmentation fault (`SegvKind`).
@@ -18,6 +19,7 @@ import { PROT } from '@exov6/hal-x86';
 import { fail } from '../errno';
 import { AddressMap, accessible, type AreaKind, type VmArea } from './address-map';
 import { type FramePool, PAGE_SIZE } from './frame-pool';
+import type { PageSource } from './page-source';
 
 /** A segmentation fault's si_code: no area there (SEGV_MAPERR) or the area forbids the access (SEGV_ACCERR). */
 export type SegvKind = 'maperr' | 'accerr';
@@ -66,9 +68,9 @@ export class ProcessMemory {
 
   // ------------------------------------------------------------------ areas
 
-  /** Adds an area (the range must be free) whose pages appear on first touch. */
-  addArea(start: number, end: number, prot: number, kind: AreaKind): void {
-    this.map.insert({ start, end, prot, kind });
+  /** Adds an area (the range must be free) whose pages appear on first touch, from `source` or zero. */
+  addArea(start: number, end: number, prot: number, kind: AreaKind, source?: PageSource): void {
+    this.map.insert(source === undefined ? { start, end, prot, kind } : { start, end, prot, kind, source });
   }
 
   /** Removes [start, end) from the map and lets go of its pages (munmap). */
@@ -98,7 +100,7 @@ export class ProcessMemory {
     const page = pageDown(va);
     const entry = this.pages.get(page);
     if (entry === undefined) {
-      this.materialise(page, area);
+      this.materialise(page, area, access.write);
       return null;
     }
     if (access.write && entry.cow) {
@@ -118,7 +120,7 @@ export class ProcessMemory {
     }
     const page = pageDown(va);
     let entry = this.pages.get(page);
-    if (entry === undefined) entry = this.materialise(page, area);
+    if (entry === undefined) entry = this.materialise(page, area, write);
     else if (write && entry.cow) this.makePrivate(page, entry, area.prot);
     return entry;
   }
@@ -140,8 +142,18 @@ export class ProcessMemory {
     this.install(page, entry, area.prot);
   }
 
-  private materialise(page: number, area: VmArea): PageEntry {
-    const entry: PageEntry = { frame: this.pool.alloc(), cow: false, mapped: false };
+  /**
+   * A page's first touch: its frame from the area's source, or a zero one. A first write to a shared
+   * source page takes a private copy at once, instead of mapping the shared frame only to copy it.
+   */
+  private materialise(page: number, area: VmArea, write: boolean): PageEntry {
+    const sourced = area.source?.pageAt(page) ?? null;
+    let entry: PageEntry;
+    if (sourced === null) entry = { frame: this.pool.alloc(), cow: false, mapped: false };
+    else if (sourced.shared && write) {
+      entry = { frame: this.pool.copyOf(sourced.frame), cow: false, mapped: false };
+      this.pool.release(sourced.frame);
+    } else entry = { frame: sourced.frame, cow: sourced.shared, mapped: false };
     this.pages.set(page, entry);
     this.install(page, entry, area.prot);
     return entry;
@@ -175,13 +187,12 @@ export class ProcessMemory {
     entry.mapped = false;
   }
 
-  /** MADV_DONTNEED: pages of anonymous areas in the range read as zero again (their frames go back). */
-  discardAnonymous(start: number, end: number): void {
-    for (let va = start; va < end; va += PAGE_SIZE) {
-      const area = this.map.find(va);
-      if (area !== undefined && area.kind !== 'image' && area.kind !== 'file')
-        this.dropPages(va, va + PAGE_SIZE);
-    }
+  /**
+   * MADV_DONTNEED: the range's pages go back; touched again, they are zero, or for a file's pages, the
+   * file's bytes again (as Linux repopulates a private file mapping).
+   */
+  discard(start: number, end: number): void {
+    this.dropPages(start, end);
   }
 
   private dropPages(start: number, end: number): void {
@@ -205,8 +216,10 @@ export class ProcessMemory {
       const n = Math.min(length - done, PAGE_SIZE - (at % PAGE_SIZE));
       const area = this.map.find(at);
       if (area === undefined || !accessible(area.prot)) fail('EFAULT', `read of 0x${at.toString(16)}`);
-      const entry = this.pages.get(pageDown(at));
-      // A page never touched reads as zeros; nothing needs to be allocated for that.
+      const page = pageDown(at);
+      // A page never touched reads as zeros, with nothing allocated for that, unless it comes from a file.
+      const entry =
+        this.pages.get(page) ?? (area.source !== undefined ? this.materialise(page, area, false) : undefined);
       if (entry !== undefined) out.set(this.os.frameRead(entry.frame, at % PAGE_SIZE, n), done);
       done += n;
     }
@@ -220,23 +233,6 @@ export class ProcessMemory {
       const at = va + done;
       const n = Math.min(bytes.length - done, PAGE_SIZE - (at % PAGE_SIZE));
       const entry = this.touch(at, true);
-      this.os.frameWrite(entry.frame, at % PAGE_SIZE, bytes.subarray(done, done + n));
-      done += n;
-    }
-  }
-
-  /** Writes into pages regardless of their protection (loading a program image into read-only text). */
-  fill(va: number, bytes: Uint8Array): void {
-    for (let done = 0; done < bytes.length; ) {
-      const at = va + done;
-      const n = Math.min(bytes.length - done, PAGE_SIZE - (at % PAGE_SIZE));
-      const page = pageDown(at);
-      let entry = this.pages.get(page);
-      if (entry === undefined) {
-        const area = this.map.find(at);
-        if (area === undefined) throw new RangeError(`fill outside every area at 0x${at.toString(16)}`);
-        entry = this.materialise(page, area);
-      }
       this.os.frameWrite(entry.frame, at % PAGE_SIZE, bytes.subarray(done, done + n));
       done += n;
     }

@@ -5,7 +5,7 @@
  *
  * Parsing, the load bias, page permissions and the stack layout are hal-x86's (the same code x86run
  * uses); what is the library OS's is where the pages come from: frames of its pool, mapped through the
- * exokernel, with bss, heap and stack pages left to appear on first touch.
+ * exokernel when first touched (image pages from the file, bss, heap and stack pages zero).
  */
 import {
   CPUID1_EDX,
@@ -25,6 +25,7 @@ import type { FramePool } from '../memory/frame-pool';
 import { PAGE_SIZE } from '../memory/frame-pool';
 import type { PageCache } from '../memory/page-cache';
 import { ProcessMemory } from '../memory/process-memory';
+import { ImagePages } from './image-pages';
 
 /** The top of the initial stack and its size (Linux's default RLIMIT_STACK). */
 export const STACK_TOP = 0x7ffffffff000;
@@ -34,7 +35,7 @@ export const MMAP_TOP = 0x7ffff7fff000;
 export const MMAP_BOTTOM = 0x10000;
 
 export interface ExecRequest {
-  /** The executable's bytes. */
+  /** The executable's bytes; they must not change while the program runs (`Inode.snapshot`). */
   bytes: Uint8Array;
   argv: readonly string[];
   env: readonly string[];
@@ -71,17 +72,14 @@ export function loadProgram(pool: FramePool, request: ExecRequest): LoadedProgra
   const bias = loadBias(elf);
   const memory = ProcessMemory.create(pool);
   try {
-    for (const r of imageRegions(elf, bias)) memory.addArea(r.start, r.end, protOf(r.flags), 'image');
-    // Pages holding file bytes are made now (from the page cache when the file has a key); pages of bss
-    // alone appear, zero, on first touch.
-    for (const page of filePages(elf, bias)) {
-      const contents = () => pageContents(elf, request.bytes, bias, page);
-      if (request.pageCache !== undefined && request.cacheKey !== undefined) {
-        memory.installShared(page, request.pageCache.frame(`${request.cacheKey}:${bias}:${page}`, contents));
-      } else {
-        memory.fill(page, contents());
-      }
-    }
+    // The image's pages appear on first touch: from the file (through the page cache when the file has a
+    // key), or zero for bss alone.
+    const caching =
+      request.pageCache !== undefined && request.cacheKey !== undefined
+        ? { pageCache: request.pageCache, key: request.cacheKey }
+        : null;
+    const source = new ImagePages(pool, elf, request.bytes, bias, caching);
+    for (const r of imageRegions(elf, bias)) memory.addArea(r.start, r.end, protOf(r.flags), 'image', source);
     const imageEnd = Math.ceil((elf.maxVaddr + bias) / PAGE_SIZE) * PAGE_SIZE;
     memory.brkStart = imageEnd;
     memory.brk = imageEnd;
@@ -110,44 +108,6 @@ export function loadProgram(pool: FramePool, request: ExecRequest): LoadedProgra
     if (e instanceof RangeError) fail('E2BIG', e.message);
     throw e;
   }
-}
-
-/** The pages of the image that hold bytes of the file (the rest is bss). */
-function filePages(elf: ElfFile, bias: number): number[] {
-  const pages = new Set<number>();
-  for (const p of elf.loads) {
-    if (p.filesz === 0) continue;
-    const first = p.vaddr + bias - ((p.vaddr + bias) % PAGE_SIZE);
-    for (let va = first; va < p.vaddr + p.filesz + bias; va += PAGE_SIZE) pages.add(va);
-  }
-  return [...pages].sort((a, b) => a - b);
-}
-
-/**
- * A page of the image as Linux's file mappings show it: a segment's first page also holds the file bytes
- * before p_vaddr (the ELF and program headers in the first one), bss is zero from p_filesz to p_memsz, and
- * each segment's exact bytes win over what a neighbouring segment's page brought along.
- */
-function pageContents(elf: ElfFile, file: Uint8Array, bias: number, page: number): Uint8Array {
-  const out = new Uint8Array(PAGE_SIZE);
-  /** Copies file[from, to) to the addresses starting at `at`, where they fall inside this page. */
-  const copy = (at: number, from: number, to: number) => {
-    const start = Math.max(at, page);
-    const end = Math.min(at + (to - from), page + PAGE_SIZE);
-    if (start < end) out.set(file.subarray(from + (start - at), from + (end - at)), start - page);
-  };
-  for (const p of elf.loads) {
-    if (p.filesz === 0) continue;
-    const lead = p.vaddr % PAGE_SIZE;
-    copy(p.vaddr - lead + bias, p.offset - lead, p.offset + p.filesz);
-  }
-  for (const p of elf.loads) {
-    const start = Math.max(p.vaddr + p.filesz + bias, page);
-    const end = Math.min(p.vaddr + p.memsz + bias, page + PAGE_SIZE);
-    if (start < end) out.fill(0, start - page, end - page);
-  }
-  for (const p of elf.loads) if (p.filesz > 0) copy(p.vaddr + bias, p.offset, p.offset + p.filesz);
-  return out;
 }
 
 function protOf(flags: number): number {

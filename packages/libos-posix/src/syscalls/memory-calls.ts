@@ -6,6 +6,7 @@ import { MAP, PROT } from '@exov6/hal-x86';
 import { fail } from '../errno';
 import { RegularFile } from '../fs/inode-file';
 import { PAGE_SIZE } from '../memory/frame-pool';
+import { FileMappingSource } from '../memory/page-source';
 import { MMAP_BOTTOM, MMAP_TOP } from '../process/program-image';
 import type { Call, SyscallHandler } from './call';
 
@@ -58,10 +59,11 @@ function mmap(c: Call): number {
     start = found;
   }
   // (Anonymous MAP_SHARED is shared with children after fork on Linux; here it is private to each.)
-  memory.addArea(start, start + size, prot, anonymous ? 'anon' : 'file');
-  if (file !== null) {
-    const bytes = file.readAt(offset, size);
-    if (bytes.length > 0) memory.fill(start, bytes);
+  if (file === null) memory.addArea(start, start + size, prot, 'anon');
+  else {
+    // Pages come from the file when first touched.
+    const source = new FileMappingSource(memory.pool, file.inode, start, offset);
+    memory.addArea(start, start + size, prot, 'file', source);
   }
   return start;
 }
@@ -90,7 +92,7 @@ export const MEMORY_CALLS: Record<string, SyscallHandler> = {
   madvise: (c) => {
     const MADV_DONTNEED = 4;
     const end = checkRange(c.arg(0), c.arg(1));
-    if (c.int(2) === MADV_DONTNEED) c.memory.discardAnonymous(c.arg(0), end);
+    if (c.int(2) === MADV_DONTNEED) c.memory.discard(c.arg(0), end);
     return 0;
   },
   mremap: () => fail('ENOMEM', 'mremap is not supported; the caller falls back to a new mapping'),

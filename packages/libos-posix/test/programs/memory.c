@@ -73,6 +73,13 @@ int main(void) {
   char first[8] = {0};
   pread(fd, first, 1, 4096);
   printf("the file keeps [%c], the mapping has [%c]\n", first[0], fm[0]);
+  /* Discarded, a private file page is the file's again; an untouched page shows what the file has now. */
+  madvise(fm, 4096, MADV_DONTNEED);
+  printf("after MADV_DONTNEED the mapping has [%c]\n", fm[0]);
+  int wfd = open("mapped.txt", O_WRONLY);
+  pwrite(wfd, "NEW", 3, 8192);
+  close(wfd);
+  printf("second page, first touched after the file changed: [%.5s]\n", fm + 4096);
   close(fd);
   /* A large calloc is zeroed. */
   char *z = calloc(1, 1 << 22);

@@ -58,15 +58,15 @@ export interface BootedSystem {
 }
 
 /**
- * A kernel with a library OS holding most of its memory and, unless `timer` is false, the PC's devices
+ * A kernel with a library OS holding most of its memory and, unless `withTimer` is false, the PC's devices
  * with the library OS's timer on the exokernel's timer capability (virtual time), as the machine has it:
  * sleeps and timeouts wait while other processes run.
  */
 export function bootSystem(
-  options: PosixSystemOptions & { memoryMiB?: number; timer?: boolean } = {},
+  options: PosixSystemOptions & { memoryMiB?: number; withTimer?: boolean } = {},
 ): BootedSystem {
   const memoryBytes = (options.memoryMiB ?? 64) << 20;
-  const withTimer = options.timer ?? true;
+  const withTimer = options.withTimer ?? true;
   const kernel = new Exokernel({
     memoryBytes,
     platform: withTimer ? { clockMode: 'virtual', serial: { input: null, output: null } } : undefined,
