@@ -4,6 +4,8 @@
  * A block is a run of decoded instructions from one 4 KiB page that ends at an unconditional control
  * transfer or at the end of the page, or after MAX_BLOCK instructions. A conditional branch inside it is a
  * side exit, and a direct JMP or CALL to the same page is followed: the block goes on at the target.
+ * A block is decoded as far as its first side exit, and further each time execution falls through the
+ * last side exit decoded so far (`extend`): code past a branch that is always taken is never decoded.
  * Blocks are registered against the physical frame they came from; any write to that frame (through the
  * CPU or host helpers) drops them, so self-modifying and freshly loaded code
  * is always re-decoded. If the block being executed is dropped, the CPU stops after the writing
@@ -61,6 +63,12 @@ export interface Block {
   crossPa: number;
   /** Whether an instruction of the block reads or writes the x87, SSE or MXCSR state (see `Cpu.fpuUse`). */
   usesFpu: boolean;
+  /**
+   * Where decoding stopped, after a side exit, when the block may go on past it: the linear and physical
+   * addresses of the next instruction. -1 once the block is complete.
+   */
+  resumeVa: number;
+  resumePa: number;
 }
 
 let sharedDecoder: Decoder | null = null;
@@ -88,6 +96,8 @@ export class BlockCache {
   /** The block being executed, so a write to its frame can stop it. */
   current: Block | null = null;
   decodedBlocks = 0;
+  /** Instructions decoded into blocks, extensions included. */
+  decodedInstructions = 0;
   invalidations = 0;
   private readonly window = new Uint8Array(32);
 
@@ -185,12 +195,54 @@ export class BlockCache {
   }
 
   private build(va: number, pa: number): Block {
+    const block: Block = {
+      va,
+      vaLo: va | 0,
+      vaHi: Math.floor(va / 4294967296) | 0,
+      pa,
+      insns: [],
+      valid: true,
+      next: null,
+      nextEpoch: -1,
+      runs: 0,
+      reach: 0,
+      compiled: null,
+      crossPa: -1,
+      usesFpu: false,
+      resumeVa: -1,
+      resumePa: -1,
+    };
+    this.decodeFrom(block, va, pa);
+    this.decodedBlocks++;
+    const list = this.byPa.get(pa);
+    if (list) list.push(block);
+    else this.byPa.set(pa, [block]);
+    this.watchFrame(Math.floor(pa / 4096), pa);
+    if (block.crossPa >= 0) this.watchFrame(Math.floor(block.crossPa / 4096), pa);
+    return block;
+  }
+
+  /**
+   * Execution fell through the last instruction decoded so far: decodes the block's next stretch (the
+   * page's bytes are unchanged, or the block would have been dropped). False when the block is complete.
+   */
+  extend(block: Block): boolean {
+    if (block.resumeVa < 0 || !block.valid) return false;
+    const before = block.insns.length;
+    this.decodeFrom(block, block.resumeVa, block.resumePa);
+    return block.insns.length > before;
+  }
+
+  /** Appends instructions from (curVa, curPa) up to the next side exit or the end of the block. */
+  private decodeFrom(block: Block, startVa: number, startPa: number): void {
     const bytes = this.cpu.memory.bytes;
-    const insns: Insn[] = [];
-    let curVa = va;
-    let curPa = pa;
-    const pageEnd = pa - (pa % 4096) + 4096;
-    let crossPa = -1;
+    const insns = block.insns;
+    const va = block.va;
+    let curVa = startVa;
+    let curPa = startPa;
+    const pageEnd = block.pa - (block.pa % 4096) + 4096;
+    block.resumeVa = -1;
+    block.resumePa = -1;
     while (insns.length < MAX_BLOCK) {
       const inPage = pageEnd - curPa;
       let insn: Insn;
@@ -201,11 +253,11 @@ export class BlockCache {
         // The instruction crosses into the next page.
         if (insns.length > 0) break; // end the block here; the crossing instruction starts its own
         const crossing = this.decodeCrossing(curVa, curPa, inPage);
-        insns.push(crossing.insn);
-        crossPa = crossing.nextPa;
+        this.append(block, crossing.insn);
+        block.crossPa = crossing.nextPa;
         break;
       }
-      insns.push(insn);
+      this.append(block, insn);
       curVa = insn.next;
       curPa += insn.len;
       if (insn.def.flow) {
@@ -214,7 +266,7 @@ export class BlockCache {
           // A direct JMP or CALL to code in the same page: the block goes on at the target, so a call to a
           // small function or a jump inside one does not cost a dispatch.
           curVa = insn.imm;
-          curPa = pa - (va - insn.imm);
+          curPa = block.pa - (va - insn.imm);
           continue;
         }
         // A conditional branch does not end the block: the fall-through path goes on in it, and the
@@ -225,33 +277,21 @@ export class BlockCache {
         const sideExit = (insn.def.exec === jcc && insn.imm !== va) || insn.def.exec === syscall;
         if (!sideExit) break;
         insn.sideExit = true;
+        // The rest is decoded once execution first falls through here.
+        if (curPa < pageEnd && insns.length < MAX_BLOCK) {
+          block.resumeVa = curVa;
+          block.resumePa = curPa;
+        }
+        break;
       }
       if (curPa >= pageEnd) break;
     }
-    const vaLo = va | 0;
-    const vaHi = Math.floor(va / 4294967296) | 0;
-    const block: Block = {
-      va,
-      vaLo,
-      vaHi,
-      pa,
-      insns,
-      valid: true,
-      next: null,
-      nextEpoch: -1,
-      runs: 0,
-      reach: 0,
-      compiled: null,
-      crossPa,
-      usesFpu: insns.some((i) => i.def.fpu),
-    };
-    this.decodedBlocks++;
-    const list = this.byPa.get(pa);
-    if (list) list.push(block);
-    else this.byPa.set(pa, [block]);
-    this.watchFrame(Math.floor(pa / 4096), pa);
-    if (crossPa >= 0) this.watchFrame(Math.floor(crossPa / 4096), pa);
-    return block;
+  }
+
+  private append(block: Block, insn: Insn): void {
+    block.insns.push(insn);
+    if (insn.def.fpu) block.usesFpu = true;
+    this.decodedInstructions++;
   }
 
   /** Whether `target` lies in the page of `va` (so in the same frame) and starts no instruction of `insns`. */

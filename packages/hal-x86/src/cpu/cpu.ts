@@ -674,7 +674,7 @@ export class Cpu extends LazyFlags {
       const block = this.blocks.follow(prev, this.rip);
       if (block.usesFpu && this.fpuUse !== null) this.takeFpu();
       const insns = block.insns;
-      const n = insns.length < remaining ? insns.length : remaining;
+      let n = insns.length < remaining ? insns.length : remaining;
       let k = 0;
       this.stop = false;
       this.blocks.current = block;
@@ -695,6 +695,12 @@ export class Cpu extends LazyFlags {
           this.rip = ins.next;
           ins.exec(this, ins);
           if (this.stop || (ins.sideExit && this.rip !== ins.next)) break;
+          if (k === insns.length && k < remaining && block.resumeVa >= 0) {
+            // Fell through the last side exit decoded so far: the block goes on past it.
+            if (!this.blocks.extend(block)) break;
+            n = insns.length < remaining ? insns.length : remaining;
+            if (block.usesFpu && this.fpuUse !== null) this.takeFpu();
+          }
         }
         if (k > block.reach) block.reach = k;
       }
