@@ -54,14 +54,37 @@ function readHostBusybox(path: string): HostBusybox {
   const stat = statSync(path);
   const key = `${path}\0${stat.size}\0${stat.mtimeMs}`;
   if (hostBusybox?.key !== key) {
-    const list = spawnSync(path, ['--list'], { encoding: 'utf8' });
+    const applets = recordedApplets(path, stat.size, stat.mtimeMs) ?? askApplets(path);
     hostBusybox = {
       key,
       binary: new Uint8Array(readFileSync(path)),
-      applets: (list.stdout ?? '').split('\n').filter((a) => /^[\w.[-]+$/.test(a)),
+      applets: applets.filter((a) => /^[\w.[-]+$/.test(a)),
     };
   }
   return hostBusybox;
+}
+
+/** The applet list the build recorded (dist/busybox-applets.json), if it is this very file's. */
+function recordedApplets(path: string, size: number, mtimeMs: number): string[] | null {
+  try {
+    const file = join(dirname(imageDirectory()), 'busybox-applets.json');
+    const record = JSON.parse(readFileSync(file, 'utf8')) as Partial<BusyboxRecord>;
+    const same = record.path === path && record.size === size && record.mtimeMs === mtimeMs;
+    return same && Array.isArray(record.applets) ? record.applets : null;
+  } catch {
+    return null; // no record (or not readable): ask busybox itself
+  }
+}
+
+interface BusyboxRecord {
+  path: string;
+  size: number;
+  mtimeMs: number;
+  applets: string[];
+}
+
+function askApplets(path: string): string[] {
+  return (spawnSync(path, ['--list'], { encoding: 'utf8' }).stdout ?? '').split('\n');
 }
 
 /** Fills `fs` with the default image. */
