@@ -149,16 +149,22 @@ export class PosixSystem {
       this.fs.mkdirs('/proc');
       this.fs.mkdirs('/bin');
       this.fs.mkdirs('/etc');
+      this.fs.symlink('/proc/self/mounts', '/etc/mtab', '/');
     }
     if (!this.fs.exists('/dev/null')) populateDev(this.fs, (n) => this.randomBytes(n));
+    this.mountProc('/proc');
+  }
+
+  /** Mounts a proc file system (the processes of this system) on the directory at absolute `path`. */
+  mountProc(path: string): void {
     new ProcFs(this.fs, {
       processes: () => this.processes.values(),
       caller: () => this.current,
       nowNs: () => this.realtimeNs(),
       uptimeNs: () => this.monotonicNs(),
-      memory: () => ({ totalBytes: this.totalFrames * 4096, freeBytes: os.quotaFree * 4096 }),
+      memory: () => ({ totalBytes: this.totalFrames * 4096, freeBytes: this.os.quotaFree * 4096 }),
       hostname: this.hostname,
-    }).mount();
+    }).mount(path);
   }
 
   // ------------------------------------------------------------------ the console

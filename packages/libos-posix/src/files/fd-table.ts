@@ -27,6 +27,11 @@ export class FdTable {
     return this.slots.has(fd);
   }
 
+  /** Every open description (one per descriptor, so a shared one may appear more than once). */
+  files(): OpenFile[] {
+    return [...this.slots.values()].map((slot) => slot.file);
+  }
+
   /** Installs `file` at the lowest free descriptor >= `from` (EMFILE when none). */
   add(file: OpenFile, cloexec = false, from = 0): number {
     for (let fd = from; fd < MAX_FDS; fd++) {

@@ -38,9 +38,16 @@ class DeviceFile extends OpenFile {
   }
 }
 
-/** Creates /dev and its memory devices in `fs`. */
+/** Mounts a devtmpfs on /dev (made if missing) with the memory devices in it. */
 export function populateDev(fs: FileSystem, random: (n: number) => Uint8Array): void {
   fs.mkdirs('/dev');
+  if (fs.lookup('/dev').coveredDir === null) {
+    fs.mount('/dev', '/', fs.newTree(), {
+      source: 'devtmpfs',
+      type: 'devtmpfs',
+      options: 'rw,nosuid,relatime,mode=755',
+    });
+  }
   const add = (
     name: string,
     minor: number,

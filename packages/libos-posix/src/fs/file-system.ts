@@ -1,15 +1,20 @@
 /**
- * The library OS's file system: one tree of in-memory inodes (the root file system, with /dev's device
- * nodes and /proc's generated files living in it as well), and the namespace operations the system
- * calls need: path lookup with symbolic links, create, mkdir, unlink, rmdir, rename, link, symlink.
+ * The library OS's file-system namespace: trees of in-memory inodes, one per mounted file system (the
+ * root file system, /dev's devtmpfs, /proc, and whatever is mounted later), and the namespace operations
+ * the system calls need: path lookup with symbolic links and mount points, create, mkdir, unlink, rmdir,
+ * rename, link, symlink, mount and umount.
  *
- * Paths are resolved against a process's working directory, given as an absolute path. Errors are the
- * ones Linux gives: ENOENT, ENOTDIR, EISDIR, EEXIST, ENOTEMPTY, ELOOP, ENAMETOOLONG, EXDEV (never: one
- * tree), EINVAL (renaming a directory into itself).
+ * A mount covers a directory: looking the directory up gives the mounted tree's root, and ".." from that
+ * root goes to the covered directory's parent. Paths are resolved against a process's working directory,
+ * given as an absolute path. Errors are the ones Linux gives: ENOENT, ENOTDIR, EISDIR, EEXIST, ENOTEMPTY,
+ * ELOOP, ENAMETOOLONG, EXDEV (a rename or link from one file system to another), EBUSY (removing or
+ * renaming a mount point, unmounting a file system something else is mounted in), EINVAL (renaming a
+ * directory into itself, unmounting what is not a mount).
  */
 import { fail, SyscallError } from '../errno';
 import { S_IFCHR, S_IFDIR, S_IFLNK, S_IFREG } from '../files/file-stat';
-import { type Device, Inode } from './inode';
+import { type Device, Inode, ROOT_DEV } from './inode';
+import type { Mount } from './mount';
 
 const MAX_SYMLINKS = 40;
 const NAME_MAX = 255;
@@ -25,10 +30,67 @@ export interface Lookup {
 
 export class FileSystem {
   readonly root: Inode;
+  /** Mounted file systems in the order they were mounted; the root file system first. */
+  private readonly mountList: Mount[] = [];
+  private nextDev = ROOT_DEV + 1;
 
   constructor(readonly clock: () => number = () => 0) {
     this.root = new Inode(S_IFDIR | 0o755, clock());
     this.root.nlink = 2;
+    // An in-memory root, so a tmpfs (not "rootfs": tools such as df skip that name as Linux's hidden one).
+    this.mountList.push({ source: 'tmpfs', type: 'tmpfs', options: 'rw', root: this.root });
+  }
+
+  // ------------------------------------------------------------------ mounts
+
+  /** The root directory of a new, empty in-memory file system (with a device number of its own). */
+  newTree(mode = 0o755): Inode {
+    const root = new Inode(S_IFDIR | (mode & 0o7777), this.clock());
+    root.nlink = 2;
+    root.dev = this.nextDev++;
+    return root;
+  }
+
+  /**
+   * Mounts the tree whose root is `root` on the directory at `path` (ENOENT, ENOTDIR); a second mount on
+   * the same place covers the first, as on Linux.
+   */
+  mount(path: string, cwd: string, root: Inode, info: Omit<Mount, 'root'>): void {
+    if (root.coveredDir !== null || this.mountList.some((m) => m.root === root)) {
+      fail('EBUSY', 'that file system is mounted already');
+    }
+    const dir = this.lookup(path, cwd);
+    if (!dir.isDirectory) fail('ENOTDIR', path);
+    if (dir === this.root) fail('EINVAL', 'mounting over / is not supported');
+    dir.mounted = root;
+    root.coveredDir = dir;
+    root.parent = root;
+    this.mountList.push({ ...info, root });
+  }
+
+  /** Unmounts the file system whose root `path` names: EINVAL if it is not one, EBUSY if others are in it. */
+  umount(path: string, cwd: string): Mount {
+    const root = this.lookup(path, cwd);
+    const at = this.mountList.findIndex((m) => m.root === root);
+    if (root === this.root) fail('EBUSY', 'the root file system');
+    if (at < 0) fail('EINVAL', `${path} is not a mount point`);
+    if (this.mountList.some((m) => m.root.coveredDir !== null && m.root.coveredDir.dev === root.dev)) {
+      fail('EBUSY', `something is mounted inside ${path}`);
+    }
+    const covered = root.coveredDir as Inode;
+    covered.mounted = null;
+    root.coveredDir = null;
+    return this.mountList.splice(at, 1)[0] as Mount;
+  }
+
+  /** The mounted file systems with their mount points, in mount order (for /proc/mounts). */
+  mounts(): (Mount & { path: string })[] {
+    return this.mountList.map((m) => ({ ...m, path: this.pathOf(m.root) }));
+  }
+
+  /** The mount whose tree holds `inode`. */
+  mountOf(inode: Inode): Mount {
+    return this.mountList.find((m) => m.root.dev === inode.dev) ?? (this.mountList[0] as Mount);
   }
 
   // ------------------------------------------------------------------ lookup
@@ -49,7 +111,9 @@ export class FileSystem {
       if (name.length > NAME_MAX) fail('ENAMETOOLONG', name);
       if (!dir.isDirectory) fail('ENOTDIR', parts.slice(0, i).join('/'));
       const last = i === parts.length - 1;
-      const child = name === '.' ? dir : name === '..' ? dir.parent : (dir.child(name) ?? null);
+      let child = name === '.' ? dir : name === '..' ? parentOf(dir) : (dir.child(name) ?? null);
+      // A mount point stands for the root of what is mounted on it.
+      while (child?.mounted != null) child = child.mounted;
       if (child === null) {
         if (last) return { inode: null, parent: dir, name };
         fail('ENOENT', `/${parts.slice(0, i + 1).join('/')}`);
@@ -108,7 +172,9 @@ export class FileSystem {
   pathOf(dir: Inode): string {
     const names: string[] = [];
     for (let d = dir; d !== this.root; d = d.parent) {
-      const name = d.parent.children().find(([, i]) => i === d)?.[0];
+      while (d.coveredDir !== null) d = d.coveredDir; // a mounted root is named by the directory it covers
+      const parent = d.parent;
+      const name = parent.children().find(([, i]) => i === d)?.[0];
       if (name === undefined) fail('ENOENT', 'directory was removed');
       names.unshift(name);
     }
@@ -120,6 +186,7 @@ export class FileSystem {
   private add(parent: Inode, name: string, inode: Inode): Inode {
     if (name === '.' || name === '..') fail('EEXIST', name);
     if (parent.entries.has(name)) fail('EEXIST', name);
+    inode.dev = parent.dev;
     parent.entries.set(name, inode);
     parent.mtimeNs = parent.ctimeNs = this.clock();
     if (inode.isDirectory) {
@@ -170,6 +237,7 @@ export class FileSystem {
     if (target.isDirectory) fail('EPERM', 'hard link to a directory');
     const { inode, parent, name } = this.resolve(path, cwd, false);
     if (inode !== null) fail('EEXIST', path);
+    if (parent.dev !== target.dev) fail('EXDEV', `${existing} and ${path} are on different file systems`);
     this.add(parent, name, target);
     target.nlink++;
     target.ctimeNs = this.clock();
@@ -188,7 +256,9 @@ export class FileSystem {
     const { inode, parent, name } = this.resolve(path.replace(/\/+$/, '') || '/', cwd, false);
     if (inode === null) fail('ENOENT', path);
     if (!inode.isDirectory) fail('ENOTDIR', path);
-    if (inode === this.root || name === '.' || name === '..') fail('EBUSY', path);
+    if (inode === this.root || inode.coveredDir !== null || name === '.' || name === '..') {
+      fail('EBUSY', path);
+    }
     if (inode.entries.size > 0) fail('ENOTEMPTY', path);
     parent.entries.delete(name);
     parent.nlink--;
@@ -202,10 +272,12 @@ export class FileSystem {
     const moving = source.inode;
     const dest = this.resolve(to, cwd, false);
     if (dest.inode === moving) return;
+    if (moving.coveredDir !== null || dest.inode?.coveredDir != null) fail('EBUSY', 'a mount point');
+    if (moving.dev !== dest.parent.dev) fail('EXDEV', `${from} and ${to} are on different file systems`);
     if (moving.isDirectory) {
       for (let d = dest.parent; ; d = d.parent) {
         if (d === moving) fail('EINVAL', 'a directory cannot move into itself');
-        if (d === this.root) break;
+        if (d.parent === d) break; // the root of this file system
       }
     }
     if (dest.inode !== null) {
@@ -257,4 +329,11 @@ export class FileSystem {
     if (!inode.isRegular) fail('EINVAL', `${path} is not a regular file`);
     return inode.data.slice(0, inode.size);
   }
+}
+
+/** ".." of a directory: above a mounted file system's root, the parent of the directory it covers. */
+function parentOf(dir: Inode): Inode {
+  let d = dir;
+  while (d.coveredDir !== null) d = d.coveredDir;
+  return d.parent;
 }

@@ -7,12 +7,9 @@ import { type FileStat, S_IFDIR, S_IFLNK, S_IFREG, S_IFCHR } from '../files/file
 import { O, OpenFile } from '../files/open-file';
 import type { Inode } from './inode';
 
-/** The device number the in-memory file system reports (st_dev). */
-export const ROOT_DEV = 0x801;
-
 export function statOf(inode: Inode): FileStat {
   return {
-    dev: ROOT_DEV,
+    dev: inode.dev,
     ino: inode.ino,
     mode: inode.mode,
     nlink: inode.nlink,

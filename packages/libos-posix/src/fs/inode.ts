@@ -21,8 +21,17 @@ export interface DynamicDirectory {
 
 let nextIno = 2;
 
+/** st_dev of the root file system; each file system mounted later gets the next minor number. */
+export const ROOT_DEV = 0x801;
+
 export class Inode {
   readonly ino = nextIno++;
+  /** The file system it belongs to (st_dev). */
+  dev = ROOT_DEV;
+  /** A directory something is mounted on: the root of the file system mounted there (the topmost). */
+  mounted: Inode | null = null;
+  /** The root of a mounted file system: the directory it is mounted on. */
+  coveredDir: Inode | null = null;
   nlink = 1;
   uid = 0;
   gid = 0;

@@ -104,12 +104,22 @@ export class ProcFs {
     private readonly source: ProcSource,
   ) {}
 
-  /** Makes /proc (an existing empty directory, or a new one) computed. */
-  mount(): void {
-    const root = this.fs.mkdirs('/proc');
+  /** st_dev of this /proc's inodes. */
+  private dev = 0;
+
+  /** Mounts a proc file system on `path` (default /proc; the directory is made if missing). */
+  mount(path = '/proc'): void {
+    this.fs.mkdirs(path);
+    const root = this.fs.newTree(0o555);
+    this.dev = root.dev;
+    this.fs.mount(path, '/', root, {
+      source: 'proc',
+      type: 'proc',
+      options: 'rw,nosuid,nodev,noexec,relatime',
+    });
     const clock = () => this.source.nowNs();
     const file = (generate: () => string): Inode => {
-      const inode = new Inode(S_IFREG | 0o444, clock());
+      const inode = this.node(S_IFREG | 0o444, clock());
       inode.generate = generate;
       inode.parent = root;
       return inode;
@@ -120,6 +130,7 @@ export class ProcFs {
       ['loadavg', file(() => `0.00 0.00 0.00 1/${[...this.source.processes()].length} 0\n`)],
       ['version', file(() => `Linux version 6.1.0-exov6 (exov6@${this.source.hostname}) #1 SMP ExoV6\n`)],
       ['stat', file(() => 'cpu  0 0 0 0 0 0 0 0 0 0\nbtime 1700000000\nprocesses 1\nprocs_running 1\n')],
+      ['mounts', file(() => this.mounts())],
     ];
     root.dynamic = {
       list: () => {
@@ -143,7 +154,7 @@ export class ProcFs {
   private selfLink(root: Inode): Inode | undefined {
     const caller = this.source.caller();
     if (caller === null) return undefined;
-    const link = new Inode(S_IFLNK | 0o777, this.source.nowNs());
+    const link = this.node(S_IFLNK | 0o777, this.source.nowNs());
     link.target = String(caller.pid);
     link.parent = root;
     return link;
@@ -157,13 +168,13 @@ export class ProcFs {
     }
     let dir = this.pidDirs.get(p);
     if (dir !== undefined) return dir;
-    dir = new Inode(S_IFDIR | 0o555, p.startNs + 1.7e18);
+    dir = this.node(S_IFDIR | 0o555, p.startNs + 1.7e18);
     dir.uid = p.uid;
     dir.gid = p.gid;
     dir.parent = root;
     const self = dir;
     const file = (generate: () => string): Inode => {
-      const inode = new Inode(S_IFREG | 0o444, this.source.nowNs());
+      const inode = this.node(S_IFREG | 0o444, this.source.nowNs());
       inode.generate = generate;
       inode.uid = p.uid;
       inode.gid = p.gid;
@@ -171,7 +182,7 @@ export class ProcFs {
       return inode;
     };
     const link = (target: () => string): Inode => {
-      const inode = new Inode(S_IFLNK | 0o777, this.source.nowNs());
+      const inode = this.node(S_IFLNK | 0o777, this.source.nowNs());
       inode.parent = self;
       Object.defineProperty(inode, 'target', { get: target });
       return inode;
@@ -183,10 +194,25 @@ export class ProcFs {
       ['comm', file(() => `${comm(p)}\n`)],
       ['exe', link(() => p.execPath)],
       ['cwd', link(() => p.cwd)],
+      ['mounts', file(() => this.mounts())],
     ];
     dir.dynamic = { list: () => entries, lookup: (name) => entries.find(([n]) => n === name)?.[1] };
     this.pidDirs.set(p, dir);
     return dir;
+  }
+
+  private node(mode: number, timeNs: number): Inode {
+    const inode = new Inode(mode, timeNs);
+    inode.dev = this.dev;
+    return inode;
+  }
+
+  /** /proc/mounts: source, mount point, type, options, and the two zeros of dump and fsck order. */
+  private mounts(): string {
+    return this.fs
+      .mounts()
+      .map((m) => `${m.source} ${m.path.replace(/ /g, '\\040')} ${m.type} ${m.options} 0 0\n`)
+      .join('');
   }
 
   private meminfo(): string {

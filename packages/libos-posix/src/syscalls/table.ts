@@ -7,6 +7,7 @@ import type { SyscallHandler } from './call';
 import { FILE_CALLS } from './file-calls';
 import { INFO_CALLS } from './info-calls';
 import { MEMORY_CALLS } from './memory-calls';
+import { MOUNT_CALLS } from './mount-calls';
 import { PROCESS_CALLS } from './process-calls';
 import { SIGNAL_CALLS } from './signal-calls';
 
@@ -14,7 +15,7 @@ const NUMBERS = new Map(Object.entries(SYSCALL_NAMES).map(([nr, name]) => [name,
 
 function build(): SyscallHandler[] {
   const table: SyscallHandler[] = [];
-  for (const group of [FILE_CALLS, INFO_CALLS, MEMORY_CALLS, PROCESS_CALLS, SIGNAL_CALLS]) {
+  for (const group of [FILE_CALLS, INFO_CALLS, MEMORY_CALLS, MOUNT_CALLS, PROCESS_CALLS, SIGNAL_CALLS]) {
     for (const [name, handler] of Object.entries(group)) {
       const nr = NUMBERS.get(name);
       if (nr === undefined) throw new Error(`system-call table: no Linux x86-64 call named ${name}`);
