@@ -1,12 +1,13 @@
 /**
- * musl programs exercising processes, pipes, signals, memory and files, each run natively and in the
+ * musl programs exercising the state a program starts in (registers, auxv), processes, pipes, signals,
+ * memory and files, each run natively and in the
  * library OS: the output and exit status must be the same.
  */
 import { describe, expect, it } from 'vitest';
 import { bootSystem, buildProgram, haveMusl, runInLibOs, runNative } from './support/programs';
 
 describe.skipIf(!haveMusl)('programs compared with native runs', () => {
-  for (const name of ['processes', 'spawn', 'pipes', 'signals', 'jobcontrol', 'memory', 'files']) {
+  for (const name of ['entry', 'processes', 'spawn', 'pipes', 'signals', 'jobcontrol', 'memory', 'files']) {
     it(name, () => {
       const path = buildProgram(name);
       const native = runNative(path);

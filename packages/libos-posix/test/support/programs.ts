@@ -18,13 +18,16 @@ const buildDir = join(here, '..', '.build');
 export const haveMusl =
   process.arch === 'x64' && spawnSync('musl-gcc', ['--version'], { stdio: 'ignore' }).error === undefined;
 
+/** Programs that need more than the usual flags to build. */
+const EXTRA_FLAGS: Record<string, string[]> = { entry: ['-Wl,-e,entry_check'] };
+
 /** test/programs/NAME.c built static with musl: the executable's path. */
 export function buildProgram(name: string): string {
   mkdirSync(buildDir, { recursive: true });
   const src = join(programs, `${name}.c`);
   const out = join(buildDir, name);
   if (!existsSync(out) || statSync(out).mtimeMs < statSync(src).mtimeMs) {
-    execFileSync('musl-gcc', ['-static', '-O2', '-Wall', '-o', out, src]);
+    execFileSync('musl-gcc', ['-static', '-O2', '-Wall', ...(EXTRA_FLAGS[name] ?? []), '-o', out, src]);
   }
   return out;
 }
