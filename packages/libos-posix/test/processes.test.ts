@@ -1,7 +1,6 @@
 /**
  * musl programs exercising the state a program starts in (registers, auxv), processes, pipes, signals,
- * memory and files, each run natively and in the
- * library OS: the output and exit status must be the same.
+ * memory and files, each run natively and in the library OS: the output and exit status must be the same.
  */
 import { describe, expect, it } from 'vitest';
 import { bootSystem, buildProgram, haveMusl, runInLibOs, runNative } from './support/programs';
