@@ -88,9 +88,9 @@ export class FileSystem {
     return this.mountList.map((m) => ({ ...m, path: this.pathOf(m.root) }));
   }
 
-  /** The mount whose tree holds `inode`. */
-  mountOf(inode: Inode): Mount {
-    return this.mountList.find((m) => m.root.dev === inode.dev) ?? (this.mountList[0] as Mount);
+  /** The mounted file system with device number `dev` (st_dev of its files), if one is mounted. */
+  mountOf(dev: number): Mount | undefined {
+    return this.mountList.find((m) => m.root.dev === dev);
   }
 
   // ------------------------------------------------------------------ lookup

@@ -124,18 +124,14 @@ function encodeStatfs(c: Call, mount: Mount | null, dev: number): Uint8Array {
   return out;
 }
 
+function writeStatfs(c: Call, dev: number): number {
+  c.memory.write(c.arg(1), encodeStatfs(c, c.system.fs.mountOf(dev) ?? null, dev));
+  return 0;
+}
+
 export const MOUNT_CALLS: Record<string, SyscallHandler> = {
   mount,
   umount2,
-  statfs: (c) => {
-    const inode = c.system.fs.lookup(c.path(0), c.process.cwd);
-    c.memory.write(c.arg(1), encodeStatfs(c, c.system.fs.mountOf(inode), inode.dev));
-    return 0;
-  },
-  fstatfs: (c) => {
-    const dev = c.process.fds.get(c.int(0)).stat().dev;
-    const mount = c.system.fs.mounts().find((m) => m.root.dev === dev) ?? null;
-    c.memory.write(c.arg(1), encodeStatfs(c, mount, dev));
-    return 0;
-  },
+  statfs: (c) => writeStatfs(c, c.system.fs.lookup(c.path(0), c.process.cwd).dev),
+  fstatfs: (c) => writeStatfs(c, c.process.fds.get(c.int(0)).stat().dev),
 };
