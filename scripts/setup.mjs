@@ -21,8 +21,21 @@ if (!pm)
   throw new Error(`root package.json: packageManager must be pnpm@x.y.z, got ${rootPkg.packageManager}`);
 export const PNPM_VERSION = pm[1];
 
-/** Debian packages the test suites need: guest programs are compiled with musl-gcc/gcc and checked on qemu; busybox runs in the library OS; tmux drives the machine console. */
-export const SYSTEM_PACKAGES = ['musl-tools', 'busybox-static', 'qemu-user', 'binutils', 'gcc', 'tmux'];
+/**
+ * Debian packages the test suites need: guest programs are compiled with musl-gcc/gcc and checked on qemu;
+ * busybox runs in the library OS; tmux drives the machine console; capnp (with schema.capnp from
+ * libcapnp-dev) is the reference Cap'n Proto implementation capnp-lite is checked against.
+ */
+export const SYSTEM_PACKAGES = [
+  'musl-tools',
+  'busybox-static',
+  'qemu-user',
+  'binutils',
+  'gcc',
+  'tmux',
+  'capnproto',
+  'libcapnp-dev',
+];
 
 export const isCI = Boolean(process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0');
 

@@ -1,16 +1,23 @@
 import { defineConfig } from 'tsup';
 
-// The library is one ESM entry with a bundled .d.ts. It uses no Node.js API, so it is built for a neutral
-// platform (it also runs in browsers and other runtimes). The schema compiler plugin is a second entry:
-// a bin that reads a CodeGeneratorRequest on stdin (it uses Node.js).
+// The library and the compiler (as a library) are ESM entries with bundled .d.ts files. Neither uses a
+// Node.js API, so they are built for a neutral platform (they also run in browsers and other runtimes).
+// The schema compiler plugin is a bin: it reads the request on stdin and writes files (Node.js).
 export default defineConfig([
   {
-    entry: { index: 'src/index.ts' },
+    entry: { index: 'src/index.ts', compiler: 'src/compiler/index.ts' },
     format: ['esm'],
     target: 'node20',
     platform: 'neutral',
     dts: true,
     sourcemap: true,
     clean: true,
+  },
+  {
+    entry: { 'bin/capnpc-lite': 'src/bin/capnpc-lite.ts' },
+    format: ['esm'],
+    target: 'node20',
+    platform: 'node',
+    sourcemap: true,
   },
 ]);

@@ -18,6 +18,7 @@ export { pack, unpack } from './packing';
 export { canonicalize } from './canonicalize';
 export { MessageReader, readMessage, readPackedMessage, readFlatMessage } from './reader/message-reader';
 export { StructReader, type StructReaderClass } from './reader/struct-reader';
+export { AnyPointerReader } from './reader/any-pointer';
 export {
   ListReader,
   PrimitiveList,

@@ -12,6 +12,7 @@ import { CapnpError } from '../errors';
 import type { Primitive } from '../primitive';
 import type { Segment } from '../segment';
 import { decodeUtf8 } from '../text';
+import { AnyPointerReader } from './any-pointer';
 import {
   CapabilityList,
   DataList,
@@ -196,6 +197,11 @@ export class StructReader {
   /** Any list, viewed through `factory` (used for generic code such as canonicalisation and copying). */
   getList<L>(index: number, expected: ElementSize, factory: ListFactory<L>): L {
     return factory(this._arena, this._list(index, expected), this._nesting - 1);
+  }
+
+  /** An AnyPointer field: read it as a struct, list, text, data or capability as the caller decides. */
+  getAnyPointer(index: number): AnyPointerReader {
+    return new AnyPointerReader(this._arena, this._segment, this._pointerWord(index), this._nesting);
   }
 
   /** The capability at pointer `index`: the entry of the message's capability table, or null. */
