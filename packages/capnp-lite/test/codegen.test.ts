@@ -5,7 +5,7 @@ import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { MessageBuilder, readMessage } from '../src/index';
+import { MessageBuilder, type MessageReader, readMessage } from '../src/index';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const schemas = join(root, 'test', 'schemas');
@@ -35,6 +35,12 @@ beforeAll(async () => {
   features = await import(join(out, 'features.capnp.ts'));
 });
 
+// The generated classes are known only at run time, so their instances are typed loosely here.
+// biome-ignore lint/suspicious/noExplicitAny: see above
+const initRoot = (m: MessageBuilder, type: unknown): any => initRoot(m, type as never);
+// biome-ignore lint/suspicious/noExplicitAny: see above
+const getRoot = (r: MessageReader, type: unknown): any => r.getRoot(type as never);
+
 function asText(bytes: Uint8Array, schema: string, type: string): string {
   return capnp(['convert', 'binary:text', '--short', schema, type], bytes).toString().trim();
 }
@@ -42,7 +48,7 @@ function asText(bytes: Uint8Array, schema: string, type: string): string {
 describe('generated code for every field type', () => {
   test('a message built with the generated builder decodes with capnp to the expected text', () => {
     const m = new MessageBuilder();
-    const r = m.initRoot(all.AllTypesBuilder);
+    const r = initRoot(m, all.AllTypesBuilder);
     r.boolField = true;
     r.int8Field = -128;
     r.int16Field = 32767;
@@ -97,7 +103,7 @@ describe('generated code for every field type', () => {
       'structList = [(id = 1, label = "one"), (id = 2)], enumList = [blue], listList = [[1, 2], [3]], ' +
       'self = (int32Field = 99))';
     const bytes = capnp(['convert', 'text:binary', 'all-types.capnp', 'AllTypes'], Buffer.from(text));
-    const r = readMessage(bytes).getRoot(all.AllTypes);
+    const r = getRoot(readMessage(bytes), all.AllTypes);
     expect(r.boolField).toBe(true);
     expect(r.int8Field).toBe(-5);
     expect(r.int64Field).toBe(-42n);
@@ -126,8 +132,8 @@ describe('generated code for every field type', () => {
 describe('unions, groups, defaults, constants, interfaces', () => {
   test('an empty struct reads as the schema defaults, pointer defaults included', () => {
     const m = new MessageBuilder();
-    m.initRoot(features.ShapeBuilder);
-    const s = m.asReader().getRoot(features.Shape);
+    initRoot(m, features.ShapeBuilder);
+    const s = getRoot(m.asReader(), features.Shape);
     expect(s.name).toBe('unnamed');
     expect(s.area).toBe(1.5);
     expect(s.count).toBe(-7);
@@ -152,7 +158,7 @@ describe('unions, groups, defaults, constants, interfaces', () => {
 
   test('values written over non-zero defaults are XOR-encoded as capnp expects', () => {
     const m = new MessageBuilder();
-    const s = m.initRoot(features.ShapeBuilder);
+    const s = initRoot(m, features.ShapeBuilder);
     s.name = 'tri';
     s.area = 0;
     s.count = 0;
@@ -170,7 +176,7 @@ describe('unions, groups, defaults, constants, interfaces', () => {
       '(name = "tri", area = 0, count = 0, flag = false, big = 0, color = red, polygon = (sides = 3, length = 2.5), ' +
         'origin = (x = -1, y = 0), small = 100, ratio = 8)',
     );
-    const r = m.asReader().getRoot(features.Shape);
+    const r = getRoot(m.asReader(), features.Shape);
     expect(r.which()).toBe(features.Shape.Which.polygon);
     expect(r.isPolygon()).toBe(true);
     expect(r.polygon.sides).toBe(3);
@@ -180,7 +186,7 @@ describe('unions, groups, defaults, constants, interfaces', () => {
 
   test('setting a union member sets the discriminant', () => {
     const m = new MessageBuilder();
-    const s = m.initRoot(features.ShapeBuilder);
+    const s = initRoot(m, features.ShapeBuilder);
     s.square = 4;
     expect(s.which()).toBe(features.Shape.Which.square);
     s.setNone();
@@ -201,10 +207,10 @@ describe('unions, groups, defaults, constants, interfaces', () => {
     expect(calc.methods.add.ordinal).toBe(0);
     expect(calc.methods.negate.ordinal).toBe(1);
     const m = new MessageBuilder();
-    const params = m.initRoot(calc.methods.add.ParamsBuilder);
+    const params = initRoot(m, calc.methods.add.ParamsBuilder);
     params.a = 2;
     params.b = 40;
-    const read = m.asReader().getRoot(calc.methods.add.Params);
+    const read = getRoot(m.asReader(), calc.methods.add.Params);
     expect(read.a + read.b).toBe(42);
   });
 
