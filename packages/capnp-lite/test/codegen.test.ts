@@ -37,7 +37,7 @@ beforeAll(async () => {
 
 // The generated classes are known only at run time, so their instances are typed loosely here.
 // biome-ignore lint/suspicious/noExplicitAny: see above
-const initRoot = (m: MessageBuilder, type: unknown): any => initRoot(m, type as never);
+const initRoot = (m: MessageBuilder, type: unknown): any => m.initRoot(type as never);
 // biome-ignore lint/suspicious/noExplicitAny: see above
 const getRoot = (r: MessageReader, type: unknown): any => r.getRoot(type as never);
 
