@@ -1,14 +1,12 @@
 /**
- * Reads a CodeGeneratorRequest (the message `capnp compile` sends its plugins) with capnp-lite itself.
- * The offsets below are those the reference compiler assigns to schema.capnp's fields
- * (`capnp compile -ocapnp /usr/include/capnp/schema.capnp` prints them).
+ * Reads a CodeGeneratorRequest (the message `capnp compile` sends its plugins) into the schema model.
+ * It reads with the classes this compiler generated from the reference compiler's own schema.capnp
+ * (src/schemas/schema.capnp.ts, committed), so the compiler is its own first user.
  */
-import type { StructList } from '../reader/list-reader';
-import { type MessageReader, readMessage } from '../reader/message-reader';
-import { StructReader } from '../reader/struct-reader';
+import { readMessage } from '../reader/message-reader';
+import { CodeGeneratorRequest, type Field, type Node, type Type, type Value } from '../schemas/schema.capnp';
 import {
   type SchemaField,
-  type SchemaMethod,
   type SchemaNode,
   type SchemaRequest,
   type SchemaType,
@@ -18,98 +16,86 @@ import {
 
 const NODE_KINDS = ['file', 'struct', 'enum', 'interface', 'const', 'annotation'] as const;
 
-function structs(r: StructReader, pointer: number): StructList<StructReader> {
-  return r.getStructList(pointer, StructReader);
-}
-
-function readType(t: StructReader): SchemaType {
-  const kind = TYPE_KINDS[t.getUint16(0)] ?? 'anyPointer';
-  if (kind === 'list') return { kind, element: readType(t.getStruct(0, StructReader)) };
-  if (kind === 'enum' || kind === 'struct' || kind === 'interface') return { kind, typeId: t.getUint64(1) };
+function readType(t: Type): SchemaType {
+  const kind = TYPE_KINDS[t.which()] ?? 'anyPointer';
+  if (kind === 'list') return { kind, element: readType(t.list.elementType) };
+  if (kind === 'enum') return { kind, typeId: t.enum.typeId };
+  if (kind === 'struct') return { kind, typeId: t.struct.typeId };
+  if (kind === 'interface') return { kind, typeId: t.interface.typeId };
   return { kind };
 }
 
-function readValue(v: StructReader): SchemaValue {
-  const kind = TYPE_KINDS[v.getUint16(0)] ?? 'anyPointer';
+function readValue(v: Value): SchemaValue {
+  const kind = TYPE_KINDS[v.which()] ?? 'anyPointer';
   const scalars: Partial<Record<string, () => number | bigint | boolean>> = {
-    bool: () => v.getBool(16),
-    int8: () => v.getInt8(2),
-    int16: () => v.getInt16(1),
-    int32: () => v.getInt32(1),
-    int64: () => v.getInt64(1),
-    uint8: () => v.getUint8(2),
-    uint16: () => v.getUint16(1),
-    uint32: () => v.getUint32(1),
-    uint64: () => v.getUint64(1),
-    float32: () => v.getFloat32(1),
-    float64: () => v.getFloat64(1),
-    enum: () => v.getUint16(1),
+    bool: () => v.bool,
+    int8: () => v.int8,
+    int16: () => v.int16,
+    int32: () => v.int32,
+    int64: () => v.int64,
+    uint8: () => v.uint8,
+    uint16: () => v.uint16,
+    uint32: () => v.uint32,
+    uint64: () => v.uint64,
+    float32: () => v.float32,
+    float64: () => v.float64,
+    enum: () => v.enum,
   };
   const scalar = scalars[kind]?.() ?? 0;
+  // Text, Data, List, Struct and AnyPointer values all live in the value's one pointer.
   const pointerKinds = ['text', 'data', 'list', 'struct', 'anyPointer'];
   return { kind, scalar, pointer: pointerKinds.includes(kind) ? v.getAnyPointer(0) : null };
 }
 
-function readField(f: StructReader): SchemaField {
-  const isGroup = f.getUint16(4) === 1;
+function readField(f: Field): SchemaField {
+  const isGroup = f.isGroup();
   return {
-    name: f.getText(0),
-    codeOrder: f.getUint16(0),
-    discriminantValue: f.getUint16(1) ^ 0xffff,
+    name: f.name,
+    codeOrder: f.codeOrder,
+    discriminantValue: f.discriminantValue,
     slot: isGroup
       ? null
       : {
-          offset: f.getUint32(1),
-          type: readType(f.getStruct(2, StructReader)),
-          defaultValue: f.hasPointer(3) ? readValue(f.getStruct(3, StructReader)) : null,
-          hadExplicitDefault: f.getBool(128),
+          offset: f.slot.offset,
+          type: readType(f.slot.type),
+          defaultValue: f.slot.hasDefaultValue() ? readValue(f.slot.defaultValue) : null,
+          hadExplicitDefault: f.slot.hadExplicitDefault,
         },
-    groupId: isGroup ? f.getUint64(2) : null,
+    groupId: isGroup ? f.group.typeId : null,
   };
 }
 
-function readNode(n: StructReader): SchemaNode {
-  const displayName = n.getText(0);
-  const kind = NODE_KINDS[n.getUint16(6)] ?? 'annotation';
+function readNode(n: Node): SchemaNode {
+  const kind = NODE_KINDS[n.which()] ?? 'annotation';
   const node: SchemaNode = {
-    id: n.getUint64(0),
-    displayName,
-    shortName: displayName.slice(n.getUint32(2)),
-    scopeId: n.getUint64(2),
-    nested: structs(n, 1)
-      .toArray()
-      .map((x) => ({ name: x.getText(0), id: x.getUint64(0) })),
+    id: n.id,
+    displayName: n.displayName,
+    shortName: n.displayName.slice(n.displayNamePrefixLength),
+    scopeId: n.scopeId,
+    nested: n.nestedNodes.toArray().map((x) => ({ name: x.name, id: x.id })),
     kind,
   };
   if (kind === 'struct') {
+    const s = n.struct;
     node.struct = {
-      dataWords: n.getUint16(7),
-      pointerCount: n.getUint16(12),
-      isGroup: n.getBool(224),
-      discriminantCount: n.getUint16(15),
-      discriminantOffset: n.getUint32(8),
-      fields: structs(n, 3).toArray().map(readField),
+      dataWords: s.dataWordCount,
+      pointerCount: s.pointerCount,
+      isGroup: s.isGroup,
+      discriminantCount: s.discriminantCount,
+      discriminantOffset: s.discriminantOffset,
+      fields: s.fields.toArray().map(readField),
     };
   } else if (kind === 'enum') {
-    node.enumerants = structs(n, 3)
-      .toArray()
-      .map((e) => e.getText(0));
+    node.enumerants = n.enum.enumerants.toArray().map((e) => e.name);
   } else if (kind === 'interface') {
-    node.methods = structs(n, 3)
-      .toArray()
-      .map(
-        (m): SchemaMethod => ({
-          name: m.getText(0),
-          codeOrder: m.getUint16(0),
-          paramStructType: m.getUint64(1),
-          resultStructType: m.getUint64(2),
-        }),
-      );
+    node.methods = n.interface.methods.toArray().map((m) => ({
+      name: m.name,
+      codeOrder: m.codeOrder,
+      paramStructType: m.paramStructType,
+      resultStructType: m.resultStructType,
+    }));
   } else if (kind === 'const') {
-    node.constant = {
-      type: readType(n.getStruct(3, StructReader)),
-      value: readValue(n.getStruct(4, StructReader)),
-    };
+    node.constant = { type: readType(n.const.type), value: readValue(n.const.value) };
   }
   return node;
 }
@@ -117,21 +103,18 @@ function readNode(n: StructReader): SchemaNode {
 /** Loads a framed CodeGeneratorRequest. */
 export function loadRequest(bytes: Uint8Array): SchemaRequest {
   // Requests for large schemas exceed the default traversal limit; the compiler is trusted input.
-  const message: MessageReader = readMessage(bytes, { traversalLimitWords: Number.MAX_SAFE_INTEGER });
-  const root = message.getRoot();
+  const request = readMessage(bytes, { traversalLimitWords: Number.MAX_SAFE_INTEGER }).getRoot(
+    CodeGeneratorRequest,
+  );
   const nodes = new Map<bigint, SchemaNode>();
-  for (const n of structs(root, 0)) {
+  for (const n of request.nodes) {
     const node = readNode(n);
     nodes.set(node.id, node);
   }
-  const requestedFiles = structs(root, 1)
-    .toArray()
-    .map((f) => ({
-      id: f.getUint64(0),
-      filename: f.getText(0),
-      imports: structs(f, 1)
-        .toArray()
-        .map((i) => ({ id: i.getUint64(0), name: i.getText(0) })),
-    }));
+  const requestedFiles = request.requestedFiles.toArray().map((f) => ({
+    id: f.id,
+    filename: f.filename,
+    imports: f.imports.toArray().map((i) => ({ id: i.id, name: i.name })),
+  }));
   return { nodes, requestedFiles };
 }
