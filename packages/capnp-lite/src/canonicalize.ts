@@ -10,10 +10,15 @@ import type { StructReader } from './reader/struct-reader';
 import type { Segment } from './segment';
 
 export function canonicalize(root: StructReader): Uint8Array {
-  // The canonical form is never larger than the message it comes from, so one segment of that size holds it.
+  // Usually the canonical form is no larger than the message it comes from. It can be larger when
+  // several pointers lead to one object (each gets its own copy); then the builder spills into more
+  // segments, and a second attempt with room for all it allocated (landing pads included) fits in one.
   let words = 1;
   for (const s of root._arena.segments) words += s.used;
-  const b = new MessageBuilder({ firstSegmentWords: words });
-  copyPointer(b, b.segments[0] as Segment, 0, root, true);
-  return (b.segments[0] as Segment).contents().slice();
+  for (;;) {
+    const b = new MessageBuilder({ firstSegmentWords: words });
+    copyPointer(b, b.segments[0] as Segment, 0, root, true);
+    if (b.segments.length === 1) return (b.segments[0] as Segment).contents().slice();
+    words = b.totalWords;
+  }
 }

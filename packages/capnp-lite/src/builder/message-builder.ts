@@ -25,6 +25,8 @@ export interface BuilderOptions {
   fixedSegmentWords?: number;
 }
 
+const BUILDER_NESTING_LIMIT = 1000;
+
 /** The largest object the format can describe: a list's word count has 29 bits. */
 const MAX_OBJECT_WORDS = 2 ** 29 - 1;
 
@@ -39,7 +41,9 @@ export class MessageBuilder extends Arena {
     const fixed = options.fixedSegmentWords ?? 0;
     const first = fixed > 0 ? fixed : Math.max(1, options.firstSegmentWords ?? 1024);
     const segment = new Segment(0, new Uint8Array(first * 8), 1); // word 0: the root pointer
-    super([segment], Number.POSITIVE_INFINITY, Number.MAX_SAFE_INTEGER);
+    // Builders trust their own content, but a copy still follows pointers: copying a struct into one of
+    // its own pointers would otherwise never end. 1000 levels is deeper than any real message.
+    super([segment], Number.POSITIVE_INFINITY, BUILDER_NESTING_LIMIT);
     this.fixed = fixed;
     this.nextSize = first;
     this.allocSegment = segment;

@@ -53,17 +53,20 @@ export class StructBuilder extends StructReader {
     return this._arena as MessageBuilder;
   }
 
-  private _at(byteOffset: number, size: number): number {
-    if (byteOffset + size > this._dataBytes) {
+  /** Byte offset in the segment of the field at `offset` (in units of its `size` in bytes), checked. */
+  private _at(offset: number, size: number): number {
+    const byteOffset = offset * size;
+    if (!(Number.isInteger(offset) && offset >= 0 && byteOffset + size <= this._dataBytes)) {
       throw new CapnpError(
         'INVALID_ARGUMENT',
-        `a field at byte ${byteOffset} does not fit this struct's ${this._dataBytes}-byte data section`,
+        `a ${size}-byte field at offset ${offset} does not fit this struct's ${this._dataBytes}-byte data section`,
       );
     }
     return this._data + byteOffset;
   }
 
   setBool(bitOffset: number, value: boolean): void {
+    if (!Number.isInteger(bitOffset)) this._at(-1, 1);
     const at = this._at(bitOffset >>> 3, 1);
     const view = this._segment.view;
     const bit = 1 << (bitOffset & 7);
@@ -76,25 +79,25 @@ export class StructBuilder extends StructReader {
     this._segment.view.setUint8(this._at(offset, 1), value);
   }
   setInt16(offset: number, value: number): void {
-    this._segment.view.setInt16(this._at(offset * 2, 2), value, true);
+    this._segment.view.setInt16(this._at(offset, 2), value, true);
   }
   setUint16(offset: number, value: number): void {
-    this._segment.view.setUint16(this._at(offset * 2, 2), value, true);
+    this._segment.view.setUint16(this._at(offset, 2), value, true);
   }
   setInt32(offset: number, value: number): void {
-    this._segment.view.setInt32(this._at(offset * 4, 4), value, true);
+    this._segment.view.setInt32(this._at(offset, 4), value, true);
   }
   setUint32(offset: number, value: number): void {
-    this._segment.view.setUint32(this._at(offset * 4, 4), value, true);
+    this._segment.view.setUint32(this._at(offset, 4), value, true);
   }
   setInt64(offset: number, value: bigint): void {
-    this._segment.view.setBigInt64(this._at(offset * 8, 8), BigInt.asIntN(64, value), true);
+    this._segment.view.setBigInt64(this._at(offset, 8), BigInt.asIntN(64, value), true);
   }
   setUint64(offset: number, value: bigint): void {
-    this._segment.view.setBigUint64(this._at(offset * 8, 8), BigInt.asUintN(64, value), true);
+    this._segment.view.setBigUint64(this._at(offset, 8), BigInt.asUintN(64, value), true);
   }
   setFloat32(offset: number, value: number, mask = 0): void {
-    const at = this._at(offset * 4, 4);
+    const at = this._at(offset, 4);
     if (mask === 0) this._segment.view.setFloat32(at, value, true);
     else {
       floatBits.setFloat32(0, value, true);
@@ -102,7 +105,7 @@ export class StructBuilder extends StructReader {
     }
   }
   setFloat64(offset: number, value: number, mask = 0n): void {
-    const at = this._at(offset * 8, 8);
+    const at = this._at(offset, 8);
     if (mask === 0n) this._segment.view.setFloat64(at, value, true);
     else {
       floatBits.setFloat64(0, value, true);
@@ -112,7 +115,7 @@ export class StructBuilder extends StructReader {
 
   /** Word index of pointer `index`; an index past the pointer section is a programming error. */
   private _slot(index: number): number {
-    if (!(index >= 0 && index < this._pointerCount)) {
+    if (!(Number.isInteger(index) && index >= 0 && index < this._pointerCount)) {
       throw new CapnpError(
         'INVALID_ARGUMENT',
         `pointer ${index} is outside this struct's ${this._pointerCount} pointers`,

@@ -38,7 +38,8 @@ export class AnyPointerReader {
     const lo = this.segment.view.getUint32(this.word * 8, true);
     if ((lo & 3) === PointerKind.OTHER) return 'capability';
     if (!this.arena.follow(this.segment, this.word)) return 'null';
-    return (this.arena.target.lo & 3) === PointerKind.STRUCT ? 'struct' : 'list';
+    const kind = this.arena.target.lo & 3;
+    return kind === PointerKind.STRUCT ? 'struct' : kind === PointerKind.LIST ? 'list' : 'capability';
   }
 
   getStruct<T extends StructReader>(type: StructReaderClass<T>): T {

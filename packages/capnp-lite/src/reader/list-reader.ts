@@ -190,7 +190,7 @@ export abstract class ListReader<T> implements Iterable<T> {
 
   /** Word index of the first pointer of element `index`. */
   protected pointerWord(index: number): number {
-    return (this.start + ((index * this.stepBits) >>> 3) + (this.dataBits >>> 3)) >>> 3;
+    return Math.floor((this.start + index * (this.stepBits >>> 3) + (this.dataBits >>> 3)) / 8);
   }
 
   *[Symbol.iterator](): Iterator<T> {
@@ -245,7 +245,7 @@ export class StructList<T extends StructReader> extends ListReader<T> {
 
   get(index: number): T {
     this.check(index);
-    const data = this.start + ((index * this.stepBits) >>> 3);
+    const data = this.start + index * (this.stepBits >>> 3);
     const dataBytes = this.dataBits >>> 3;
     return new this.type(
       this.arena,

@@ -62,39 +62,39 @@ export class StructReader {
     );
   }
   getInt8(offset: number): number {
-    return offset < this._dataBytes ? this._segment.view.getInt8(this._data + offset) : 0;
+    return offset >>> 0 < this._dataBytes ? this._segment.view.getInt8(this._data + offset) : 0;
   }
   getUint8(offset: number): number {
-    return offset < this._dataBytes ? this._segment.view.getUint8(this._data + offset) : 0;
+    return offset >>> 0 < this._dataBytes ? this._segment.view.getUint8(this._data + offset) : 0;
   }
   getInt16(offset: number): number {
     const at = offset * 2;
-    return at + 2 <= this._dataBytes ? this._segment.view.getInt16(this._data + at, true) : 0;
+    return (at >>> 0) + 2 <= this._dataBytes ? this._segment.view.getInt16(this._data + at, true) : 0;
   }
   getUint16(offset: number): number {
     const at = offset * 2;
-    return at + 2 <= this._dataBytes ? this._segment.view.getUint16(this._data + at, true) : 0;
+    return (at >>> 0) + 2 <= this._dataBytes ? this._segment.view.getUint16(this._data + at, true) : 0;
   }
   getInt32(offset: number): number {
     const at = offset * 4;
-    return at + 4 <= this._dataBytes ? this._segment.view.getInt32(this._data + at, true) : 0;
+    return (at >>> 0) + 4 <= this._dataBytes ? this._segment.view.getInt32(this._data + at, true) : 0;
   }
   getUint32(offset: number): number {
     const at = offset * 4;
-    return at + 4 <= this._dataBytes ? this._segment.view.getUint32(this._data + at, true) : 0;
+    return (at >>> 0) + 4 <= this._dataBytes ? this._segment.view.getUint32(this._data + at, true) : 0;
   }
   getInt64(offset: number): bigint {
     const at = offset * 8;
-    return at + 8 <= this._dataBytes ? this._segment.view.getBigInt64(this._data + at, true) : 0n;
+    return (at >>> 0) + 8 <= this._dataBytes ? this._segment.view.getBigInt64(this._data + at, true) : 0n;
   }
   getUint64(offset: number): bigint {
     const at = offset * 8;
-    return at + 8 <= this._dataBytes ? this._segment.view.getBigUint64(this._data + at, true) : 0n;
+    return (at >>> 0) + 8 <= this._dataBytes ? this._segment.view.getBigUint64(this._data + at, true) : 0n;
   }
   /** A Float32 field; `mask` is the default's bit pattern (XOR-encoded like any data field). */
   getFloat32(offset: number, mask = 0): number {
     const at = offset * 4;
-    if (at + 4 > this._dataBytes) return mask === 0 ? 0 : bitsToFloat32(mask);
+    if ((at >>> 0) + 4 > this._dataBytes) return mask === 0 ? 0 : bitsToFloat32(mask);
     if (mask === 0) return this._segment.view.getFloat32(this._data + at, true);
     return bitsToFloat32((this._segment.view.getUint32(this._data + at, true) ^ mask) >>> 0);
   }
@@ -102,8 +102,9 @@ export class StructReader {
   getFloat64(offset: number, mask = 0n): number {
     const at = offset * 8;
     if (mask === 0n)
-      return at + 8 <= this._dataBytes ? this._segment.view.getFloat64(this._data + at, true) : 0;
-    const bits = at + 8 <= this._dataBytes ? this._segment.view.getBigUint64(this._data + at, true) : 0n;
+      return (at >>> 0) + 8 <= this._dataBytes ? this._segment.view.getFloat64(this._data + at, true) : 0;
+    const bits =
+      (at >>> 0) + 8 <= this._dataBytes ? this._segment.view.getBigUint64(this._data + at, true) : 0n;
     return bitsToFloat64(bits ^ mask);
   }
 
@@ -111,7 +112,7 @@ export class StructReader {
 
   /** Whether pointer `index` is non-null. */
   hasPointer(index: number): boolean {
-    if (index >= this._pointerCount) return false;
+    if (!(index >= 0 && index < this._pointerCount)) return false;
     const at = this._pointers + index * 8;
     const view = this._segment.view;
     return view.getUint32(at, true) !== 0 || view.getUint32(at + 4, true) !== 0;
@@ -119,7 +120,7 @@ export class StructReader {
 
   /** Word index of pointer `index`, or -1 when the struct has fewer pointers. */
   protected _pointerWord(index: number): number {
-    return index < this._pointerCount ? (this._pointers >>> 3) + index : -1;
+    return index >= 0 && index < this._pointerCount ? (this._pointers >>> 3) + index : -1;
   }
 
   /** The struct at pointer `index`, read as `type`; a null pointer reads as `defaultValue`, or as all defaults. */
