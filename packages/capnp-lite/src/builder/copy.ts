@@ -7,11 +7,11 @@
 import { type Arena, PointerKind } from '../arena';
 import { ELEMENT_BITS, ElementSize } from '../element-size';
 import { CapnpError } from '../errors';
-import { type ListReader, locateList, nestingError } from '../reader/list-reader';
+import { type ListReader, type ListShape, locateList, nestingError } from '../reader/list-reader';
 import { StructReader, readCapabilityAt, readStructAt } from '../reader/struct-reader';
 import type { Segment } from '../segment';
 import type { MessageBuilder } from './message-builder';
-import { allocateObject, setCapabilityAt, setWord, structHi } from './pointers';
+import { allocateObject, allocateStruct, setCapabilityAt, setWord, structHi } from './pointers';
 
 /** Writes a deep copy of `value` (a struct or a list, from any message) at the empty slot (`segment`, `word`). */
 export function copyPointer(
@@ -59,18 +59,7 @@ function copyStruct(
     pointerCount = significantPointers(src, s._pointers >>> 3, pointerCount);
   }
   const dataWords = Math.ceil(dataBytes / 8);
-  if (dataWords + pointerCount === 0) {
-    setWord(segment, word, 0xfffffffc, 0);
-    return;
-  }
-  allocateObject(
-    b,
-    segment,
-    word,
-    dataWords + pointerCount,
-    PointerKind.STRUCT,
-    structHi(dataWords, pointerCount),
-  );
+  if (!allocateStruct(b, segment, word, dataWords, pointerCount)) return;
   const to = b.allocSegment;
   const at = b.allocWord;
   to.bytes.set(src.bytes.subarray(s._data, s._data + dataBytes), at * 8);
@@ -137,22 +126,12 @@ function copyFrom(
   copyList(b, segment, word, arena, { ...shape }, nesting - 1, canonical);
 }
 
-interface ListSource {
-  segment: Segment;
-  start: number;
-  length: number;
-  stepBits: number;
-  dataBits: number;
-  pointerCount: number;
-  elementSize: ElementSize;
-}
-
 function copyList(
   b: MessageBuilder,
   segment: Segment,
   word: number,
   arena: Arena,
-  s: ListSource,
+  s: ListShape,
   nesting: number,
   canonical: boolean,
 ): void {

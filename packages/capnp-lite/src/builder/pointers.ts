@@ -87,6 +87,33 @@ export function structHi(dataWords: number, pointerCount: number): number {
   return dataWords + pointerCount * 0x10000;
 }
 
+/**
+ * Allocates a struct of the given size for the empty slot and points the slot at it (at
+ * `b.allocSegment`/`b.allocWord`). A zero-sized struct needs no words: the slot gets the empty-struct
+ * pointer and the result is false.
+ */
+export function allocateStruct(
+  b: MessageBuilder,
+  segment: Segment,
+  word: number,
+  dataWords: number,
+  pointerCount: number,
+): boolean {
+  if (dataWords + pointerCount === 0) {
+    setWord(segment, word, EMPTY_STRUCT_LO, 0);
+    return false;
+  }
+  allocateObject(
+    b,
+    segment,
+    word,
+    dataWords + pointerCount,
+    PointerKind.STRUCT,
+    structHi(dataWords, pointerCount),
+  );
+  return true;
+}
+
 /** Replaces the slot's object with a new struct of `type`'s size. */
 export function initStructAt<T extends StructBuilder>(
   b: MessageBuilder,
@@ -106,18 +133,8 @@ export function initStructSizedAt<T extends StructBuilder>(
   pointerCount: number,
 ): T {
   zeroPointerAt(b, segment, word);
-  if (dataWords + pointerCount === 0) {
-    setWord(segment, word, EMPTY_STRUCT_LO, 0);
+  if (!allocateStruct(b, segment, word, dataWords, pointerCount))
     return new type(b, segment, 0, 0, 0, 0, b.nestingLimit);
-  }
-  allocateObject(
-    b,
-    segment,
-    word,
-    dataWords + pointerCount,
-    PointerKind.STRUCT,
-    structHi(dataWords, pointerCount),
-  );
   const at = b.allocWord * 8;
   return new type(b, b.allocSegment, at, dataWords * 8, at + dataWords * 8, pointerCount, b.nestingLimit);
 }

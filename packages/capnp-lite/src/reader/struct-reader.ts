@@ -9,7 +9,7 @@
 import { type Arena, PointerKind, outside } from '../arena';
 import { ElementSize } from '../element-size';
 import { CapnpError } from '../errors';
-import type { Primitive } from '../primitive';
+import { PRIMITIVE_ELEMENT_SIZE, type Primitive } from '../primitive';
 import type { Segment } from '../segment';
 import { decodeUtf8 } from '../text';
 import { AnyPointerReader } from './any-pointer';
@@ -148,7 +148,7 @@ export class StructReader {
     kind: P,
     defaultValue?: PrimitiveList<P>,
   ): PrimitiveList<P> {
-    const s = this._list(index, PRIMITIVE_EXPECTED[kind] as ElementSize);
+    const s = this._list(index, PRIMITIVE_ELEMENT_SIZE[kind] as ElementSize);
     return s === null && defaultValue !== undefined
       ? defaultValue
       : new PrimitiveList(this._arena, s, this._nesting - 1, kind);
@@ -220,20 +220,6 @@ export class StructReader {
 }
 
 const EMPTY = new Uint8Array(0);
-const PRIMITIVE_EXPECTED: readonly ElementSize[] = [
-  ElementSize.VOID,
-  ElementSize.BIT,
-  ElementSize.BYTE,
-  ElementSize.BYTE,
-  ElementSize.TWO_BYTES,
-  ElementSize.TWO_BYTES,
-  ElementSize.FOUR_BYTES,
-  ElementSize.FOUR_BYTES,
-  ElementSize.EIGHT_BYTES,
-  ElementSize.EIGHT_BYTES,
-  ElementSize.FOUR_BYTES,
-  ElementSize.EIGHT_BYTES,
-];
 
 const floatBits = new DataView(new ArrayBuffer(8));
 export function bitsToFloat32(bits: number): number {
