@@ -89,7 +89,6 @@ class FileEmitter {
   private readonly helperFor = new Map<string, { helper: string; type: string }>();
   private helperCount = 0;
   private readonly defaults: SchemaValue[] = [];
-  private readonly out: string[] = [];
 
   constructor(
     private readonly request: SchemaRequest,
