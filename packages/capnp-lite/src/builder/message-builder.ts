@@ -3,7 +3,7 @@
  * pointer lives in is full, the object goes to another segment behind a far pointer (with its landing
  * pad right before it), so building never copies what is already written.
  */
-import { Arena, PointerKind } from '../arena';
+import { Arena } from '../arena';
 import { CapnpError } from '../errors';
 import { frame } from '../framing';
 import type { ReaderOptions } from '../limits';
@@ -130,5 +130,3 @@ export class MessageBuilder extends Arena {
     return n;
   }
 }
-
-export { PointerKind };

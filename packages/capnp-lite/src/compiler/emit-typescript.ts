@@ -205,18 +205,10 @@ class FileEmitter {
     lines.push(doc, `export class ${cls} extends ${base} {`);
     lines.push(`  static readonly typeId = 0x${n.id.toString(16)}n;`);
     if (builder || !s.isGroup) {
-      lines.push(
-        `  static override readonly dataWords: number = ${s.dataWords};`.replace(
-          ' override',
-          builder ? ' override' : '',
-        ),
-      );
-      lines.push(
-        `  static override readonly pointerCount: number = ${s.pointerCount};`.replace(
-          ' override',
-          builder ? ' override' : '',
-        ),
-      );
+      // The builder base class declares the sizes (untyped builders have none); the reader base does not.
+      const override = builder ? ' override' : '';
+      lines.push(`  static${override} readonly dataWords: number = ${s.dataWords};`);
+      lines.push(`  static${override} readonly pointerCount: number = ${s.pointerCount};`);
     }
     if (s.discriminantCount > 0) {
       const table = s.fields

@@ -11,7 +11,7 @@
 import { type Arena, PointerKind, outside } from '../arena';
 import { ELEMENT_BITS, ELEMENT_SIZE_NAMES, ElementSize } from '../element-size';
 import { CapnpError } from '../errors';
-import { PRIMITIVE_BITS, type Primitive, type PrimitiveValue, readPrimitive } from '../primitive';
+import { type Primitive, type PrimitiveValue, readPrimitive } from '../primitive';
 import type { Segment } from '../segment';
 import {
   type StructReader,
@@ -217,10 +217,9 @@ export class PrimitiveList<P extends Primitive> extends ListReader<PrimitiveValu
 
   get(index: number): PrimitiveValue<P> {
     this.check(index);
+    // A list of structs read as primitives reads each struct's first field (locateList checked it is wide
+    // enough).
     const bits = index * this.stepBits;
-    // A list of structs read as primitives reads each struct's first field.
-    if ((PRIMITIVE_BITS[this.kind] as number) > this.dataBits)
-      return readPrimitive(ZERO_VIEW, this.kind, 0, 0) as PrimitiveValue<P>;
     return readPrimitive(
       this.segment.view,
       this.kind,
@@ -229,8 +228,6 @@ export class PrimitiveList<P extends Primitive> extends ListReader<PrimitiveValu
     ) as PrimitiveValue<P>;
   }
 }
-
-const ZERO_VIEW = new DataView(new ArrayBuffer(8));
 
 /** A list of structs; each element is read as `type`. */
 export class StructList<T extends StructReader> extends ListReader<T> {

@@ -2,7 +2,12 @@
 import { Arena } from '../arena';
 import { CapnpError } from '../errors';
 import { splitFramed } from '../framing';
-import { DEFAULT_NESTING_LIMIT, DEFAULT_TRAVERSAL_LIMIT_WORDS, type ReaderOptions } from '../limits';
+import {
+  DEFAULT_NESTING_LIMIT,
+  DEFAULT_TRAVERSAL_LIMIT_WORDS,
+  MAX_SEGMENTS,
+  type ReaderOptions,
+} from '../limits';
 import { unpack } from '../packing';
 import { Segment } from '../segment';
 import { StructReader, type StructReaderClass, emptyStruct, readStructAt } from './struct-reader';
@@ -51,7 +56,8 @@ export function readMessage(bytes: Uint8Array | ArrayBuffer, options?: ReaderOpt
 /** Reads a packed, framed message (as `capnp convert binary:packed` writes). */
 export function readPackedMessage(bytes: Uint8Array | ArrayBuffer, options?: ReaderOptions): MessageReader {
   const view = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
-  const limit = (options?.traversalLimitWords ?? DEFAULT_TRAVERSAL_LIMIT_WORDS) * 8 + 8 * 520;
+  // Unpacked, a message is at most its segments (bounded by the traversal limit) plus the largest segment table.
+  const limit = (options?.traversalLimitWords ?? DEFAULT_TRAVERSAL_LIMIT_WORDS) * 8 + 8 + MAX_SEGMENTS * 4;
   return readMessage(unpack(view, limit), options);
 }
 
