@@ -46,6 +46,11 @@ export interface Block {
    */
   next: Block | null;
   nextEpoch: number;
+  /**
+   * The follower before `next` (valid under the same epoch): a block ending in a conditional branch has
+   * two successors, and alternating between them would otherwise miss the link every time.
+   */
+  other: Block | null;
   /** Interpreted executions so far; the block is compiled when this reaches COMPILE_THRESHOLD. */
   runs: number;
   /**
@@ -108,18 +113,24 @@ export class BlockCache {
   /** The block at `va`, following the chain link from `prev` when it is still valid. */
   follow(prev: Block | null, va: number): Block {
     if (prev !== null) {
-      const n = prev.next;
-      // Dropping blocks also advances the epoch, so an unchanged epoch means `n` is still valid.
-      if (
-        n !== null &&
-        n.vaLo === (va | 0) &&
-        n.vaHi === (Math.floor(va / 4294967296) | 0) &&
-        prev.nextEpoch === this.cpu.mmu.epoch
-      )
-        return n;
+      // Dropping blocks also advances the epoch, so an unchanged epoch means both links are still valid.
+      const epoch = this.cpu.mmu.epoch;
+      if (prev.nextEpoch === epoch) {
+        const lo = va | 0;
+        const hi = Math.floor(va / 4294967296) | 0;
+        const n = prev.next as Block;
+        if (n.vaLo === lo && n.vaHi === hi) return n;
+        const o = prev.other;
+        if (o !== null && o.vaLo === lo && o.vaHi === hi) return o;
+        const b = this.lookup(va);
+        prev.other = n;
+        prev.next = b;
+        return b;
+      }
       const b = this.lookup(va);
       prev.next = b;
-      prev.nextEpoch = this.cpu.mmu.epoch;
+      prev.other = null;
+      prev.nextEpoch = epoch;
       return b;
     }
     return this.lookup(va);
@@ -204,6 +215,7 @@ export class BlockCache {
       valid: true,
       next: null,
       nextEpoch: -1,
+      other: null,
       runs: 0,
       reach: 0,
       compiled: null,
