@@ -39,6 +39,27 @@ export function splitFramed(bytes: Uint8Array): { segments: Uint8Array[]; end: n
   return { segments, end: at };
 }
 
+/**
+ * The length in bytes of the framed message at the start of `bytes`, as its segment table announces it,
+ * or null while the table itself is incomplete: how a byte-stream reader knows where a message ends.
+ */
+export function framedLength(bytes: Uint8Array): number | null {
+  if (bytes.byteLength < 4) return null;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const count = view.getUint32(0, true) + 1;
+  if (count > MAX_SEGMENTS) {
+    throw new CapnpError(
+      'BAD_FRAMING',
+      `the segment table announces ${count} segments (at most ${MAX_SEGMENTS})`,
+    );
+  }
+  const tableBytes = (4 + count * 4 + 7) & ~7;
+  if (bytes.byteLength < 4 + count * 4) return null;
+  let total = tableBytes;
+  for (let i = 0; i < count; i++) total += view.getUint32(4 + i * 4, true) * 8;
+  return total;
+}
+
 /** Frames segments: the segment table, then each segment. */
 export function frame(segments: readonly Uint8Array[]): Uint8Array {
   if (segments.length === 0 || segments.length > MAX_SEGMENTS) {

@@ -13,7 +13,7 @@ export {
 } from './limits';
 export { Arena, PointerKind, type PointerTarget } from './arena';
 export { Segment } from './segment';
-export { splitFramed, frame } from './framing';
+export { splitFramed, frame, framedLength } from './framing';
 export { pack, unpack } from './packing';
 export { canonicalize } from './canonicalize';
 export { MessageReader, readMessage, readPackedMessage, readFlatMessage } from './reader/message-reader';
@@ -41,3 +41,27 @@ export {
   DataListBuilder,
   PointerListBuilder,
 } from './builder/list-builder';
+export { RpcError, type RpcErrorType } from './rpc/rpc-error';
+export { type RpcTransport, memoryTransportPair } from './rpc/transport';
+export { ByteStreamTransport, type ByteStream } from './rpc/byte-stream-transport';
+export {
+  Capability,
+  type RemoteCall,
+  type InterfaceDescriptor,
+  type MethodDescriptor,
+  type ParamsOf,
+  type ParamsBuilderOf,
+  type ResultsOf,
+  type ResultsBuilderOf,
+  releaseCapabilities,
+} from './rpc/capability';
+export type { CallResult } from './rpc/cap-hook';
+export type { Server } from './rpc/local-hooks';
+export {
+  serve,
+  capabilityFromServer,
+  type MethodHandler,
+  type Implementation,
+  type ServeOptions,
+} from './rpc/server';
+export { RpcConnection, type RpcConnectionOptions, type RpcTableSizes } from './rpc/connection';

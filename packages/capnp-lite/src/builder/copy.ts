@@ -7,6 +7,7 @@
 import { type Arena, PointerKind } from '../arena';
 import { ELEMENT_BITS, ElementSize } from '../element-size';
 import { CapnpError } from '../errors';
+import type { AnyPointerReader } from '../reader/any-pointer';
 import { type ListReader, type ListShape, locateList, nestingError } from '../reader/list-reader';
 import { StructReader, readCapabilityAt, readStructAt } from '../reader/struct-reader';
 import type { Segment } from '../segment';
@@ -42,6 +43,15 @@ export function copyPointer(
     value.nesting,
     canonical,
   );
+}
+
+/**
+ * Writes a deep copy of whatever `value` points to (struct, list, capability or null) at the empty slot
+ * (`segment`, `word`). Capabilities keep their table entries: the object is appended to the builder's table.
+ */
+export function copyAnyPointer(b: MessageBuilder, segment: Segment, word: number, value: AnyPointerReader): void {
+  if (value.word < 0) return;
+  copyFrom(b, segment, word, value.arena, value.segment, value.word, value.nesting, false);
 }
 
 function copyStruct(

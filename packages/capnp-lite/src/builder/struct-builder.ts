@@ -7,8 +7,9 @@ import { ElementSize } from '../element-size';
 import { CapnpError } from '../errors';
 import { PRIMITIVE_ELEMENT_SIZE, type Primitive } from '../primitive';
 import type { ListShape } from '../reader/list-reader';
+import type { AnyPointerReader } from '../reader/any-pointer';
 import { StructReader, type StructReaderClass } from '../reader/struct-reader';
-import { copyPointer } from './copy';
+import { copyAnyPointer, copyPointer } from './copy';
 import {
   DataListBuilder,
   PointerListBuilder,
@@ -164,6 +165,13 @@ export class StructBuilder extends StructReader {
     const word = this._slot(index);
     zeroPointerAt(this._builder, this._segment, word);
     if (value !== null) copyPointer(this._builder, this._segment, word, value);
+  }
+
+  /** Makes pointer `index` a deep copy of what an AnyPointer points to (struct, list, capability or null). */
+  setAnyPointer(index: number, value: AnyPointerReader): void {
+    const word = this._slot(index);
+    zeroPointerAt(this._builder, this._segment, word);
+    copyAnyPointer(this._builder, this._segment, word, value);
   }
 
   /** Clears pointer `index`, zeroing what it pointed to. */

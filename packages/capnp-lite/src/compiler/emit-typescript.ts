@@ -364,12 +364,16 @@ class FileEmitter {
         return out;
       }
       case 'interface':
-        out.push(`  get ${name}(): unknown {\n    return this.getCapability(${p});\n  }`);
+      {
+        // A capability handle, as the RPC layer puts in the message's capability table.
+        const cap = `${this.typeOnly('Capability')} | null`;
+        out.push(`  get ${name}(): ${cap} {\n    return this.getCapability(${p}) as ${cap};\n  }`);
         if (builder)
           out.push(
-            `  set ${name}(capability: unknown) {\n    ${setDisc}this.setCapability(${p}, capability);\n  }`,
+            `  set ${name}(capability: ${cap}) {\n    ${setDisc}this.setCapability(${p}, capability);\n  }`,
           );
         return out;
+      }
       default: {
         const any = this.rt('AnyPointerReader');
         out.push(`  get ${name}(): ${any} {\n    return this.getAnyPointer(${p});\n  }`);
