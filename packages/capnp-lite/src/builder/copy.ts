@@ -49,7 +49,12 @@ export function copyPointer(
  * Writes a deep copy of whatever `value` points to (struct, list, capability or null) at the empty slot
  * (`segment`, `word`). Capabilities keep their table entries: the object is appended to the builder's table.
  */
-export function copyAnyPointer(b: MessageBuilder, segment: Segment, word: number, value: AnyPointerReader): void {
+export function copyAnyPointer(
+  b: MessageBuilder,
+  segment: Segment,
+  word: number,
+  value: AnyPointerReader,
+): void {
   if (value.word < 0) return;
   copyFrom(b, segment, word, value.arena, value.segment, value.word, value.nesting, false);
 }

@@ -363,8 +363,7 @@ class FileEmitter {
         }
         return out;
       }
-      case 'interface':
-      {
+      case 'interface': {
         // A capability handle, as the RPC layer puts in the message's capability table.
         const cap = `${this.typeOnly('Capability')} | null`;
         out.push(`  get ${name}(): ${cap} {\n    return this.getCapability(${p}) as ${cap};\n  }`);

@@ -89,7 +89,10 @@ export class ByteStreamTransport implements RpcTransport {
     if (this.ended !== null) return;
     const cut =
       error === undefined && this.buffered.byteLength > 0
-        ? new CapnpError('BAD_FRAMING', `the stream ended inside a message (${this.buffered.byteLength} bytes)`)
+        ? new CapnpError(
+            'BAD_FRAMING',
+            `the stream ended inside a message (${this.buffered.byteLength} bytes)`,
+          )
         : error;
     this.ended = cut === undefined ? {} : { error: cut };
     this.finish();

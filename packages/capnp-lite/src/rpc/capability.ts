@@ -13,8 +13,8 @@ import type { StructBuilder, StructBuilderClass } from '../builder/struct-builde
 import { setCapabilityAt } from '../builder/pointers';
 import { AnyPointerReader } from '../reader/any-pointer';
 import { StructReader, type StructReaderClass } from '../reader/struct-reader';
-import { Segment } from '../segment';
-import { type CallResult, type CapHook, quiet } from './cap-hook';
+import type { Segment } from '../segment';
+import type { CallResult, CapHook } from './cap-hook';
 import { RpcError } from './rpc-error';
 
 /** One method of a generated interface descriptor. */
@@ -46,6 +46,8 @@ export interface RemoteCall<R extends StructReader> {
    * The results before they exist: reading a capability field gives a capability whose calls are sent
    * along the promised answer (promise pipelining), so a chain of calls costs one round trip. Only
    * capability fields, and struct fields on the way to them, mean anything here; data reads as defaults.
+   * These capabilities are released when the results arrive (use the ones in the results from then on,
+   * or `dup` one before).
    */
   readonly pipeline: R;
 }
@@ -76,7 +78,10 @@ export class Capability {
   ): RemoteCall<ResultsOf<Method<I, K>>> {
     const m = iface.methods[method];
     if (m === undefined) {
-      throw new RpcError('failed', `interface @0x${iface.interfaceId.toString(16)} has no method '${method}'`);
+      throw new RpcError(
+        'failed',
+        `interface @0x${iface.interfaceId.toString(16)} has no method '${method}'`,
+      );
     }
     const result = this.callRaw(
       iface.interfaceId,
@@ -175,20 +180,36 @@ export function capabilityAt(content: AnyPointerReader, ops: readonly number[]):
   }
   const cap = p.getCapability();
   if (cap === null) return null;
-  if (!(cap instanceof Capability)) throw new RpcError('failed', 'the results hold a capability of another message');
+  if (!(cap instanceof Capability))
+    throw new RpcError('failed', 'the results hold a capability of another message');
   return cap;
 }
 
 function typedCall<R extends StructReader>(result: CallResult, type: StructReaderClass<R>): RemoteCall<R> {
   let pipeline: R | null = null;
   let response: Promise<R> | null = null;
+  // Pipelined capabilities belong to the call: once the results are in, the capabilities in them take
+  // over, so the handles read from `pipeline` are released then (a `dup` made before lives on).
+  let settled = false;
+  const handles: Capability[] = [];
+  const releaseHandles = () => {
+    settled = true;
+    for (const h of handles.splice(0)) h.release();
+  };
+  result.response.then(releaseHandles, releaseHandles);
+  const pipelined = (ops: readonly number[]) => {
+    const cap = new Capability(result.pipeline(ops));
+    if (settled) cap.release();
+    else handles.push(cap);
+    return cap;
+  };
   return {
     get response() {
       response ??= result.response.then((content) => content.getStruct(type));
       return response;
     },
     get pipeline() {
-      pipeline ??= pipelineView(type, [], (ops) => new Capability(result.pipeline(ops)));
+      pipeline ??= pipelineView(type, [], pipelined);
       return pipeline;
     },
   };
@@ -217,4 +238,3 @@ function pipelineView<T extends StructReader>(
   });
   return view;
 }
-

@@ -95,7 +95,8 @@ export class RpcConnection {
     this.bootstrapCap = options.bootstrap?.dup() ?? null;
     this.readerOptions = options.readerOptions;
     this.side = {
-      sendCall: (target, interfaceId, methodId, params) => this.sendCall(target, interfaceId, methodId, params),
+      sendCall: (target, interfaceId, methodId, params) =>
+        this.sendCall(target, interfaceId, methodId, params),
       disembargo: (target, lifted) => this.sendDisembargo(target, lifted),
       isRemote: (hook) => this.owns(hook),
       importReleased: (hook) => this.importReleased(hook),
@@ -119,7 +120,10 @@ export class RpcConnection {
     this.send((m) => {
       m.initBootstrap().questionId = q.id;
     });
-    return new Capability(this.questionResult(q).pipeline([]));
+    const cap = new Capability(this.questionResult(q).pipeline([]));
+    // Only the pipelined capability is handed out; the one in the results is not wanted by anyone else.
+    q.result.promise.then((content) => releaseCapTable(content.arena));
+    return cap;
   }
 
   /** Ends the connection: outstanding calls fail as `disconnected`, and the transport is closed. */
@@ -158,25 +162,34 @@ export class RpcConnection {
   private dispatch(reader: MessageReader, message: rpc.Message): void {
     switch (message.which()) {
       case MessageWhich.unimplemented:
-        return this.onUnimplemented(message.unimplemented);
+        this.onUnimplemented(message.unimplemented);
+        return;
       case MessageWhich.abort: {
         const e = errorFromException(message.abort);
-        return this.shutdown(new RpcError('disconnected', `the peer aborted the connection: ${e.message}`));
+        this.shutdown(new RpcError('disconnected', `the peer aborted the connection: ${e.message}`));
+        return;
       }
       case MessageWhich.bootstrap:
-        return this.onBootstrap(message.bootstrap);
+        this.onBootstrap(message.bootstrap);
+        return;
       case MessageWhich.call:
-        return this.onCall(reader, message.call);
+        this.onCall(reader, message.call);
+        return;
       case MessageWhich.return:
-        return this.onReturn(reader, message.return);
+        this.onReturn(reader, message.return);
+        return;
       case MessageWhich.finish:
-        return this.onFinish(message.finish);
+        this.onFinish(message.finish);
+        return;
       case MessageWhich.resolve:
-        return this.onResolve(reader, message.resolve);
+        this.onResolve(reader, message.resolve);
+        return;
       case MessageWhich.release:
-        return this.onRelease(message.release);
+        this.onRelease(message.release);
+        return;
       case MessageWhich.disembargo:
-        return this.onDisembargo(message);
+        this.onDisembargo(message);
+        return;
       default:
         // Levels 2 to 4 (persistence, three-party handoff, join), and kinds newer than this side.
         this.send((m) => {
@@ -201,7 +214,10 @@ export class RpcConnection {
     const params = payload.content;
     if (call.sendResultsTo.which() !== rpc.Call_sendResultsTo.Which.caller) {
       releaseCapTable(reader);
-      this.newAnswer(id, failedResult(new RpcError('unimplemented', 'results can only be sent to the caller')));
+      this.newAnswer(
+        id,
+        failedResult(new RpcError('unimplemented', 'results can only be sent to the caller')),
+      );
       return;
     }
     const target = this.targetHook(call.target).addRef();
@@ -214,7 +230,8 @@ export class RpcConnection {
 
   private onReturn(reader: MessageReader, ret: rpc.Return): void {
     const q = this.questions.get(ret.answerId);
-    if (q === undefined || q.returned) throw protocolError(`a Return for question ${ret.answerId}, which is not awaiting one`);
+    if (q === undefined || q.returned)
+      throw protocolError(`a Return for question ${ret.answerId}, which is not awaiting one`);
     q.returned = true;
     if (ret.releaseParamCaps) this.releaseExports(q.paramExports);
     let settle: (ops: readonly number[]) => CapHook;
@@ -252,7 +269,8 @@ export class RpcConnection {
 
   private onFinish(f: rpc.Finish): void {
     const answer = this.answers.get(f.questionId);
-    if (answer === undefined || answer.finished) throw protocolError(`a Finish for unknown question ${f.questionId}`);
+    if (answer === undefined || answer.finished)
+      throw protocolError(`a Finish for unknown question ${f.questionId}`);
     answer.finished = true;
     if (!answer.returned) return; // Answered with `canceled` when the call completes.
     if (f.releaseResultCaps) this.releaseExports(answer.resultExports);
@@ -273,8 +291,8 @@ export class RpcConnection {
     } else {
       resolution = new BrokenHook(errorFromException(r.exception));
     }
-    // A promise released before its Resolve arrived: the resolution is not wanted.
-    if (imp !== undefined && imp.isPromise && !imp.settled) {
+    // For a promise released before its Resolve arrived, the resolution is not wanted (and is released).
+    if (imp?.isPromise && !imp.settled) {
       imp.settle(resolution);
       // The promise is not needed once settled: give the peer its export back now.
       this.importReleased(imp);
@@ -285,7 +303,9 @@ export class RpcConnection {
   private onRelease(r: rpc.Release): void {
     const e = this.exports.get(r.id);
     if (e === undefined || r.referenceCount > e.refs) {
-      throw protocolError(`Release of ${r.referenceCount} reference(s) to export ${r.id}, which has ${e?.refs ?? 0}`);
+      throw protocolError(
+        `Release of ${r.referenceCount} reference(s) to export ${r.id}, which has ${e?.refs ?? 0}`,
+      );
     }
     e.refs -= r.referenceCount;
     if (e.refs === 0) this.dropExport(r.id, e);
@@ -304,7 +324,9 @@ export class RpcConnection {
         }
         const embargoId = context.senderLoopback;
         const target: CallTarget =
-          hook instanceof ImportHook ? { importId: hook.importId } : { questionId: hook.questionId, ops: hook.ops };
+          hook instanceof ImportHook
+            ? { importId: hook.importId }
+            : { questionId: hook.questionId, ops: hook.ops };
         this.send((m) => {
           const out = m.initDisembargo();
           writeTarget(out.initTarget(), target);
@@ -331,7 +353,11 @@ export class RpcConnection {
   private onUnimplemented(m: rpc.Message): void {
     const which = m.which();
     const id =
-      which === MessageWhich.call ? m.call.questionId : which === MessageWhich.bootstrap ? m.bootstrap.questionId : -1;
+      which === MessageWhich.call
+        ? m.call.questionId
+        : which === MessageWhich.bootstrap
+          ? m.bootstrap.questionId
+          : -1;
     const q = id < 0 ? undefined : this.questions.get(id);
     if (q === undefined || q.returned) return;
     // The peer never made an answer for it, so the question ends without a Finish.
@@ -416,7 +442,8 @@ export class RpcConnection {
   private targetHook(target: rpc.MessageTarget): CapHook {
     if (target.which() === rpc.MessageTarget.Which.importedCap) {
       const e = this.exports.get(target.importedCap);
-      if (e === undefined) throw protocolError(`a message to export ${target.importedCap}, which does not exist`);
+      if (e === undefined)
+        throw protocolError(`a message to export ${target.importedCap}, which does not exist`);
       return e.hook;
     }
     if (target.which() !== rpc.MessageTarget.Which.promisedAnswer) {
@@ -424,7 +451,8 @@ export class RpcConnection {
     }
     const pa = target.promisedAnswer;
     const answer = this.answers.get(pa.questionId);
-    if (answer === undefined) throw protocolError(`a message to answer ${pa.questionId}, which does not exist`);
+    if (answer === undefined)
+      throw protocolError(`a message to answer ${pa.questionId}, which does not exist`);
     return this.answerHook(answer, readOps(pa));
   }
 
@@ -435,7 +463,13 @@ export class RpcConnection {
   // Questions.
 
   private newQuestion(): Question {
-    const q: Question = { id: -1, result: deferred(), paramExports: [], pipelines: new Map(), returned: false };
+    const q: Question = {
+      id: -1,
+      result: deferred(),
+      paramExports: [],
+      pipelines: new Map(),
+      returned: false,
+    };
     q.id = this.questions.add(q);
     return q;
   }
@@ -456,7 +490,12 @@ export class RpcConnection {
     };
   }
 
-  private sendCall(target: CallTarget, interfaceId: bigint, methodId: number, params: AnyPointerReader): CallResult {
+  private sendCall(
+    target: CallTarget,
+    interfaceId: bigint,
+    methodId: number,
+    params: AnyPointerReader,
+  ): CallResult {
     if (this.error !== null) {
       releaseCapTable(params.arena);
       return failedResult(this.error);
@@ -517,13 +556,15 @@ export class RpcConnection {
         return this.importCapability(d.senderPromise, true);
       case W.receiverHosted: {
         const e = this.exports.get(d.receiverHosted);
-        if (e === undefined) throw protocolError(`a capability naming export ${d.receiverHosted}, which does not exist`);
+        if (e === undefined)
+          throw protocolError(`a capability naming export ${d.receiverHosted}, which does not exist`);
         return new Capability(e.hook);
       }
       case W.receiverAnswer: {
         const pa = d.receiverAnswer;
         const answer = this.answers.get(pa.questionId);
-        if (answer === undefined) throw protocolError(`a capability naming answer ${pa.questionId}, which does not exist`);
+        if (answer === undefined)
+          throw protocolError(`a capability naming answer ${pa.questionId}, which does not exist`);
         return new Capability(this.answerHook(answer, readOps(pa)));
       }
       case W.thirdPartyHosted:
@@ -559,7 +600,11 @@ export class RpcConnection {
         : Capability.hookOf(cap).resolved();
       if (hook instanceof ImportHook && this.owns(hook) && !hook.releasedRemotely) {
         d.receiverHosted = hook.importId;
-      } else if (hook instanceof PipelineHook && this.owns(hook) && this.questions.get(hook.questionId)?.returned === false) {
+      } else if (
+        hook instanceof PipelineHook &&
+        this.owns(hook) &&
+        this.questions.get(hook.questionId)?.returned === false
+      ) {
         const pa = d.initReceiverAnswer();
         pa.questionId = hook.questionId;
         writeOps(pa, hook.ops);
@@ -653,7 +698,8 @@ export class RpcConnection {
     this.exports.clear();
     this.exportIds.clear();
     for (const e of exports) e.hook.release();
-    for (const answer of this.answers.values()) if (answer.content !== null) releaseCapTable(answer.content.arena);
+    for (const answer of this.answers.values())
+      if (answer.content !== null) releaseCapTable(answer.content.arena);
     this.answers.clear();
     const lifts = [...this.embargoes.values()];
     this.embargoes.clear();
@@ -675,7 +721,8 @@ function readOps(pa: rpc.PromisedAnswer): number[] {
     const op = transform.get(i);
     const which = op.which();
     if (which === rpc.PromisedAnswer_Op.Which.getPointerField) ops.push(op.getPointerField);
-    else if (which !== rpc.PromisedAnswer_Op.Which.noop) throw protocolError(`a transform op of unknown kind ${which}`);
+    else if (which !== rpc.PromisedAnswer_Op.Which.noop)
+      throw protocolError(`a transform op of unknown kind ${which}`);
   }
   return ops;
 }

@@ -160,7 +160,9 @@ export function hookAt(content: AnyPointerReader, ops: readonly number[]): CapHo
   try {
     const cap = capabilityAt(content, ops);
     if (cap === null) return new BrokenHook(new RpcError('failed', 'the results hold no capability there'));
-    return cap.released ? new BrokenHook(new RpcError('failed', 'that capability was released')) : hookOfCap(cap);
+    return cap.released
+      ? new BrokenHook(new RpcError('failed', 'that capability was released'))
+      : hookOfCap(cap);
   } catch (e) {
     return new BrokenHook(asRpcError(e));
   }

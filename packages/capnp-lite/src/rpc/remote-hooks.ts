@@ -59,8 +59,13 @@ abstract class RemotePromiseHook extends CapHook {
       resolution.release();
       this.settledSignal.resolve();
     };
-    if (this.sentCalls && !this.side.isRemote(resolution.resolved())) this.side.disembargo(this.target, lift);
-    else lift();
+    // A broken resolution fails every call the same way, so order does not matter there.
+    const target = resolution.resolved();
+    if (this.sentCalls && target.brokenWith() === null && !this.side.isRemote(target)) {
+      this.side.disembargo(this.target, lift);
+    } else {
+      lift();
+    }
   }
 
   override resolved(): CapHook {

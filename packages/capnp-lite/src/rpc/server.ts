@@ -3,7 +3,13 @@
  * be called here or handed to another vat; `capabilityFromServer` does the same for code written against
  * the untyped `Server` interface.
  */
-import { Capability, type InterfaceDescriptor, type MethodDescriptor, type ParamsOf, type ResultsBuilderOf } from './capability';
+import {
+  Capability,
+  type InterfaceDescriptor,
+  type MethodDescriptor,
+  type ParamsOf,
+  type ResultsBuilderOf,
+} from './capability';
 import { LocalHook, type Server } from './local-hooks';
 import { RpcError } from './rpc-error';
 
@@ -51,7 +57,11 @@ export function serve<I extends InterfaceDescriptor>(
         throw new RpcError('unimplemented', `${what} of interface ${interfaceName} is not implemented`);
       }
       const [, method] = entry;
-      return handler.call(implementation, params.getStruct(method.Params), results.initRoot(method.ResultsBuilder));
+      return handler.call(
+        implementation,
+        params.getStruct(method.Params),
+        results.initRoot(method.ResultsBuilder),
+      );
     },
     release: options.onRelease,
   });
