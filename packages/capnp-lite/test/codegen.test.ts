@@ -229,16 +229,20 @@ describe('unions, groups, defaults, constants, interfaces', () => {
   });
 });
 
-describe('the compiler reads its own input with code it generated', () => {
-  test('the committed src/schemas/schema.capnp.ts is what the plugin generates from schema.capnp', () => {
-    const dir = join(out, 'self');
+describe('committed generated code is what the plugin generates', () => {
+  // The package's own schemas (the compiler reads its input with the first; RPC speaks the second) and
+  // the RPC tests' schema.
+  test.each([
+    ['src/schemas/schema.capnp.ts', '/usr/include/capnp', 'schema.capnp', '../index'],
+    ['src/schemas/rpc.capnp.ts', '/usr/include/capnp', 'rpc.capnp', '../index'],
+    ['test/schemas/rpc-test.capnp.ts', schemas, 'rpc-test.capnp', '../../src/index'],
+  ])('%s', (committedPath, prefix, schema, runtime) => {
+    const dir = join(out, 'self', schema);
     mkdirSync(dir, { recursive: true });
-    execFileSync(
-      'capnp',
-      ['compile', `-o${plugin}:${dir}`, '--src-prefix=/usr/include/capnp', '/usr/include/capnp/schema.capnp'],
-      { env: { ...process.env, CAPNP_LITE_RUNTIME_IMPORT: '../index' } },
-    );
-    const committed = readFileSync(join(root, 'src', 'schemas', 'schema.capnp.ts'), 'utf8');
-    expect(readFileSync(join(dir, 'schema.capnp.ts'), 'utf8')).toBe(committed);
+    execFileSync('capnp', ['compile', `-o${plugin}:${dir}`, `--src-prefix=${prefix}`, join(prefix, schema)], {
+      env: { ...process.env, CAPNP_LITE_RUNTIME_IMPORT: runtime },
+    });
+    const committed = readFileSync(join(root, committedPath), 'utf8');
+    expect(readFileSync(join(dir, `${schema}.ts`), 'utf8')).toBe(committed);
   });
 });
