@@ -70,8 +70,9 @@ export class ByteStreamTransport implements RpcTransport {
           );
         }
         if (length === null || length > rest.byteLength) break;
-        // A copy: the message outlives this chunk, whose buffer the stream may reuse.
-        const message = rest.slice(0, length);
+        // A copy: the message outlives this chunk, whose buffer the stream may reuse. (Not `slice`: on a
+        // Node.js Buffer that is a view.)
+        const message = new Uint8Array(rest.subarray(0, length));
         at += length;
         if (this.onMessage === null) this.ready.push(message);
         else this.onMessage(message);
@@ -81,7 +82,7 @@ export class ByteStreamTransport implements RpcTransport {
       this.fail(e instanceof Error ? e : new Error(String(e)));
       return;
     }
-    this.buffered = bytes.slice(at);
+    this.buffered = new Uint8Array(bytes.subarray(at));
   }
 
   /** The stream ended (cleanly, or with `error`). A message cut off by the end is an error. */

@@ -14,6 +14,7 @@
  * connection with an Abort message; it never throws into the application. When the connection ends, every
  * outstanding call fails with an `RpcError` of type `disconnected`, and every import becomes broken.
  */
+import { copyAnyPointer } from '../builder/copy';
 import { MessageBuilder } from '../builder/message-builder';
 import type { ReaderOptions } from '../limits';
 import type { AnyPointerReader } from '../reader/any-pointer';
@@ -21,7 +22,7 @@ import type { StructList } from '../reader/list-reader';
 import { type MessageReader, readMessage } from '../reader/message-reader';
 import * as rpc from '../schemas/rpc.capnp';
 import { type CallResult, type CapHook, type Deferred, deferred } from './cap-hook';
-import { Capability, capabilityContent, releaseCapTable } from './capability';
+import { Capability, capabilityContent, contentOf, releaseCapTable } from './capability';
 import { IdTable } from './id-table';
 import { BrokenHook, failedResult, hookAt, pendingResult } from './local-hooks';
 import { type CallTarget, ImportHook, PipelineHook, type RemoteSide } from './remote-hooks';
@@ -66,6 +67,14 @@ interface Answer {
   resultExports: number[];
   /** The results, kept for calls pipelined on the answer until the peer's Finish. */
   content: AnyPointerReader | null;
+  /**
+   * Set for a call whose results the peer wants kept here (`sendResultsTo.yourself`): a call of ours the
+   * peer forwards back to us as a tail call, as the reference implementation does with any call it gets
+   * for a capability we host. The Return then says `resultsSentElsewhere` (the reference implementation
+   * aborts the connection on any other kind), and the peer's Return to our question says
+   * `takeFromOtherQuestion`: `taker` is that question's wait for these results, `error` the call's failure.
+   */
+  redirect: { taker: Deferred<AnyPointerReader> | null; error: RpcError | null } | null;
 }
 
 interface Export {
@@ -122,7 +131,12 @@ export class RpcConnection {
     });
     const cap = new Capability(this.questionResult(q).pipeline([]));
     // Only the pipelined capability is handed out; the one in the results is not wanted by anyone else.
-    q.result.promise.then((content) => releaseCapTable(content.arena));
+    // (A failed bootstrap reaches the caller through the pipelined capability: without the rejection
+    // handler, the derived promise's rejection went unhandled, which ends a Node.js process.)
+    q.result.promise.then(
+      (content) => releaseCapTable(content.arena),
+      () => {},
+    );
     return cap;
   }
 
@@ -212,7 +226,10 @@ export class RpcConnection {
     const payload = call.params;
     reader.capTable = this.readCapTable(payload.capTable);
     const params = payload.content;
-    if (call.sendResultsTo.which() !== rpc.Call_sendResultsTo.Which.caller) {
+    const sendTo = call.sendResultsTo.which();
+    // `yourself`: a tail call (see Answer.redirect).
+    const redirect = sendTo === rpc.Call_sendResultsTo.Which.yourself;
+    if (sendTo !== rpc.Call_sendResultsTo.Which.caller && !redirect) {
       releaseCapTable(reader);
       this.newAnswer(
         id,
@@ -222,7 +239,7 @@ export class RpcConnection {
     }
     const target = this.targetHook(call.target).addRef();
     try {
-      this.newAnswer(id, target.call(call.interfaceId, call.methodId, params));
+      this.newAnswer(id, target.call(call.interfaceId, call.methodId, params), redirect);
     } finally {
       target.release();
     }
@@ -242,6 +259,13 @@ export class RpcConnection {
       const content = payload.content;
       q.result.resolve(content);
       settle = (ops) => hookAt(content, ops);
+    } else if (which === rpc.Return.Which.takeFromOtherQuestion) {
+      // The peer forwarded our call back to us as a tail call (a Call with `sendResultsTo.yourself`,
+      // sent before this Return): its results, here, are this question's.
+      const taken = this.takeAnswer(ret.takeFromOtherQuestion);
+      taken.then(q.result.resolve, q.result.reject);
+      const local = pendingResult(taken);
+      settle = (ops) => local.pipeline(ops);
     } else {
       const error =
         which === rpc.Return.Which.exception
@@ -374,9 +398,17 @@ export class RpcConnection {
 
   // Answers.
 
-  private newAnswer(id: number, result: CallResult): void {
+  private newAnswer(id: number, result: CallResult, redirect = false): void {
     if (this.answers.has(id)) throw protocolError(`question id ${id} is already in use`);
-    const answer: Answer = { id, result, returned: false, finished: false, resultExports: [], content: null };
+    const answer: Answer = {
+      id,
+      result,
+      returned: false,
+      finished: false,
+      resultExports: [],
+      content: null,
+      redirect: redirect ? { taker: null, error: null } : null,
+    };
     this.answers.set(id, answer);
     result.response.then(
       (content) => this.sendReturn(answer, content),
@@ -385,6 +417,14 @@ export class RpcConnection {
   }
 
   private sendReturn(answer: Answer, content: AnyPointerReader): void {
+    if (answer.redirect !== null) {
+      answer.returned = true;
+      answer.content = content;
+      answer.redirect.taker?.resolve(copyContent(content));
+      answer.redirect.taker = null;
+      this.sendResultsSentElsewhere(answer);
+      return;
+    }
     if (this.error !== null) {
       releaseCapTable(content.arena);
       return;
@@ -421,6 +461,14 @@ export class RpcConnection {
   }
 
   private sendReturnError(answer: Answer, error: RpcError): void {
+    if (answer.redirect !== null) {
+      answer.returned = true;
+      answer.redirect.error = error;
+      answer.redirect.taker?.reject(error);
+      answer.redirect.taker = null;
+      this.sendResultsSentElsewhere(answer);
+      return;
+    }
     if (this.error !== null) return;
     answer.returned = true;
     this.send((m) => {
@@ -431,6 +479,39 @@ export class RpcConnection {
       else writeException(r.initException(), error);
     });
     if (answer.finished) this.dropAnswer(answer);
+  }
+
+  /** The Return of a call whose results are kept here (see Answer.redirect), once it is done. */
+  private sendResultsSentElsewhere(answer: Answer): void {
+    if (this.error !== null) {
+      if (answer.content !== null) releaseCapTable(answer.content.arena);
+      return;
+    }
+    this.send((m) => {
+      const r = m.initReturn();
+      r.answerId = answer.id;
+      r.releaseParamCaps = false;
+      r.setResultsSentElsewhere();
+    });
+    if (answer.finished) this.dropAnswer(answer);
+  }
+
+  /**
+   * The results of the peer's call `id` to us, made with `sendResultsTo.yourself`, for the question whose
+   * Return says `takeFromOtherQuestion`. The question gets a copy with its own references to the
+   * capabilities: the answer keeps its own for calls pipelined on it until the peer's Finish.
+   */
+  private takeAnswer(id: number): Promise<AnyPointerReader> {
+    const answer = this.answers.get(id);
+    const redirect = answer?.redirect ?? null;
+    if (answer === undefined || redirect === null || redirect.taker !== null) {
+      throw protocolError(`a Return takes the results of answer ${id}, which does not hold results to take`);
+    }
+    const taker = deferred<AnyPointerReader>();
+    if (!answer.returned) redirect.taker = taker;
+    else if (answer.content !== null) taker.resolve(copyContent(answer.content));
+    else taker.reject(redirect.error ?? new RpcError('failed', 'the call failed'));
+    return taker.promise;
   }
 
   private dropAnswer(answer: Answer): void {
@@ -708,6 +789,16 @@ export class RpcConnection {
     this.transport.close();
     this.ended.resolve(error);
   }
+}
+
+/** A copy of `content` holding its own references to the capabilities in it. */
+function copyContent(content: AnyPointerReader): AnyPointerReader {
+  const message = new MessageBuilder();
+  copyAnyPointer(message, message.rootSegment, 0, content);
+  message.capTable = message.capTable.map((cap) =>
+    cap instanceof Capability && !cap.released ? cap.dup() : null,
+  );
+  return contentOf(message);
 }
 
 function protocolError(what: string): RpcError {
