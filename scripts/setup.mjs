@@ -32,6 +32,7 @@ export const SYSTEM_PACKAGES = [
   'qemu-user',
   'binutils',
   'gcc',
+  'g++',
   'tmux',
   'capnproto',
   'libcapnp-dev',
