@@ -250,7 +250,6 @@ export class RpcConnection {
     if (q === undefined || q.returned)
       throw protocolError(`a Return for question ${ret.answerId}, which is not awaiting one`);
     q.returned = true;
-    if (ret.releaseParamCaps) this.releaseExports(q.paramExports);
     let settle: (ops: readonly number[]) => CapHook;
     const which = ret.which();
     if (which === rpc.Return.Which.results) {
@@ -282,6 +281,8 @@ export class RpcConnection {
       hook.release();
     }
     q.pipelines.clear();
+    // Only now: the results may name one of the params' capabilities (receiverHosted).
+    if (ret.releaseParamCaps) this.releaseExports(q.paramExports);
     this.send((m) => {
       const f = m.initFinish();
       f.questionId = q.id;

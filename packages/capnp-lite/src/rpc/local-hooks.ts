@@ -33,6 +33,8 @@ export class LocalHook extends CapHook {
   call(interfaceId: bigint, methodId: number, params: AnyPointerReader): CallResult {
     const results = new MessageBuilder();
     const done = deferred<AnyPointerReader>();
+    // A call on its way holds the object: it is not told it is released while calls to it are queued.
+    this.addRef();
     // Delivered from the microtask queue: in call order, and never inside the caller's own stack.
     queueMicrotask(() => {
       let handled: void | Promise<void>;
@@ -45,11 +47,13 @@ export class LocalHook extends CapHook {
         () => {
           releaseCapTable(params.arena);
           done.resolve(contentOf(results));
+          this.release();
         },
         (e: unknown) => {
           releaseCapTable(params.arena);
           releaseCapTable(results);
           done.reject(asRpcError(e));
+          this.release();
         },
       );
     });
