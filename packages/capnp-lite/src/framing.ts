@@ -5,12 +5,8 @@
 import { CapnpError } from './errors';
 import { MAX_SEGMENTS } from './limits';
 
-/** Splits a framed message into its segments (views of `bytes`, no copy). */
-export function splitFramed(bytes: Uint8Array): { segments: Uint8Array[]; end: number } {
-  if (bytes.byteLength < 8) {
-    throw new CapnpError('BAD_FRAMING', `a framed message needs at least 8 bytes, got ${bytes.byteLength}`);
-  }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+/** The number of segments the table announces, checked against MAX_SEGMENTS. */
+function segmentCount(view: DataView): number {
   const count = view.getUint32(0, true) + 1;
   if (count > MAX_SEGMENTS) {
     throw new CapnpError(
@@ -18,6 +14,16 @@ export function splitFramed(bytes: Uint8Array): { segments: Uint8Array[]; end: n
       `the segment table announces ${count} segments (at most ${MAX_SEGMENTS})`,
     );
   }
+  return count;
+}
+
+/** Splits a framed message into its segments (views of `bytes`, no copy). */
+export function splitFramed(bytes: Uint8Array): { segments: Uint8Array[]; end: number } {
+  if (bytes.byteLength < 8) {
+    throw new CapnpError('BAD_FRAMING', `a framed message needs at least 8 bytes, got ${bytes.byteLength}`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const count = segmentCount(view);
   const tableBytes = (4 + count * 4 + 7) & ~7;
   if (bytes.byteLength < tableBytes) {
     throw new CapnpError('BAD_FRAMING', `the segment table of ${count} segments is truncated`);
@@ -46,13 +52,7 @@ export function splitFramed(bytes: Uint8Array): { segments: Uint8Array[]; end: n
 export function framedLength(bytes: Uint8Array): number | null {
   if (bytes.byteLength < 4) return null;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const count = view.getUint32(0, true) + 1;
-  if (count > MAX_SEGMENTS) {
-    throw new CapnpError(
-      'BAD_FRAMING',
-      `the segment table announces ${count} segments (at most ${MAX_SEGMENTS})`,
-    );
-  }
+  const count = segmentCount(view);
   const tableBytes = (4 + count * 4 + 7) & ~7;
   if (bytes.byteLength < 4 + count * 4) return null;
   let total = tableBytes;
