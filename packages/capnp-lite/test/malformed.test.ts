@@ -5,7 +5,6 @@ import { describe, expect, it } from 'vitest';
 import {
   type Arena,
   type CapnpErrorCode,
-  CapnpError,
   DEFAULT_NESTING_LIMIT,
   DEFAULT_TRAVERSAL_LIMIT_WORDS,
   ElementSize,
@@ -24,6 +23,7 @@ import {
   readPackedMessage,
   unpack,
 } from '../src/index';
+import { codeOf } from './support/error-code';
 import { walkMessage } from './support/walk';
 import {
   NULL,
@@ -40,17 +40,6 @@ import {
   structPtr,
   textWords,
 } from './support/words';
-
-/** The code of the CapnpError `read` throws; anything else it throws fails the test as it is. */
-function codeOf(read: () => unknown): CapnpErrorCode | 'no error' {
-  try {
-    read();
-  } catch (e) {
-    if (e instanceof CapnpError) return e.code;
-    throw e;
-  }
-  return 'no error';
-}
 
 function rootOf(bytes: Uint8Array, options?: ReaderOptions): StructReader {
   return readMessage(bytes, options).getRoot();

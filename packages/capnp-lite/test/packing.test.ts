@@ -5,7 +5,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  CapnpError,
   ElementSize,
   MessageBuilder,
   type MessageReader,
@@ -21,17 +20,8 @@ import {
   readPackedMessage,
   unpack,
 } from '../src/index';
+import { codeOf } from './support/error-code';
 import { strayWords, walkMessage } from './support/walk';
-
-function codeOf(read: () => unknown): string {
-  try {
-    read();
-  } catch (e) {
-    if (e instanceof CapnpError) return e.code;
-    throw e;
-  }
-  return 'no error';
-}
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 

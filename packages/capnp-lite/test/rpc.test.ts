@@ -19,11 +19,7 @@ import {
 import * as rpc from '../src/schemas/rpc.capnp';
 import { Callback, Counter, Directory } from './schemas/rpc-test.capnp.js';
 import { type DirectoryState, counter, directory } from './support/directory-server';
-
-/** Lets every queued message and call run (deliveries are microtasks; handlers may await). */
-async function settle(): Promise<void> {
-  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
-}
+import { flush } from './support/flush';
 
 /** The kind of each framed rpc message, e.g. 'call', 'return'. */
 function kindOf(bytes: Uint8Array): string {
@@ -172,7 +168,7 @@ describe('calls and capabilities', () => {
     inc(2);
     await echo.response;
     inc(3);
-    await settle();
+    await flush();
     inc(4);
     expect(await Promise.all(values)).toEqual([1, 3, 6, 10]);
     expect(mine.log).toEqual([
@@ -195,7 +191,7 @@ describe('calls and capabilities', () => {
     expect((await inc?.response)?.value).toBe(9);
     releaseCapabilities(await opened.response);
     dir.release();
-    await settle();
+    await flush();
     expect(state.liveCounters).toBe(0);
   });
 });
@@ -302,7 +298,7 @@ describe('reference counting', () => {
     const nested = await root.call(Directory, 'nested', (p) => {
       p.name = 'n';
     }).response;
-    await settle();
+    await flush();
     expect(client.tableSizes.imports).toBe(3); // bootstrap, counter a (received twice), counter n
     expect(server.tableSizes.exports).toBe(3);
     expect(state.liveCounters).toBe(2);
@@ -310,17 +306,17 @@ describe('reference counting', () => {
     releaseCapabilities(await a.response);
     again.release();
     releaseCapabilities(nested);
-    await settle();
+    await flush();
     // The directory still holds counter a; counter n had only the client's reference.
     expect(state.liveCounters).toBe(1);
     expect(server.tableSizes.exports).toBe(1);
     root.release();
-    await settle();
+    await flush();
     expect(client.tableSizes).toEqual(empty);
     expect(server.tableSizes).toEqual(empty);
     // The connection kept its own reference to the bootstrap directory.
     server.close();
-    await settle();
+    await flush();
     expect(state.liveCounters).toBe(0);
   });
 

@@ -276,11 +276,7 @@ export class RpcConnection {
       settle = () => new BrokenHook(error);
     }
     // Before the Finish: a Disembargo sent while settling must reach the answer while it still exists.
-    for (const hook of q.pipelines.values()) {
-      hook.settle(settle(hook.ops));
-      hook.release();
-    }
-    q.pipelines.clear();
+    settlePipelines(q, settle);
     // Only now: the results may name one of the params' capabilities (receiverHosted).
     if (ret.releaseParamCaps) this.releaseExports(q.paramExports);
     this.send((m) => {
@@ -387,13 +383,8 @@ export class RpcConnection {
     if (q === undefined || q.returned) return;
     // The peer never made an answer for it, so the question ends without a Finish.
     const error = new RpcError('unimplemented', 'the peer does not implement this request');
-    q.returned = true;
     this.releaseExports(q.paramExports);
-    q.result.reject(error);
-    for (const hook of q.pipelines.values()) {
-      hook.settle(new BrokenHook(error));
-      hook.release();
-    }
+    failQuestion(q, error);
     this.questions.delete(id);
   }
 
@@ -762,14 +753,7 @@ export class RpcConnection {
     if (this.error !== null) return;
     const error = reason.type === 'disconnected' ? reason : new RpcError('disconnected', reason.reason);
     this.error = error;
-    for (const q of this.questions.values()) {
-      q.returned = true;
-      q.result.reject(error);
-      for (const hook of q.pipelines.values()) {
-        hook.settle(new BrokenHook(error));
-        hook.release();
-      }
-    }
+    for (const q of this.questions.values()) failQuestion(q, error);
     this.questions.clear();
     for (const imp of this.imports.values()) {
       imp.releasedRemotely = true;
@@ -800,6 +784,23 @@ function copyContent(content: AnyPointerReader): AnyPointerReader {
     cap instanceof Capability && !cap.released ? cap.dup() : null,
   );
   return contentOf(message);
+}
+
+/** Settles the capabilities pipelined on question `q` (the hook at each path is `settle(path)`). */
+function settlePipelines(q: Question, settle: (ops: readonly number[]) => CapHook): void {
+  for (const hook of q.pipelines.values()) {
+    hook.settle(settle(hook.ops));
+    hook.release();
+  }
+  q.pipelines.clear();
+}
+
+/** Ends question `q` without an answer: the call and its pipelined capabilities fail with `error`. */
+function failQuestion(q: Question, error: RpcError): void {
+  q.returned = true;
+  q.result.reject(error);
+  const broken = new BrokenHook(error);
+  settlePipelines(q, () => broken);
 }
 
 function protocolError(what: string): RpcError {

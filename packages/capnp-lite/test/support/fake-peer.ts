@@ -5,10 +5,7 @@
 import { MessageBuilder, type RpcTransport, type StructBuilder, readMessage } from '../../src/index';
 import * as rpc from '../../src/schemas/rpc.capnp';
 
-/** Lets every queued delivery, call and promise reaction run (the connection works with microtasks). */
-export async function flush(): Promise<void> {
-  for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
-}
+export { flush } from './flush';
 
 /** A transform of a promised answer: the pointer fields to follow, in order ('noop' for a noop op). */
 export type Transform = (number | 'noop')[];
