@@ -47,3 +47,21 @@ export { UartConsole } from './tty/uart-console';
 export type { UartConsoleCapabilities } from './tty/uart-console';
 export { saneTermios, encodeTermios, decodeTermios } from './tty/termios';
 export type { Termios } from './tty/termios';
+export {
+  Ext2FileSystem,
+  EXT2_LINK_MAX,
+  Ext2Error,
+  mkfs,
+} from './ext2/index';
+export type {
+  Ext2Stat,
+  Ext2StatFs,
+  Ext2Owner,
+  Ext2Attributes,
+  DirectoryEntry,
+  Ext2ErrorCode,
+  MkfsOptions,
+  MkfsResult,
+  VolumeOptions,
+  BufferCacheStats,
+} from './ext2/index';

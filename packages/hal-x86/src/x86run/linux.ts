@@ -104,6 +104,7 @@ export const ERRNO = {
   EOPNOTSUPP: 95,
   ETIMEDOUT: 110,
   ESTALE: 116,
+  EUCLEAN: 117,
 } as const;
 
 export const ERRNO_NAMES: Record<number, string> = Object.fromEntries(
