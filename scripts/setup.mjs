@@ -24,7 +24,8 @@ export const PNPM_VERSION = pm[1];
 /**
  * Debian packages the test suites need: guest programs are compiled with musl-gcc/gcc and checked on qemu;
  * busybox runs in the library OS; tmux drives the machine console; capnp (with schema.capnp from
- * libcapnp-dev) is the reference Cap'n Proto implementation capnp-lite is checked against.
+ * libcapnp-dev) is the reference Cap'n Proto implementation capnp-lite is checked against; e2fsprogs
+ * (mke2fs, e2fsck, debugfs) is the oracle for ext2.
  */
 export const SYSTEM_PACKAGES = [
   'musl-tools',
@@ -36,6 +37,7 @@ export const SYSTEM_PACKAGES = [
   'tmux',
   'capnproto',
   'libcapnp-dev',
+  'e2fsprogs',
 ];
 
 export const isCI = Boolean(process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0');

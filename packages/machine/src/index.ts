@@ -8,3 +8,5 @@ export { installDefaultImage, imageDirectory } from './image';
 export type { ImageOptions, ImageSummary } from './image';
 export { parseArguments, CliUsageError } from './cli-arguments';
 export type { CliOptions } from './cli-arguments';
+export { fillFromDirectory, makeDiskImage } from './disk-image';
+export type { FillOptions, FillSummary, DiskImageOptions, DiskImageSummary } from './disk-image';

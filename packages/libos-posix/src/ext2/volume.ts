@@ -54,7 +54,7 @@ export class Ext2Volume {
   readonly readOnlyReason: string | null;
   readonly clock: () => number;
   private metadataDirty = false;
-  private nextGeneration = 1;
+  private nextGeneration = 0;
 
   constructor(
     readonly device: BlockBackend,
@@ -179,8 +179,14 @@ export class Ext2Volume {
     this.cache.markDirty(block);
   }
 
+  /**
+   * i_generation for a new inode. Numbers differ from one mount to the next (the mount count is in the
+   * high bits), so a handle (inode, generation) kept across a server restart never names a newer file
+   * that reuses the inode.
+   */
   newGeneration(): number {
-    return this.nextGeneration++;
+    this.nextGeneration = (this.nextGeneration + 1) & 0xffff;
+    return ((this.sb.mountCount & 0xffff) * 0x10000 + this.nextGeneration) >>> 0;
   }
 
   // ------------------------------------------------------------------ allocation
