@@ -65,3 +65,14 @@ export type {
   VolumeOptions,
   BufferCacheStats,
 } from './ext2/index';
+export { FileServer, INLINE_DATA_MAX, encodeRequest, decodeResponse } from './fs-server/index';
+export type {
+  DataWindow,
+  FileServerStats,
+  FsRequest,
+  FsResponse,
+  FileHandle,
+  FileAttributes,
+  FsStatFs,
+  Owner,
+} from './fs-server/index';

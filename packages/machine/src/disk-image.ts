@@ -8,7 +8,16 @@
  * and modification times. The image is deterministic: the same directory, options and `time` give the
  * same bytes.
  */
-import { closeSync, ftruncateSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  ftruncateSync,
+  lstatSync,
+  openSync,
+  readdirSync,
+  readlinkSync,
+  readSync,
+  statSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { BlockBackendError, FileBlockBackend, MemoryBlockBackend, type BlockBackend } from '@exov6/hal-x86';
 import { Ext2FileSystem, type Ext2Owner, mkfs, type MkfsOptions } from '@exov6/libos-posix';

@@ -68,6 +68,8 @@ export interface Ext2Stat {
   ctime: number;
   /** A device inode's device number (as st_rdev), else 0. */
   rdev: number;
+  /** i_generation: with the inode number, names this file and no later one that reuses the inode. */
+  generation: number;
 }
 
 export interface Ext2StatFs {
@@ -188,6 +190,7 @@ export class Ext2FileSystem {
         mtime: r.mtime,
         ctime: r.ctime,
         rdev: rdevOf(r),
+        generation: r.generation,
       };
     });
   }
