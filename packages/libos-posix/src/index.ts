@@ -65,7 +65,18 @@ export type {
   VolumeOptions,
   BufferCacheStats,
 } from './ext2/index';
-export { FileServer, INLINE_DATA_MAX, encodeRequest, decodeResponse } from './fs-server/index';
+export {
+  FileServer,
+  INLINE_DATA_MAX,
+  encodeRequest,
+  decodeResponse,
+  ExtentBlockDevice,
+  IpcFileServer,
+  IpcFileClient,
+  FsTransportError,
+  FS_CALL,
+  FS_REPLY,
+} from './fs-server/index';
 export type {
   DataWindow,
   FileServerStats,

@@ -1,0 +1,175 @@
+/**
+ * fs-protocol over exokernel IPC. The client grants the server frames when it connects: message frames,
+ * which hold a request and then its response, and data frames, the data window for bulk reads and writes.
+ * Every exchange after that is one IPC call of register-sized words; the messages themselves stay in the
+ * granted frames, so nothing is copied through the kernel but four words.
+ *
+ * Words of a call: [ATTACH, role, index] with a frame capability (role 0 message frame, 1 data frame), or
+ * [REQUEST, request bytes]. Words of the reply: [OK, response bytes], or [REFUSED, reason] (an attach the
+ * server cannot take, a request before the frames, a response that does not fit the message frames).
+ * The server tells its clients apart by the badge of the endpoint capability each was given.
+ */
+import { Rights } from '@exov6/caplattice';
+import type { EnvApi, IpcResult, ReceivedMessage } from '@exov6/exokernel';
+import type { DataWindow, FileServer } from './file-server';
+
+export const FS_CALL = { attach: 1n, request: 2n } as const;
+export const FS_REPLY = { ok: 0n, refused: 1n } as const;
+export const FRAME_BYTES = 4096;
+/** The most frames of each kind a client may attach. */
+export const MAX_MESSAGE_FRAMES = 16;
+export const MAX_DATA_FRAMES = 256;
+
+/** Bytes spread over a list of frames, addressed as one range from offset 0. */
+class FrameRange implements DataWindow {
+  constructor(
+    private readonly api: EnvApi,
+    readonly frames: number[],
+  ) {}
+
+  get size(): number {
+    return this.frames.length * FRAME_BYTES;
+  }
+
+  read(length: number): Uint8Array {
+    const out = new Uint8Array(Math.min(length, this.size));
+    for (let at = 0; at < out.length; at += FRAME_BYTES) {
+      const n = Math.min(FRAME_BYTES, out.length - at);
+      out.set(this.api.frameRead(this.frames[at / FRAME_BYTES] as number, 0, n), at);
+    }
+    return out;
+  }
+
+  write(bytes: Uint8Array): void {
+    if (bytes.length > this.size) throw new RangeError(`${bytes.length} bytes into ${this.size}`);
+    for (let at = 0; at < bytes.length; at += FRAME_BYTES) {
+      const n = Math.min(FRAME_BYTES, bytes.length - at);
+      this.api.frameWrite(this.frames[at / FRAME_BYTES] as number, 0, bytes.subarray(at, at + n));
+    }
+  }
+}
+
+interface ClientFrames {
+  message: FrameRange;
+  data: FrameRange;
+}
+
+/**
+ * The server's side: takes calls on `endpoint` (an IPC_RECV capability) in the server's environment and
+ * answers each with the file server. Messages arrive as IPC completion upcalls from the kernel's run loop.
+ */
+export class IpcFileServer {
+  private readonly clients = new Map<number, ClientFrames>();
+  private listening = false;
+
+  constructor(
+    private readonly api: EnvApi,
+    private readonly endpoint: number,
+    readonly server: FileServer,
+  ) {}
+
+  /** Starts taking calls (registers the environment's IPC upcall). */
+  listen(): void {
+    if (this.listening) return;
+    this.listening = true;
+    this.api.setUpcalls({ ipc: (event) => this.delivered(event.result) });
+    this.api.ipcSubmit({ op: 'recv', endpoint: this.endpoint });
+  }
+
+  private delivered(result: IpcResult): void {
+    if (result.ok && result.message !== null) this.api.ipcReply({ words: this.answer(result.message) });
+    // Take the next call (a failed receive, for one, is simply tried again).
+    this.api.ipcSubmit({ op: 'recv', endpoint: this.endpoint });
+  }
+
+  private answer(m: ReceivedMessage): bigint[] {
+    const badge = m.badge ?? 0;
+    const [op, a, b] = m.words;
+    if (op === FS_CALL.attach) {
+      if (m.cap === null) return [FS_REPLY.refused, 1n];
+      let frames = this.clients.get(badge);
+      if (frames === undefined) {
+        frames = { message: new FrameRange(this.api, []), data: new FrameRange(this.api, []) };
+        this.clients.set(badge, frames);
+      }
+      const list = a === 0n ? frames.message.frames : frames.data.frames;
+      const limit = a === 0n ? MAX_MESSAGE_FRAMES : MAX_DATA_FRAMES;
+      if ((a !== 0n && a !== 1n) || b !== BigInt(list.length) || list.length >= limit) {
+        this.api.capDelete(m.cap);
+        return [FS_REPLY.refused, 2n];
+      }
+      list.push(m.cap);
+      return [FS_REPLY.ok, 0n];
+    }
+    if (op === FS_CALL.request) {
+      const frames = this.clients.get(badge);
+      if (frames === undefined || frames.message.frames.length === 0) return [FS_REPLY.refused, 3n];
+      if (a > BigInt(frames.message.size)) return [FS_REPLY.refused, 4n];
+      const request = frames.message.read(Number(a));
+      const response = this.server.handle(request, frames.data.frames.length > 0 ? frames.data : null);
+      if (response.length > frames.message.size) return [FS_REPLY.refused, 5n];
+      frames.message.write(response);
+      return [FS_REPLY.ok, BigInt(response.length)];
+    }
+    return [FS_REPLY.refused, 6n];
+  }
+}
+
+/** Why an exchange with the server failed (not a refusal of the file system: those are responses). */
+export class FsTransportError extends Error {
+  override name = 'FsTransportError';
+}
+
+/**
+ * The client's side, in a library OS's environment: `endpoint` is an IPC_SEND capability on the server's
+ * endpoint (badged, so the server knows this client). `connect()` grants the frames; then `call` sends a
+ * request message and resolves to the response message's bytes, with bulk data in `data`.
+ */
+export class IpcFileClient {
+  readonly message: FrameRange;
+  readonly data: FrameRange;
+
+  constructor(
+    private readonly api: EnvApi,
+    private readonly endpoint: number,
+    options: { messageFrames?: number; dataFrames?: number } = {},
+  ) {
+    const frames = (n: number) => Array.from({ length: n }, () => api.frameAlloc());
+    this.message = new FrameRange(api, frames(options.messageFrames ?? 4));
+    this.data = new FrameRange(api, frames(options.dataFrames ?? 16));
+  }
+
+  /** The data window: bulk bytes of the last read, or where to put a write's before calling. */
+  get window(): DataWindow {
+    return this.data;
+  }
+
+  private async exchange(words: bigint[], cap?: number): Promise<readonly bigint[]> {
+    const token = this.api.ipcSubmit({ op: 'call', endpoint: this.endpoint, message: { words, cap } });
+    const result = await this.api.ipcWait(token);
+    if (!result.ok) throw new FsTransportError(`the server did not answer: ${result.error} ${result.detail}`);
+    const reply = result.message?.words ?? [];
+    if (reply[0] !== FS_REPLY.ok) throw new FsTransportError(`the server refused the exchange (${reply[1]})`);
+    return reply;
+  }
+
+  /** Grants the server this client's frames (shared: the client keeps its own capabilities). */
+  async connect(): Promise<void> {
+    const grant = async (frames: number[], role: bigint) => {
+      for (const [i, frame] of frames.entries()) {
+        const shared = this.api.capDerive(frame, { rights: Rights.READ | Rights.WRITE | Rights.TRANSFER });
+        await this.exchange([FS_CALL.attach, role, BigInt(i)], shared);
+      }
+    };
+    await grant(this.message.frames, 0n);
+    await grant(this.data.frames, 1n);
+  }
+
+  /** Sends one request message; resolves to the response message. */
+  async call(request: Uint8Array): Promise<Uint8Array> {
+    if (request.length > this.message.size) throw new FsTransportError(`a ${request.length}-byte request`);
+    this.message.write(request);
+    const reply = await this.exchange([FS_CALL.request, BigInt(request.length)]);
+    return this.message.read(Number(reply[1]));
+  }
+}
