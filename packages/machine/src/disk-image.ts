@@ -96,9 +96,19 @@ export function fillFromDirectory(
       if (st.nlink > 1) linked.set(key, ino);
     }
   };
-  if (!statSync(source).isDirectory()) throw new MachineError(`${source} is not a directory`);
+  checkDirectory(source);
   copyTree(source, into, '');
   return summary;
+}
+
+function checkDirectory(path: string): void {
+  let directory = false;
+  try {
+    directory = statSync(path).isDirectory();
+  } catch (e) {
+    throw new MachineError(`${path}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  if (!directory) throw new MachineError(`${path} is not a directory`);
 }
 
 function copyFile(fs: Ext2FileSystem, ino: number, hostPath: string, chunk: Uint8Array): number {
@@ -138,6 +148,7 @@ export function makeDiskImage(
   path: string | null,
   options: DiskImageOptions = {},
 ): DiskImageSummary & { image: Uint8Array | null } {
+  checkDirectory(source);
   const sizeMiB = options.sizeMiB ?? defaultSizeMiB(source);
   if (!Number.isInteger(sizeMiB) || sizeMiB < 1 || sizeMiB > 16 * 1024) {
     throw new MachineError(`disk image size must be a whole number of MiB from 1 to 16384, got ${sizeMiB}`);

@@ -96,7 +96,7 @@ describe('the file-system server over exokernel IPC', () => {
       expect(r.bulk).toBe(65536);
       back.set(client.window.read(65536), at);
     }
-    expect(back).toEqual(content);
+    expect(Buffer.compare(back, content)).toBe(0); // (a deep equality over 256 KiB is slow)
     const small = await ok({ kind: 'read', handle: file, offset: 1000, length: 10 });
     expect(small.data).toEqual(content.subarray(1000, 1010));
     expect((await ask({ kind: 'lookup', handle: root, name: 'missing' })).error?.code).toBe('ENOENT');
@@ -107,7 +107,7 @@ describe('the file-system server over exokernel IPC', () => {
     fs.unmount();
     if (haveE2fsprogs) {
       expect(e2fsck(disk.bytes).status).toBe(0);
-      expect(debugfsRead(disk.bytes, '/data/big')).toEqual(content);
+      expect(Buffer.compare(debugfsRead(disk.bytes, '/data/big') ?? new Uint8Array(0), content)).toBe(0);
     }
   });
 
