@@ -5,7 +5,7 @@
  * the data blocks past the new end and every indirect block left with nothing under it. i_blocks (in
  * 512-byte units) counts both kinds.
  */
-import { refuse } from './ext2-error';
+import { corrupt, refuse } from './ext2-error';
 import { DIRECT_BLOCKS, type InodeRecord } from './inode-record';
 import type { Ext2Volume } from './volume';
 
@@ -88,26 +88,45 @@ export function allocateBlock(
     return n;
   };
   let fresh = false;
-  let ptr = inode.block[path.slot] as number;
-  if (ptr === 0) {
-    ptr = take();
-    inode.block[path.slot] = ptr;
-    fresh = path.indices.length === 0;
-  }
-  for (let level = 0; level < path.indices.length; level++) {
-    const index = path.indices[level] as number;
-    const table = vol.cache.get(ptr);
-    let child = pointer(table, index);
-    if (child === 0) {
-      child = take();
-      // (take() may have read other blocks into the cache; the table buffer stays valid within an operation)
-      setPointer(table, index, child);
-      vol.cache.markDirty(ptr);
-      fresh = level === path.indices.length - 1;
+  // The indirect blocks taken on the way (and where each is pointed to from), given back if a later
+  // block cannot be had: the allocation either succeeds or changes nothing (as Linux's ext2).
+  const taken: { block: number; table: number; index: number }[] = [];
+  try {
+    let ptr = inode.block[path.slot] as number;
+    if (ptr === 0) {
+      ptr = take();
+      inode.block[path.slot] = ptr;
+      taken.push({ block: ptr, table: 0, index: path.slot });
+      fresh = path.indices.length === 0;
     }
-    ptr = child;
+    for (let level = 0; level < path.indices.length; level++) {
+      const index = path.indices[level] as number;
+      const table = vol.cache.get(ptr);
+      let child = pointer(table, index);
+      if (child === 0) {
+        child = take();
+        // (take() may have read other blocks into the cache; the table buffer stays valid within an operation)
+        setPointer(table, index, child);
+        vol.cache.markDirty(ptr);
+        taken.push({ block: child, table: ptr, index });
+        fresh = level === path.indices.length - 1;
+      }
+      ptr = child;
+    }
+    return { block: ptr, fresh };
+  } catch (e) {
+    for (const t of taken.reverse()) {
+      if (t.table === 0) {
+        inode.block[t.index] = 0;
+      } else {
+        setPointer(vol.cache.get(t.table), t.index, 0);
+        vol.cache.markDirty(t.table);
+      }
+      vol.freeBlock(t.block);
+      inode.sectors -= sectorsPerBlock;
+    }
+    throw e;
   }
-  return { block: ptr, fresh };
 }
 
 /** Frees every data block from logical block `keep` on, and the indirect blocks left empty. */
@@ -118,19 +137,26 @@ export function truncateBlocks(vol: Ext2Volume, inode: InodeRecord, keep: number
     vol.freeBlock(n);
     inode.sectors -= sectorsPerBlock;
   };
-  /** Frees what lies at or after `first` (relative) under `ptr`, `depth` levels of indirection deep. */
-  const trim = (ptr: number, depth: number, first: number): boolean => {
+  /**
+   * Frees what lies at or after `first` (relative) under `ptr`, `depth` levels of indirection deep.
+   * `above` holds the indirect blocks on the way down: a damaged image listing one of them (or `ptr`)
+   * again below it is CORRUPT, rather than a table freed while it is still being walked.
+   */
+  const trim = (ptr: number, depth: number, first: number, above: readonly number[] = []): boolean => {
     if (depth === 0) {
       release(ptr);
       return true;
     }
     const table = vol.cache.get(ptr);
     const span = p ** (depth - 1);
+    const path = [...above, ptr];
     let changed = false;
     for (let i = Math.floor(first / span); i < p; i++) {
       const child = pointer(table, i);
       if (child === 0) continue;
-      if (trim(child, depth - 1, Math.max(0, first - i * span))) {
+      if (path.includes(child))
+        corrupt(`indirect block ${ptr} lists block ${child}, one of its own ancestors`);
+      if (trim(child, depth - 1, Math.max(0, first - i * span), path)) {
         setPointer(table, i, 0);
         changed = true;
       }

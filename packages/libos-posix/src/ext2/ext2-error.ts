@@ -14,6 +14,7 @@ export type Ext2ErrorCode =
   | 'UNSUPPORTED'
   | 'READ_ONLY'
   | 'ENOENT'
+  | 'EPERM'
   | 'EEXIST'
   | 'ENOTDIR'
   | 'EISDIR'

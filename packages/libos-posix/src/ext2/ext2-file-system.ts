@@ -51,6 +51,7 @@ import { Ext2Volume, type VolumeOptions } from './volume';
 
 /** Linux's EXT2_LINK_MAX. */
 export const EXT2_LINK_MAX = 32000;
+/** Linux's MAXSYMLINKS: the symbolic links one path lookup may follow, nested or one after another. */
 const MAX_SYMLINK_DEPTH = 40;
 const XATTR_MAGIC = 0xea020000;
 
@@ -218,10 +219,14 @@ export class Ext2FileSystem {
    * `follow`). ENOENT, ENOTDIR, ELOOP as a path walk reports them.
    */
   resolve(path: string, follow = true): number {
-    return this.op(() => this.walk(ROOT_INO, path, follow, 0));
+    return this.op(() => this.walk(ROOT_INO, path, follow, { links: 0 }));
   }
 
-  private walk(start: number, path: string, follow: boolean, depth: number): number {
+  /**
+   * `followed` counts the links the whole lookup has followed, as Linux does (a count per level of
+   * nesting would let links like l<n> -> l<n-1>/l<n-1> take 2^n steps).
+   */
+  private walk(start: number, path: string, follow: boolean, followed: { links: number }): number {
     let dir = path.startsWith('/') ? ROOT_INO : start;
     const parts = path.split('/').filter((p) => p.length > 0 && p !== '.');
     for (let i = 0; i < parts.length; i++) {
@@ -232,9 +237,10 @@ export class Ext2FileSystem {
       const r = this.inode(ino);
       const last = i === parts.length - 1;
       if ((r.mode & S_IFMT) === S_IFLNK && (follow || !last)) {
-        if (depth >= MAX_SYMLINK_DEPTH) refuse('ELOOP', path);
+        if (followed.links >= MAX_SYMLINK_DEPTH) refuse('ELOOP', path);
+        followed.links++;
         const target = this.symlinkTarget(ino, r);
-        dir = this.walk(dir, target, true, depth + 1);
+        dir = this.walk(dir, target, true, followed);
         continue;
       }
       dir = ino;
@@ -314,6 +320,8 @@ export class Ext2FileSystem {
       if (type === S_IFDIR) refuse('EISDIR', `inode ${ino}`);
       if (type !== S_IFREG) refuse('EINVAL', `inode ${ino} is not a regular file`);
       checkRange(position, data.length);
+      // Writing nothing changes nothing: not the size (even past the end), not the times (as Linux).
+      if (data.length === 0) return 0;
       const bs = this.volume.blockSize;
       if (position + data.length > maxLogicalBlocks(this.volume) * bs) refuse('EFBIG', `inode ${ino}`);
       let done = 0;
@@ -507,7 +515,7 @@ export class Ext2FileSystem {
     this.op(() => {
       const d = this.prepareCreate(dir, name);
       const r = this.inode(ino);
-      if ((r.mode & S_IFMT) === S_IFDIR) refuse('EISDIR', 'hard links to directories are not allowed');
+      if ((r.mode & S_IFMT) === S_IFDIR) refuse('EPERM', 'hard links to directories are not allowed');
       if (r.links >= EXT2_LINK_MAX) refuse('EMLINK', `inode ${ino} has ${r.links} links`);
       addEntry(this.volume, dir, d, name, ino, direntType(r.mode));
       d.mtime = d.ctime = this.now();
@@ -523,6 +531,7 @@ export class Ext2FileSystem {
     this.op(() => {
       this.volume.checkWritable();
       const d = this.directory(dir);
+      encodeName(name);
       const ino = lookupEntry(this.volume, dir, d, name);
       if (ino === 0) refuse('ENOENT', name);
       const r = this.inode(ino);
@@ -538,6 +547,7 @@ export class Ext2FileSystem {
     this.op(() => {
       this.volume.checkWritable();
       const d = this.directory(dir);
+      encodeName(name);
       if (name === '.') refuse('EINVAL', 'rmdir of "."');
       if (name === '..') refuse('ENOTEMPTY', 'rmdir of ".."');
       const ino = lookupEntry(this.volume, dir, d, name);
@@ -565,6 +575,7 @@ export class Ext2FileSystem {
       if (fromName === '.' || fromName === '..' || toName === '.' || toName === '..') {
         refuse('EINVAL', 'rename of "." or ".."');
       }
+      encodeName(fromName);
       encodeName(toName);
       const from = this.directory(fromDir);
       const to = toDir === fromDir ? from : this.directory(toDir);

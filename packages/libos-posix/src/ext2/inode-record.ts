@@ -77,8 +77,8 @@ export function decodeInode(bytes: Uint8Array, at: number, inodeSize: number): I
   for (let i = 0; i < BLOCK_POINTERS; i++) block[i] = v.getUint32(40 + 4 * i, true);
   return {
     mode: v.getUint16(0, true),
-    uid: v.getUint16(2, true) | (v.getUint16(120, true) << 16),
-    gid: v.getUint16(24, true) | (v.getUint16(122, true) << 16),
+    uid: (v.getUint16(2, true) | (v.getUint16(120, true) << 16)) >>> 0,
+    gid: (v.getUint16(24, true) | (v.getUint16(122, true) << 16)) >>> 0,
     size: v.getUint32(4, true) + v.getUint32(108, true) * 2 ** 32,
     atime: v.getUint32(8, true),
     ctime: v.getUint32(12, true),

@@ -199,6 +199,8 @@ export function mkfs(device: BlockBackend, options: MkfsOptions = {}): MkfsResul
   // The root's block and lost+found through the file system itself.
   const fs = Ext2FileSystem.mount(device, { clock: () => time });
   fs.initializeRoot();
+  // The backups get the final free counts too, as mke2fs's do (e2fsck -b checks from them).
+  fs.volume.writeBackupSuperblocks();
   fs.unmount();
   return { blocks, blockSize, groups, inodes: groups * inodesPerGroup, inodesPerGroup };
 }

@@ -215,6 +215,12 @@ export class Ext2Volume {
       corrupt(`freeing block ${n}, outside the file system`);
     const g = this.groupOfBlock(n);
     const d = this.groups[g] as GroupDescriptor;
+    // A damaged block pointer must not give the group's own metadata back to the allocator (Linux:
+    // "Freeing blocks in system zones").
+    const tableBlocks = (this.inodesPerGroup * this.inodeSize) / this.blockSize;
+    if (n === d.blockBitmap || n === d.inodeBitmap || (n >= d.inodeTable && n < d.inodeTable + tableBlocks)) {
+      corrupt(`freeing block ${n}, which holds group ${g}'s bitmaps or inode table`);
+    }
     this.releaseBit(d.blockBitmap, n - this.groupStart(g), `block ${n}`);
     this.cache.forget(n);
     d.freeBlocks++;

@@ -45,18 +45,21 @@ export interface FsckResult {
   output: string;
 }
 
-/** `e2fsck -fn IMAGE`: a full check that changes nothing. */
-export function e2fsck(image: Uint8Array): FsckResult {
+/** `e2fsck -fn [EXTRA...] IMAGE`: a full check that changes nothing (`extra`, e.g. `-b 8193`, goes first). */
+export function e2fsck(image: Uint8Array, extra: string[] = []): FsckResult {
   return withImageFile(image, (path) => {
-    const r = spawnSync(E2FSCK as string, ['-fn', path], { encoding: 'utf8' });
+    const r = spawnSync(E2FSCK as string, ['-fn', ...extra, path], { encoding: 'utf8' });
     return { status: r.status ?? -1, output: `${r.stdout}${r.stderr}` };
   });
 }
 
-/** `e2fsck -fy`: repairs the image in place and returns the repaired bytes with the result. */
-export function e2fsckRepair(image: Uint8Array): FsckResult & { image: Uint8Array } {
+/**
+ * `e2fsck -fy [EXTRA...]`: repairs the image in place and returns the repaired bytes with the result
+ * (`extra`, e.g. `-D` to index and compact directories, goes before the image path).
+ */
+export function e2fsckRepair(image: Uint8Array, extra: string[] = []): FsckResult & { image: Uint8Array } {
   return withImageFile(image, (path) => {
-    const r = spawnSync(E2FSCK as string, ['-fy', path], { encoding: 'utf8' });
+    const r = spawnSync(E2FSCK as string, ['-fy', ...extra, path], { encoding: 'utf8' });
     return {
       status: r.status ?? -1,
       output: `${r.stdout}${r.stderr}`,
