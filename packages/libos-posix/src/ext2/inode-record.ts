@@ -3,14 +3,10 @@
  * plain record. Encoding writes only the fields below into the inode's bytes, so everything else in the
  * slot (extended-attribute space of a 256-byte inode, fields of other operating systems) stays as it was.
  */
-export const S_IFMT = 0o170000;
-export const S_IFSOCK = 0o140000;
-export const S_IFLNK = 0o120000;
-export const S_IFREG = 0o100000;
-export const S_IFBLK = 0o060000;
-export const S_IFDIR = 0o040000;
-export const S_IFCHR = 0o020000;
-export const S_IFIFO = 0o010000;
+import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK } from '../files/file-stat';
+
+// The file-type bits of i_mode are st_mode's.
+export { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK };
 
 /** Inode flags this implementation looks at. */
 export const INODE_FLAGS = {
