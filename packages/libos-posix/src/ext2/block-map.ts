@@ -76,11 +76,15 @@ export function allocateBlock(
   const path = pathOf(vol, logical);
   if (path === null) refuse('EFBIG', `logical block ${logical} is past the largest ext2 file`);
   const sectorsPerBlock = vol.blockSize / 512;
-  // Allocate near the block before it in the file, or at the start of the inode's group.
-  const before = logical > 0 ? mapBlock(vol, inode, logical - 1) : 0;
-  let goal = before !== 0 ? before + 1 : vol.groupStart(vol.groupOfInode(ino));
+  // Allocate near the block before it in the file, or at the start of the inode's group; worked out only
+  // when something is allocated (a write over mapped blocks needs no goal).
+  let goal = -1;
   const take = (): number => {
     if (inode.sectors + sectorsPerBlock > 0xffffffff) refuse('EFBIG', 'i_blocks would overflow');
+    if (goal < 0) {
+      const before = logical > 0 ? mapBlock(vol, inode, logical - 1) : 0;
+      goal = before !== 0 ? before + 1 : vol.groupStart(vol.groupOfInode(ino));
+    }
     const n = vol.allocateBlock(goal);
     vol.cache.zeroed(n);
     inode.sectors += sectorsPerBlock;

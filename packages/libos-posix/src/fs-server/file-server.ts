@@ -112,7 +112,8 @@ export class FileServer {
         attributes(fs.rootIno);
         return;
       case W.getattr:
-        attributes(this.resolve(q).ino);
+        // (the stat that checked the handle is the answer)
+        putAttributes(r.initAttributes(), this.resolve(q));
         return;
       case W.lookup:
         attributes(fs.lookup(this.resolve(q).ino, q.lookup));
@@ -197,9 +198,9 @@ export class FileServer {
         return;
       }
       case W.readlink: {
-        const { ino } = this.resolve(q);
-        r.target = fs.readlink(ino);
-        attributes(ino);
+        const st = this.resolve(q);
+        r.target = fs.readlink(st.ino);
+        putAttributes(r.initAttributes(), st);
         return;
       }
       case W.link: {
