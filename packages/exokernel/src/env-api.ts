@@ -136,6 +136,14 @@ export class EnvApi {
   ipcReply(message?: IpcMessage): void {
     this.#kernel.ipcReply(this.#env, message);
   }
+  /**
+   * A call answered at once by a receiver that waits with an IPC upcall (its handler runs now and replies):
+   * E_AGAIN when none waits, E_LABEL when the flow policy forbids it, E_STATE when it did not reply or its
+   * environment ended.
+   */
+  ipcCallNow(endpointCap: number, message?: IpcMessage): IpcResult {
+    return this.#kernel.ipcCallNow(this.#env, endpointCap, message);
+  }
   /** Starts a send, recv or call that may wait; returns its completion token. */
   ipcSubmit(request: { op: IpcOperation; endpoint: number; message?: IpcMessage }): number {
     return this.#kernel.ipcSubmit(this.#env, request);

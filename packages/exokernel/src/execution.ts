@@ -451,6 +451,11 @@ export class Executor {
     this.callHandler(env, 'interrupt', () => handler({ irq }));
   }
 
+  /** Runs `env`'s handler now (a direct IPC call's receiver); one that throws ends its environment. */
+  runUpcall(env: Environment, what: string, call: () => void): void {
+    if (env.status !== 'dead') this.callHandler(env, what, call);
+  }
+
   /** Runs a handler that returns nothing; one that throws ends its environment. */
   private callHandler(env: Environment, what: string, call: () => void): void {
     try {

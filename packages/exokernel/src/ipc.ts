@@ -49,6 +49,11 @@ export interface Waiter {
   readonly message: IpcMessage | null;
   readonly badge: number | undefined;
   complete(result: IpcResult): void;
+  /**
+   * Whether this receiver answers inside an upcall handler the kernel can run at once (an asynchronous
+   * receive of an environment with an IPC upcall): only such a receiver takes a direct call (`callNow`).
+   */
+  answersInHandler?(): boolean;
 }
 
 /** The kernel services IPC needs. */
@@ -83,9 +88,16 @@ export function messageWords(
 export class IpcSystem {
   constructor(private readonly kernel: IpcKernel) {}
 
-  /** A sender (send or call) arrives: deliver to the first waiting receiver it may reach, or wait. */
-  arriveSender(ep: Endpoint, sender: Waiter, mayWait: boolean): void {
-    const receiver = this.firstReachable(ep.receivers, (r) => this.kernel.canSend(sender.env, r.env));
+  /**
+   * A sender (send or call) arrives: deliver to the first waiting receiver it may reach, or wait. `direct`:
+   * deliver only to a receiver that answers in its handler, and never wait (E_AGAIN otherwise).
+   */
+  arriveSender(ep: Endpoint, sender: Waiter, mayWait: boolean, direct = false): void {
+    const receiver = this.firstReachable(
+      ep.receivers,
+      (r) => this.kernel.canSend(sender.env, r.env),
+      direct ? (r) => r.answersInHandler?.() === true : undefined,
+    );
     if (receiver === 'label') {
       sender.complete({
         ok: false,
@@ -98,8 +110,9 @@ export class IpcSystem {
       this.deliver(sender, receiver);
       return;
     }
-    if (!mayWait) {
-      sender.complete({ ok: false, error: 'E_AGAIN', detail: 'no receiver is waiting' });
+    if (!mayWait || direct) {
+      const detail = direct ? 'no receiver answering in its handler is waiting' : 'no receiver is waiting';
+      sender.complete({ ok: false, error: 'E_AGAIN', detail });
       return;
     }
     ep.senders.push(sender);
@@ -155,10 +168,17 @@ export class IpcSystem {
     return false;
   }
 
-  private firstReachable(queue: Waiter[], allowed: (w: Waiter) => boolean): Waiter | null | 'label' {
+  private firstReachable(
+    queue: Waiter[],
+    allowed: (w: Waiter) => boolean,
+    suitable?: (w: Waiter) => boolean,
+  ): Waiter | null | 'label' {
     if (queue.length === 0) return null;
     const i = queue.findIndex(allowed);
     if (i < 0) return 'label';
+    // A direct call takes the first receiver it may reach, and only if that one answers in its handler:
+    // it never overtakes the queue's order.
+    if (suitable !== undefined && !suitable(queue[i] as Waiter)) return null;
     return queue.splice(i, 1)[0] as Waiter;
   }
 

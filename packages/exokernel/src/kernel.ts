@@ -1029,10 +1029,14 @@ export class Exokernel {
           entry.result = result;
           for (const resolve of entry.resolvers.splice(0)) resolve(result);
           const handler = caller.upcalls.ipc;
-          if (handler !== undefined) {
-            this.executor.queueUpcall(caller, 'ipc', () => handler({ token, result }));
-          }
+          if (handler === undefined) return;
+          if (this.handingOff && request.op === 'recv') {
+            // The receiver of a direct call: its handler runs now, on the caller's time.
+            this.handingOff = false;
+            this.executor.runUpcall(caller, 'ipc', () => handler({ token, result }));
+          } else this.executor.queueUpcall(caller, 'ipc', () => handler({ token, result }));
         },
+        answersInHandler: () => request.op === 'recv' && caller.upcalls.ipc !== undefined,
       },
       endpoint,
       result: null,
@@ -1042,6 +1046,42 @@ export class Exokernel {
     if (request.op === 'recv') this.ipc.arriveReceiver(endpoint, entry.waiter, true);
     else this.ipc.arriveSender(endpoint, entry.waiter, true);
     return token;
+  }
+
+  /** Set while a direct call delivers: the receiver's completion runs its handler at once. */
+  private handingOff = false;
+
+  /**
+   * ipcCallNow: a call handed straight to the receiver (a protected control transfer). The first receiver
+   * waiting at the endpoint that the caller may reach must be an asynchronous receive of an environment with
+   * an IPC upcall: its handler runs at once, in its own environment and on the caller's time, and the reply
+   * it makes there is the result. Refused with E_AGAIN when no such receiver waits (nothing is delivered);
+   * E_STATE when the handler returned without replying (the call is given up) or its environment ended
+   * (the handler threw). A library OS uses it for servers whose answers it cannot go on without.
+   */
+  ipcCallNow(caller: Environment, endpointCap: number, message: IpcMessage = {}): IpcResult {
+    const op = 'ipcCallNow';
+    this.live(caller, op);
+    const prepared = this.prepareIpc(caller, 'call', endpointCap, message, op);
+    let result: IpcResult | null = null;
+    const waiter: Waiter = {
+      env: caller,
+      op: 'call',
+      message: prepared.message,
+      badge: prepared.badge,
+      complete: (r) => {
+        result ??= r;
+      },
+    };
+    this.handingOff = true;
+    try {
+      this.ipc.arriveSender(prepared.endpoint, waiter, false, true);
+    } finally {
+      this.handingOff = false;
+    }
+    if (result !== null) return result;
+    for (const env of this.environments.values()) if (env.replyTo === waiter) env.replyTo = null;
+    return { ok: false, error: 'E_STATE', detail: 'the receiver returned from its handler without replying' };
   }
 
   /** ipcPoll: the token's result, or null while it is pending. */
