@@ -12,6 +12,7 @@ export default defineConfig({
       '@exov6/hal-x86': source('hal-x86'),
       '@exov6/caplattice': source('caplattice'),
       '@exov6/sched-beatty': source('sched-beatty'),
+      '@exov6/capnp-lite': source('capnp-lite'),
     },
   },
   test: {

@@ -28,8 +28,8 @@ export { ImagePages } from './process/image-pages';
 export type { ImageCaching } from './process/image-pages';
 export { FileSystem } from './fs/file-system';
 export type { Mount } from './fs/mount';
-export { Inode } from './fs/inode';
-export type { Device } from './fs/inode';
+export { Inode, ROOT_DEV } from './fs/inode';
+export type { Device, AttributeChanges, NewObject } from './fs/inode';
 export { OpenFile, O } from './files/open-file';
 export type { Blocked } from './files/open-file';
 export { Pipe, PipeReadEnd, PipeWriteEnd, PIPE_CAPACITY } from './files/pipe';
@@ -76,6 +76,8 @@ export {
   FsTransportError,
   FS_CALL,
   FS_REPLY,
+  startFileServer,
+  connectFileServer,
 } from './fs-server/index';
 export type {
   DataWindow,
@@ -86,4 +88,11 @@ export type {
   FileAttributes,
   FsStatFs,
   Owner,
+  FileServerCapabilities,
+  FileServerOptions,
+  RunningFileServer,
+  ConnectOptions,
 } from './fs-server/index';
+export { RemoteFileSystem } from './fs/remote-file-system';
+export type { FsConnection, RemoteStats } from './fs/remote-file-system';
+export { RemoteInode } from './fs/remote-inode';

@@ -9,7 +9,9 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import { Exokernel, type ExokernelOptions, type EnvApi } from '@exov6/exokernel';
+import { type BlockBackend, BlockBackendError, EPOCH_SECONDS, FileBlockBackend } from '@exov6/hal-x86';
 import {
+  FileSystem,
   HostStdio,
   implementedCalls,
   PosixSystem,
@@ -19,6 +21,7 @@ import {
 } from '@exov6/libos-posix';
 import { MachineError } from './machine-error';
 import { type ImageOptions, type ImageSummary, installDefaultImage } from './image';
+import { mountRootDisk, type RootDisk } from './root-disk';
 
 export interface MachineOptions extends ImageOptions {
   /** Guest memory in MiB (default 256). */
@@ -35,6 +38,12 @@ export interface MachineOptions extends ImageOptions {
   bootLog?: (line: string) => void;
   /** The console's host end for `interactive()`: typed input and where output goes. */
   console?: { input?: Readable | null; output?: Writable | null };
+  /**
+   * The root file system's disk: an ext2 image file (opened read-write) or a block back end. Its file-system
+   * server runs in an environment of its own; the image options (busybox, files) do not apply. Without a
+   * disk the root file system is in memory, with the default image.
+   */
+  disk?: string | BlockBackend;
 }
 
 export interface CommandOptions {
@@ -62,6 +71,9 @@ export class Machine {
   /** The library OS's environment: every capability the POSIX personality holds. */
   readonly os: EnvApi;
   readonly image: ImageSummary;
+  /** The root disk's server and the library OS's connection to it, when the machine has a disk. */
+  readonly rootDisk: RootDisk | null = null;
+  private readonly diskBackend: BlockBackend | null;
   private readonly uart: UartConsole;
   private readonly log: (line: string) => void;
   private booted = false;
@@ -73,6 +85,7 @@ export class Machine {
     }
     this.log = options.bootLog ?? (() => {});
     const t0 = performance.now();
+    this.diskBackend = openDisk(options.disk);
     this.kernel = new Exokernel({
       memoryBytes: memoryMiB << 20,
       policy: options.policy,
@@ -82,13 +95,28 @@ export class Machine {
         // sleeps) pass while the machine waits for typing. Without one, time is virtual and runs repeat.
         clockMode: options.console === undefined ? 'virtual' : 'host',
         serial: { input: options.console?.input ?? null, output: options.console?.output ?? null },
+        ...(this.diskBackend === null ? {} : { disk: this.diskBackend }),
       },
     });
     const root = this.kernel.createRootEnvironment({});
     this.os = this.kernel.bind(root);
     const boot = this.os.bootCapabilities();
     if (boot === null) throw new MachineError('the exokernel gave no device capabilities');
+    let rootFs: FileSystem | undefined;
+    if (this.diskBackend !== null) {
+      if (boot.disk === null) throw new MachineError('the exokernel gave no disk capability');
+      this.rootDisk = mountRootDisk(this.kernel, root, this.os, { disk: boot.disk, timer: boot.timer });
+      const source = typeof options.disk === 'string' ? options.disk : '/dev/vda';
+      // (The system's clock once it exists; the machine's, as the system will count it, before.)
+      const realtimeNs = () =>
+        (this.system as PosixSystem | undefined)?.realtimeNs() ??
+        EPOCH_SECONDS * 1e9 + this.os.clockNow(boot.timer);
+      rootFs = new FileSystem(realtimeNs, this.rootDisk.remote.mount(source));
+      // Where /dev and /proc are mounted (a disk made from any directory may lack them).
+      for (const dir of ['/dev', '/proc']) if (!rootFs.exists(dir)) rootFs.mkdirs(dir);
+    }
     this.system = new PosixSystem(this.os, {
+      fs: rootFs,
       seed: options.seed ?? 0,
       strace: options.strace,
       clock: () => this.os.clockNow(boot.timer),
@@ -97,7 +125,10 @@ export class Machine {
         cancel: () => this.os.timerCancel(boot.timer),
       },
     });
-    this.image = installDefaultImage(this.system.fs, options);
+    this.image =
+      this.rootDisk === null
+        ? installDefaultImage(this.system.fs, options)
+        : { programs: [], applets: 0, busybox: this.system.fs.exists('/bin/busybox') };
     this.uart = new UartConsole(this.os, { ports: boot.ports.com1, irq: boot.irqs.com1 });
     const terminal = this.system.attachTerminal((signalGroup) => this.uart.line(signalGroup));
     this.uart.onReceive = (bytes) => terminal.receive(bytes);
@@ -108,10 +139,18 @@ export class Machine {
     this.log(
       `exokernel: scheduler ${options.policy ?? 'beatty'}, time slices of ${this.kernel.executor.sliceInstructions} instructions`,
     );
-    this.log(
-      `libos-posix: ${implementedCalls().length} Linux system calls; root file system in memory: ${this.image.programs.length} programs` +
-        (this.image.busybox ? `, busybox with ${this.image.applets} applets` : ', no busybox on this host'),
-    );
+    if (this.rootDisk === null) {
+      this.log(
+        `libos-posix: ${implementedCalls().length} Linux system calls; root file system in memory: ${this.image.programs.length} programs` +
+          (this.image.busybox ? `, busybox with ${this.image.applets} applets` : ', no busybox on this host'),
+      );
+    } else {
+      const s = this.rootDisk.remote.statfs();
+      this.log(
+        `libos-posix: ${implementedCalls().length} Linux system calls; root file system ext2 on ${typeof options.disk === 'string' ? options.disk : 'the disk'}: ` +
+          `${s.blocks} blocks of ${s.blockSize} bytes, ${s.freeBlocks} free; served by environment ${this.rootDisk.serverEnv}`,
+      );
+    }
     this.log(`ready in ${(performance.now() - t0).toFixed(0)} ms`);
   }
 
@@ -141,6 +180,7 @@ export class Machine {
     const init = this.startInit(argv, stdio.files);
     const before = this.kernel.cpu.instret;
     const summary = this.kernel.run({ maxInstructions: options.maxInstructions ?? 20_000_000_000 });
+    this.shutDown();
     if (init.state !== 'zombie') {
       throw new MachineError(
         summary.reason === 'idle'
@@ -174,7 +214,23 @@ export class Machine {
       const idleMs = summary.reason === 'idle' ? this.idleWaitMs() : 0;
       await new Promise((resolve) => (idleMs > 0 ? setTimeout(resolve, idleMs) : setImmediate(resolve)));
     }
+    this.shutDown();
     return init.state === 'zombie' ? statusOf(init.waitStatus) : 0;
+  }
+
+  private shutDownDone = false;
+
+  /**
+   * The end of a run: the root disk's server writes back everything it holds and marks the file system
+   * clean, and the image file is flushed and closed, so the image can be checked and booted again.
+   */
+  private shutDown(): void {
+    if (this.shutDownDone) return;
+    this.shutDownDone = true;
+    if (this.rootDisk === null || this.diskBackend === null) return;
+    this.rootDisk.server.unmount();
+    this.diskBackend.flush();
+    if (this.diskBackend instanceof FileBlockBackend) this.diskBackend.close();
   }
 
   private poweredOff = false;
@@ -218,4 +274,16 @@ export class Machine {
 
 function statusOf(waitStatus: number): number {
   return (waitStatus & 0x7f) === 0 ? (waitStatus >> 8) & 0xff : 128 + (waitStatus & 0x7f);
+}
+
+/** The disk of `disk` (an image file's path opens read-write), or null for none. */
+function openDisk(disk: MachineOptions['disk']): BlockBackend | null {
+  if (disk === undefined) return null;
+  if (typeof disk !== 'string') return disk;
+  try {
+    return new FileBlockBackend(disk);
+  } catch (e) {
+    const why = e instanceof BlockBackendError || e instanceof Error ? e.message : String(e);
+    throw new MachineError(`cannot open the disk image ${disk}: ${why}`);
+  }
 }

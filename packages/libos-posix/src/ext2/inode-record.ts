@@ -133,3 +133,10 @@ export function direntType(mode: number): number {
       return 0;
   }
 }
+
+const TYPE_OF_CODE = [0, S_IFREG, S_IFDIR, S_IFCHR, S_IFBLK, S_IFIFO, S_IFSOCK, S_IFLNK];
+
+/** The S_IFMT bits a directory entry's file type code stands for (0 when unknown). */
+export function modeTypeOfDirent(code: number): number {
+  return TYPE_OF_CODE[code] ?? 0;
+}

@@ -115,9 +115,31 @@ export class IpcFileServer {
   }
 }
 
-/** Why an exchange with the server failed (not a refusal of the file system: those are responses). */
+/**
+ * Why an exchange with the server failed (not a refusal of the file system: those are responses).
+ * UNAVAILABLE: no server was waiting (nothing was delivered). LOST: the server ended while it held the
+ * request, which may or may not have taken effect. REFUSED: the server refused the exchange itself.
+ */
 export class FsTransportError extends Error {
   override name = 'FsTransportError';
+  constructor(
+    readonly code: 'UNAVAILABLE' | 'LOST' | 'REFUSED',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The reply's words, or the transport error the result stands for. */
+function replyWords(result: IpcResult): readonly bigint[] {
+  if (!result.ok) {
+    const code = result.error === 'E_AGAIN' ? 'UNAVAILABLE' : result.error === 'E_STATE' ? 'LOST' : 'REFUSED';
+    throw new FsTransportError(code, `the server did not answer: ${result.error} ${result.detail}`);
+  }
+  const reply = result.message?.words ?? [];
+  if (reply[0] !== FS_REPLY.ok)
+    throw new FsTransportError('REFUSED', `the server refused the exchange (${reply[1]})`);
+  return reply;
 }
 
 /**
@@ -146,30 +168,56 @@ export class IpcFileClient {
 
   private async exchange(words: bigint[], cap?: number): Promise<readonly bigint[]> {
     const token = this.api.ipcSubmit({ op: 'call', endpoint: this.endpoint, message: { words, cap } });
-    const result = await this.api.ipcWait(token);
-    if (!result.ok) throw new FsTransportError(`the server did not answer: ${result.error} ${result.detail}`);
-    const reply = result.message?.words ?? [];
-    if (reply[0] !== FS_REPLY.ok) throw new FsTransportError(`the server refused the exchange (${reply[1]})`);
-    return reply;
+    return replyWords(await this.api.ipcWait(token));
   }
 
-  /** Grants the server this client's frames (shared: the client keeps its own capabilities). */
+  /** An exchange as a direct call: the server answers in its upcall before this returns. */
+  private exchangeDirect(words: bigint[], cap?: number): readonly bigint[] {
+    return replyWords(this.api.ipcCallNow(this.endpoint, { words, cap }));
+  }
+
+  /** The attach calls that grant the server this client's frames (shared: the client keeps its own). */
+  private grants(): { words: bigint[]; cap: number }[] {
+    const rights = Rights.READ | Rights.WRITE | Rights.TRANSFER;
+    return [
+      ...this.message.frames.map((frame, i) => ({ frame, role: 0n, i })),
+      ...this.data.frames.map((frame, i) => ({ frame, role: 1n, i })),
+    ].map(({ frame, role, i }) => ({
+      words: [FS_CALL.attach, role, BigInt(i)],
+      cap: this.api.capDerive(frame, { rights }),
+    }));
+  }
+
+  /** Grants the server this client's frames, waiting for each answer. */
   async connect(): Promise<void> {
-    const grant = async (frames: number[], role: bigint) => {
-      for (const [i, frame] of frames.entries()) {
-        const shared = this.api.capDerive(frame, { rights: Rights.READ | Rights.WRITE | Rights.TRANSFER });
-        await this.exchange([FS_CALL.attach, role, BigInt(i)], shared);
-      }
-    };
-    await grant(this.message.frames, 0n);
-    await grant(this.data.frames, 1n);
+    for (const g of this.grants()) await this.exchange(g.words, g.cap);
+  }
+
+  /** `connect` by direct calls, for a client that cannot wait (a library OS inside a system call). */
+  connectDirect(): void {
+    for (const g of this.grants()) this.exchangeDirect(g.words, g.cap);
+  }
+
+  private put(request: Uint8Array): bigint[] {
+    if (request.length > this.message.size) {
+      throw new FsTransportError(
+        'REFUSED',
+        `a ${request.length}-byte request does not fit the message frames`,
+      );
+    }
+    this.message.write(request);
+    return [FS_CALL.request, BigInt(request.length)];
   }
 
   /** Sends one request message; resolves to the response message. */
   async call(request: Uint8Array): Promise<Uint8Array> {
-    if (request.length > this.message.size) throw new FsTransportError(`a ${request.length}-byte request`);
-    this.message.write(request);
-    const reply = await this.exchange([FS_CALL.request, BigInt(request.length)]);
+    const reply = await this.exchange(this.put(request));
+    return this.message.read(Number(reply[1]));
+  }
+
+  /** `call` as a direct call: the response, or FsTransportError when no server answered. */
+  callDirect(request: Uint8Array): Uint8Array {
+    const reply = this.exchangeDirect(this.put(request));
     return this.message.read(Number(reply[1]));
   }
 }

@@ -34,7 +34,19 @@ export class FileSystem {
   private readonly mountList: Mount[] = [];
   private nextDev = ROOT_DEV + 1;
 
-  constructor(readonly clock: () => number = () => 0) {
+  /**
+   * `rootMount`: the root file system (its root directory's st_dev must be ROOT_DEV); without one, an
+   * empty in-memory tree.
+   */
+  constructor(
+    readonly clock: () => number = () => 0,
+    rootMount?: Mount,
+  ) {
+    if (rootMount !== undefined) {
+      this.root = rootMount.root;
+      this.mountList.push(rootMount);
+      return;
+    }
     this.root = new Inode(S_IFDIR | 0o755, clock());
     this.root.nlink = 2;
     // An in-memory root, so a tmpfs (not "rootfs": tools such as df skip that name as Linux's hidden one).
@@ -86,6 +98,11 @@ export class FileSystem {
   /** The mounted file systems with their mount points, in mount order (for /proc/mounts). */
   mounts(): (Mount & { path: string })[] {
     return this.mountList.map((m) => ({ ...m, path: this.pathOf(m.root) }));
+  }
+
+  /** sync(2): every mounted file system writes what it holds in memory to its disk. */
+  sync(): void {
+    for (const m of this.mountList) m.sync?.();
   }
 
   /** The mounted file system with device number `dev` (st_dev of its files), if one is mounted. */
@@ -174,7 +191,8 @@ export class FileSystem {
     for (let d = dir; d !== this.root; d = d.parent) {
       while (d.coveredDir !== null) d = d.coveredDir; // a mounted root is named by the directory it covers
       const parent = d.parent;
-      const name = parent.children().find(([, i]) => i === d)?.[0];
+      const ino = d.ino;
+      const name = parent.entryList().find((e) => e.ino === ino)?.name;
       if (name === undefined) fail('ENOENT', 'directory was removed');
       names.unshift(name);
     }
@@ -183,53 +201,28 @@ export class FileSystem {
 
   // ------------------------------------------------------------------ changes
 
-  private add(parent: Inode, name: string, inode: Inode): Inode {
-    if (name === '.' || name === '..') fail('EEXIST', name);
-    if (parent.entries.has(name)) fail('EEXIST', name);
-    inode.dev = parent.dev;
-    parent.entries.set(name, inode);
-    parent.mtimeNs = parent.ctimeNs = this.clock();
-    if (inode.isDirectory) {
-      inode.parent = parent;
-      parent.nlink++;
-    }
-    return inode;
-  }
-
   create(path: string, cwd: string, mode: number, uid = 0, gid = 0): Inode {
     const { inode, parent, name } = this.resolve(path, cwd, true);
     if (inode !== null) fail('EEXIST', path);
-    const file = new Inode(S_IFREG | (mode & 0o7777), this.clock());
-    file.uid = uid;
-    file.gid = gid;
-    return this.add(parent, name, file);
+    return parent.makeChild(name, { mode: S_IFREG | (mode & 0o7777), uid, gid }, this.clock());
   }
 
   mkdir(path: string, cwd: string, mode: number, uid = 0, gid = 0): Inode {
     const { inode, parent, name } = this.resolve(path.replace(/\/+$/, '') || '/', cwd, false);
     if (inode !== null) fail('EEXIST', path);
-    const dir = new Inode(S_IFDIR | (mode & 0o7777), this.clock());
-    dir.nlink = 2;
-    dir.uid = uid;
-    dir.gid = gid;
-    return this.add(parent, name, dir);
+    return parent.makeChild(name, { mode: S_IFDIR | (mode & 0o7777), uid, gid }, this.clock());
   }
 
-  symlink(target: string, path: string, cwd: string): Inode {
+  symlink(target: string, path: string, cwd: string, uid = 0, gid = 0): Inode {
     const { inode, parent, name } = this.resolve(path, cwd, false);
     if (inode !== null) fail('EEXIST', path);
-    const link = new Inode(S_IFLNK | 0o777, this.clock());
-    link.target = target;
-    link.size = Buffer.byteLength(target);
-    return this.add(parent, name, link);
+    return parent.makeChild(name, { mode: S_IFLNK | 0o777, uid, gid, target }, this.clock());
   }
 
   mknod(path: string, cwd: string, device: Device, mode = 0o666): Inode {
     const { inode, parent, name } = this.resolve(path, cwd, false);
     if (inode !== null) fail('EEXIST', path);
-    const node = new Inode(S_IFCHR | (mode & 0o7777), this.clock());
-    node.device = device;
-    return this.add(parent, name, node);
+    return parent.makeChild(name, { mode: S_IFCHR | (mode & 0o7777), uid: 0, gid: 0, device }, this.clock());
   }
 
   link(existing: string, path: string, cwd: string): void {
@@ -238,18 +231,14 @@ export class FileSystem {
     const { inode, parent, name } = this.resolve(path, cwd, false);
     if (inode !== null) fail('EEXIST', path);
     if (parent.dev !== target.dev) fail('EXDEV', `${existing} and ${path} are on different file systems`);
-    this.add(parent, name, target);
-    target.nlink++;
-    target.ctimeNs = this.clock();
+    parent.linkChild(name, target, this.clock());
   }
 
   unlink(path: string, cwd: string): void {
     const { inode, parent, name } = this.resolve(path, cwd, false);
     if (inode === null) fail('ENOENT', path);
     if (inode.isDirectory) fail('EISDIR', path);
-    parent.entries.delete(name);
-    inode.nlink--;
-    parent.mtimeNs = parent.ctimeNs = inode.ctimeNs = this.clock();
+    parent.unlinkChild(name, inode, this.clock());
   }
 
   rmdir(path: string, cwd: string): void {
@@ -259,11 +248,8 @@ export class FileSystem {
     if (inode === this.root || inode.coveredDir !== null || name === '.' || name === '..') {
       fail('EBUSY', path);
     }
-    if (inode.entries.size > 0) fail('ENOTEMPTY', path);
-    parent.entries.delete(name);
-    parent.nlink--;
-    inode.nlink = 0;
-    parent.mtimeNs = parent.ctimeNs = this.clock();
+    if (!inode.isEmptyDirectory()) fail('ENOTEMPTY', path);
+    parent.removeDirectory(name, inode, this.clock());
   }
 
   rename(from: string, to: string, cwd: string): void {
@@ -283,15 +269,9 @@ export class FileSystem {
     if (dest.inode !== null) {
       if (moving.isDirectory && !dest.inode.isDirectory) fail('ENOTDIR', to);
       if (!moving.isDirectory && dest.inode.isDirectory) fail('EISDIR', to);
-      if (dest.inode.isDirectory) {
-        if (dest.inode.entries.size > 0) fail('ENOTEMPTY', to);
-        dest.parent.nlink--;
-      } else dest.inode.nlink--;
-      dest.parent.entries.delete(dest.name);
+      if (dest.inode.isDirectory && !dest.inode.isEmptyDirectory()) fail('ENOTEMPTY', to);
     }
-    source.parent.entries.delete(source.name);
-    if (moving.isDirectory) source.parent.nlink--;
-    this.add(dest.parent, dest.name, moving);
+    source.parent.moveChild(source.name, moving, dest.parent, dest.name, dest.inode, this.clock());
   }
 
   // ------------------------------------------------------------------ building images
@@ -304,7 +284,7 @@ export class FileSystem {
     const found = this.resolve(path, '/');
     const file = found.inode ?? this.create(path, '/', mode);
     if (!file.isRegular) fail('EISDIR', path);
-    file.mode = S_IFREG | (mode & 0o7777);
+    file.setAttributes({ mode }, this.clock());
     file.resize(0);
     file.writeBytes(0, bytes);
     return file;
@@ -327,7 +307,7 @@ export class FileSystem {
     const inode = this.lookup(path, cwd);
     if (inode.isDirectory) fail('EISDIR', path);
     if (!inode.isRegular) fail('EINVAL', `${path} is not a regular file`);
-    return inode.data.slice(0, inode.size);
+    return inode.readBytes(0, inode.size);
   }
 }
 

@@ -3,9 +3,9 @@
  * O_APPEND, lseek) and a directory (getdents64). stat comes from the inode.
  */
 import { fail } from '../errno';
-import { type FileStat, S_IFDIR, S_IFLNK, S_IFREG, S_IFCHR } from '../files/file-stat';
+import { type FileStat, S_IFDIR } from '../files/file-stat';
 import { O, OpenFile } from '../files/open-file';
-import type { Inode } from './inode';
+import type { DirectoryEntry, Inode } from './inode';
 
 export function statOf(inode: Inode): FileStat {
   return {
@@ -16,9 +16,9 @@ export function statOf(inode: Inode): FileStat {
     uid: inode.uid,
     gid: inode.gid,
     rdev: inode.device?.rdev ?? 0,
-    size: inode.isDirectory ? 4096 : inode.size,
+    size: inode.isDirectory && inode.blocks === null ? 4096 : inode.size,
     blksize: 4096,
-    blocks: Math.ceil((inode.isDirectory ? 4096 : inode.size) / 512),
+    blocks: inode.blocks ?? Math.ceil((inode.isDirectory ? 4096 : inode.size) / 512),
     atimeNs: inode.atimeNs,
     mtimeNs: inode.mtimeNs,
     ctimeNs: inode.ctimeNs,
@@ -37,16 +37,14 @@ export class RegularFile extends OpenFile {
   }
 
   override read(length: number): Uint8Array {
-    const start = Math.min(this.offset, this.inode.size);
-    const end = Math.min(this.inode.size, start + length);
-    this.offset = end;
-    return this.inode.data.slice(start, end);
+    const data = this.inode.readBytes(this.offset, this.offset + length);
+    this.offset += data.length;
+    return data;
   }
 
   /** pread: at `position`, the offset untouched. */
   readAt(position: number, length: number): Uint8Array {
-    const start = Math.min(position, this.inode.size);
-    return this.inode.data.slice(start, Math.min(this.inode.size, start + length));
+    return this.inode.readBytes(position, position + length);
   }
 
   override write(data: Uint8Array): number {
@@ -57,9 +55,9 @@ export class RegularFile extends OpenFile {
   }
 
   writeAt(position: number, data: Uint8Array): number {
-    this.inode.writeBytes(position, data);
+    // (Times first: a file system that keeps its own times answers the write with them.)
     this.inode.mtimeNs = this.inode.ctimeNs = this.clock();
-    return data.length;
+    return this.inode.writeBytes(position, data);
   }
 
   override seek(offset: number, whence: number): number {
@@ -83,22 +81,9 @@ export class RegularFile extends OpenFile {
   }
 }
 
-/** d_type values of getdents64. */
-const DT = { CHR: 2, DIR: 4, REG: 8, LNK: 10, UNKNOWN: 0 } as const;
-
-function direntType(inode: Inode): number {
-  switch (inode.type) {
-    case S_IFDIR:
-      return DT.DIR;
-    case S_IFREG:
-      return DT.REG;
-    case S_IFLNK:
-      return DT.LNK;
-    case S_IFCHR:
-      return DT.CHR;
-    default:
-      return DT.UNKNOWN;
-  }
+/** getdents64's d_type: Linux's DT_* values are the S_IFMT bits shifted down (DT_REG 8, DT_DIR 4...). */
+function direntType(type: number): number {
+  return type >>> 12;
 }
 
 export class DirectoryFile extends OpenFile {
@@ -115,11 +100,16 @@ export class DirectoryFile extends OpenFile {
    * description's position (an index into ".", "..", then the entries in creation order).
    */
   getdents(size: number): Uint8Array {
-    const all: [string, Inode][] = [['.', this.inode], ['..', this.inode.parent], ...this.inode.children()];
+    const dir = this.inode;
+    const all: DirectoryEntry[] = [
+      { name: '.', ino: dir.ino, type: S_IFDIR },
+      { name: '..', ino: dir.parent.ino, type: S_IFDIR },
+      ...dir.entryList(),
+    ];
     const out: Uint8Array[] = [];
     let used = 0;
     while (this.offset < all.length) {
-      const [name, inode] = all[this.offset] as [string, Inode];
+      const { name, ino, type } = all[this.offset] as DirectoryEntry;
       const nameBytes = new TextEncoder().encode(name);
       const reclen = Math.ceil((19 + nameBytes.length + 1) / 8) * 8;
       if (used + reclen > size) {
@@ -128,10 +118,10 @@ export class DirectoryFile extends OpenFile {
       }
       const rec = new Uint8Array(reclen);
       const v = new DataView(rec.buffer);
-      v.setBigUint64(0, BigInt(inode.ino), true);
+      v.setBigUint64(0, BigInt(ino), true);
       v.setBigInt64(8, BigInt(this.offset + 1), true);
       v.setUint16(16, reclen, true);
-      rec[18] = direntType(inode);
+      rec[18] = direntType(type);
       rec.set(nameBytes, 19);
       out.push(rec);
       used += reclen;

@@ -14,4 +14,6 @@ export interface Mount {
   options: string;
   /** The root of the mounted tree. */
   root: Inode;
+  /** Writes what the file system holds in memory to its disk (sync(2)); in-memory ones have none. */
+  sync?: () => void;
 }

@@ -36,8 +36,7 @@ export class FileMappingSource implements PageSource {
     const from = this.offset + (page - this.start);
     if (from >= this.file.size) return null;
     const frame = this.pool.alloc();
-    const to = Math.min(from + PAGE_SIZE, this.file.size);
-    this.pool.os.frameWrite(frame, 0, this.file.data.subarray(from, to));
+    this.pool.os.frameWrite(frame, 0, this.file.readBytes(from, from + PAGE_SIZE));
     return { frame, shared: false };
   }
 }

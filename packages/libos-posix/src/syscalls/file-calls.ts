@@ -101,6 +101,9 @@ function openAt(c: Call, dirfd: number, path: string, flags: number, mode: numbe
     file = new DirectoryFile(inode);
   } else if (inode.device !== null) {
     file = inode.device.open(flags);
+  } else if (!inode.isRegular) {
+    // A device, FIFO or socket node on a disk: no driver or pipe stands behind it here.
+    fail('ENXIO', path);
   } else {
     if ((flags & O.TRUNC) !== 0 && access !== O.RDONLY) inode.resize(0);
     if (inode.generate !== null) {
@@ -162,14 +165,21 @@ function truncateInode(inode: Inode, length: number): number {
   return 0;
 }
 
-function chmodInode(inode: Inode, mode: number): number {
-  inode.mode = (inode.mode & ~0o7777) | (mode & 0o7777);
+function chmodInode(c: Call, inode: Inode, mode: number): number {
+  inode.setAttributes({ mode }, c.system.realtimeNs());
   return 0;
 }
 
-function chownInode(inode: Inode, uid: number, gid: number): number {
-  if (uid !== -1) inode.uid = uid;
-  if (gid !== -1) inode.gid = gid;
+function chownInode(c: Call, inode: Inode, uid: number, gid: number): number {
+  const changes = { ...(uid === -1 ? {} : { uid }), ...(gid === -1 ? {} : { gid }) };
+  inode.setAttributes(changes, c.system.realtimeNs());
+  return 0;
+}
+
+/** fsync and fdatasync: a file of a file system makes its data durable; others have nothing to do. */
+function flushFile(c: Call, fd: number): number {
+  const file = c.process.fds.get(fd);
+  if (file instanceof RegularFile || file instanceof DirectoryFile) file.inode.flush();
   return 0;
 }
 
@@ -480,12 +490,12 @@ export const FILE_CALLS: Record<string, SyscallHandler> = {
   renameat: (c) => renameAt(c, 0),
   renameat2: (c) => renameAt(c, c.int(4)),
   symlink: (c) => {
-    c.system.fs.symlink(c.path(0), c.path(1), c.process.cwd);
+    c.system.fs.symlink(c.path(0), c.path(1), c.process.cwd, c.process.uid, c.process.gid);
     return 0;
   },
   symlinkat: (c) => {
     const path = c.path(2);
-    c.system.fs.symlink(c.path(0), path, baseDir(c, c.int(1), path));
+    c.system.fs.symlink(c.path(0), path, baseDir(c, c.int(1), path), c.process.uid, c.process.gid);
     return 0;
   },
   readlink: (c) => readlinkAt(c, AT_FDCWD, c.path(0), c.arg(1), c.int(2)),
@@ -512,14 +522,19 @@ export const FILE_CALLS: Record<string, SyscallHandler> = {
     c.process.umask = c.int(0) & 0o777;
     return old;
   },
-  chmod: (c) => chmodInode(inodeAt(c, AT_FDCWD, c.path(0)), c.int(1)),
-  fchmod: (c) => chmodInode(inodeOfFd(c, c.int(0)), c.int(1)),
-  fchmodat: (c) => chmodInode(inodeAt(c, c.int(0), c.path(1)), c.int(2)),
-  chown: (c) => chownInode(inodeAt(c, AT_FDCWD, c.path(0)), c.int(1), c.int(2)),
-  lchown: (c) => chownInode(inodeAt(c, AT_FDCWD, c.path(0), false), c.int(1), c.int(2)),
-  fchown: (c) => chownInode(inodeOfFd(c, c.int(0)), c.int(1), c.int(2)),
+  chmod: (c) => chmodInode(c, inodeAt(c, AT_FDCWD, c.path(0)), c.int(1)),
+  fchmod: (c) => chmodInode(c, inodeOfFd(c, c.int(0)), c.int(1)),
+  fchmodat: (c) => chmodInode(c, inodeAt(c, c.int(0), c.path(1)), c.int(2)),
+  chown: (c) => chownInode(c, inodeAt(c, AT_FDCWD, c.path(0)), c.int(1), c.int(2)),
+  lchown: (c) => chownInode(c, inodeAt(c, AT_FDCWD, c.path(0), false), c.int(1), c.int(2)),
+  fchown: (c) => chownInode(c, inodeOfFd(c, c.int(0)), c.int(1), c.int(2)),
   fchownat: (c) =>
-    chownInode(inodeAt(c, c.int(0), c.path(1), (c.int(4) & AT_SYMLINK_NOFOLLOW) === 0), c.int(2), c.int(3)),
+    chownInode(
+      c,
+      inodeAt(c, c.int(0), c.path(1), (c.int(4) & AT_SYMLINK_NOFOLLOW) === 0),
+      c.int(2),
+      c.int(3),
+    ),
   truncate: (c) => truncateInode(inodeAt(c, AT_FDCWD, c.path(0)), c.arg(1)),
   ftruncate: (c) => {
     const file = c.process.fds.get(c.int(0));
@@ -543,14 +558,15 @@ export const FILE_CALLS: Record<string, SyscallHandler> = {
       if (ns === UTIME_OMIT) return old;
       return Number(times.getBigInt64(k * 16, true)) * 1e9 + ns;
     };
-    inode.atimeNs = pick(0, inode.atimeNs);
-    inode.mtimeNs = pick(1, inode.mtimeNs);
-    inode.ctimeNs = now;
+    inode.setAttributes({ atimeNs: pick(0, inode.atimeNs), mtimeNs: pick(1, inode.mtimeNs) }, now);
     return 0;
   },
-  fsync: (c) => (c.process.fds.get(c.int(0)) ? 0 : 0),
-  fdatasync: (c) => (c.process.fds.get(c.int(0)) ? 0 : 0),
-  sync: () => 0,
+  fsync: (c) => flushFile(c, c.int(0)),
+  fdatasync: (c) => flushFile(c, c.int(0)),
+  sync: (c) => {
+    c.system.fs.sync();
+    return 0;
+  },
   sendfile: (c) => sendfile(c),
   poll: (c) => poll(c, c.arg(0), c.int(1), c.int(2)),
   ppoll: (c) => poll(c, c.arg(0), c.int(1), timeoutMsOf(c, c.arg(2), false)),

@@ -1,0 +1,86 @@
+/**
+ * The two ends of a file-system server as a machine sets them up: the server, running in an environment
+ * of its own with the only capability to the disk, and a library OS's connection to it.
+ *
+ * `startFileServer` runs with the server environment's API: it mounts the ext2 file system on the disk
+ * extent through DMA into its own frames and answers calls on its endpoint. `connectFileServer` runs with
+ * the library OS's API: it grants the server its message and data frames and returns the file system as
+ * the namespace mounts it, reached by direct calls (the server answers inside the library OS's system
+ * call, on its time, as a protected control transfer).
+ */
+import type { EnvApi } from '@exov6/exokernel';
+import { EPOCH_SECONDS } from '@exov6/hal-x86';
+import { Ext2FileSystem } from '../ext2/ext2-file-system';
+import { RemoteFileSystem } from '../fs/remote-file-system';
+import { ExtentBlockDevice } from './extent-device';
+import { FileServer } from './file-server';
+import { IpcFileClient, IpcFileServer } from './ipc-transport';
+
+export interface FileServerCapabilities {
+  /** The disk extent (READ, and WRITE for a read-write mount). */
+  disk: number;
+  /** The endpoint's receiving end (IPC_RECV). */
+  endpoint: number;
+  /**
+   * A timer capability with READ, for file times: seconds from EPOCH_SECONDS at the machine clock's 0, as
+   * the library OS's CLOCK_REALTIME. Without one, times stay at EPOCH_SECONDS.
+   */
+  clock?: number;
+}
+
+export interface FileServerOptions {
+  /** Blocks the server's buffer cache keeps between requests (default 4096). */
+  cacheBlocks?: number;
+  readOnly?: boolean;
+}
+
+export interface RunningFileServer {
+  readonly fs: Ext2FileSystem;
+  readonly server: FileServer;
+  readonly ipc: IpcFileServer;
+  readonly device: ExtentBlockDevice;
+  /** Writes everything back and marks the file system clean (the machine's power-off). */
+  unmount(): void;
+}
+
+/** Mounts the disk and starts answering (an Ext2Error when the disk holds no ext2 it can mount). */
+export function startFileServer(
+  api: EnvApi,
+  caps: FileServerCapabilities,
+  options: FileServerOptions = {},
+): RunningFileServer {
+  const device = new ExtentBlockDevice(api, caps.disk, options.readOnly ?? false);
+  const timer = caps.clock;
+  const clock = () => EPOCH_SECONDS + (timer === undefined ? 0 : Math.floor(api.clockNow(timer) / 1e9));
+  const fs = Ext2FileSystem.mount(device, {
+    clock,
+    readOnly: options.readOnly,
+    cacheBlocks: options.cacheBlocks,
+  });
+  const server = new FileServer(fs);
+  const ipc = new IpcFileServer(api, caps.endpoint, server);
+  ipc.listen();
+  return { fs, server, ipc, device, unmount: () => fs.unmount() };
+}
+
+export interface ConnectOptions {
+  /** st_dev of the file system's files. */
+  dev: number;
+  /** Frames for request and response messages (default 16: large directory listings fit). */
+  messageFrames?: number;
+  /** Frames of the data window: the most one read or write request moves (default 64, 256 KiB). */
+  dataFrames?: number;
+}
+
+/** Connects to the server at `endpoint` (an IPC_SEND capability); the server must be listening. */
+export function connectFileServer(os: EnvApi, endpoint: number, options: ConnectOptions): RemoteFileSystem {
+  const client = new IpcFileClient(os, endpoint, {
+    messageFrames: options.messageFrames ?? 16,
+    dataFrames: options.dataFrames ?? 64,
+  });
+  client.connectDirect();
+  return new RemoteFileSystem(
+    { call: (bytes) => client.callDirect(bytes), window: client.window },
+    options.dev,
+  );
+}
