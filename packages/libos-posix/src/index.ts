@@ -27,7 +27,7 @@ export type { PageSource, SourcedPage } from './memory/page-source';
 export { ImagePages } from './process/image-pages';
 export type { ImageCaching } from './process/image-pages';
 export { FileSystem } from './fs/file-system';
-export type { Mount } from './fs/mount';
+export type { Mount, MountSpace } from './fs/mount';
 export { Inode, ROOT_DEV } from './fs/inode';
 export type { Device, AttributeChanges, NewObject } from './fs/inode';
 export { OpenFile, O } from './files/open-file';

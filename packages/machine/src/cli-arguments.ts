@@ -1,12 +1,15 @@
 /**
  * The command line of `exov6` (`pnpm --filter @exov6/machine start -- ...`):
  *
- *   exov6 [--memory MiB] [--policy NAME] [--seed N] [--slice N] [--strace] [--quiet] [-- COMMAND ARGS...]
+ *   exov6 [--disk IMAGE] [--memory MiB] [--policy NAME] [--seed N] [--slice N] [--strace] [--quiet]
+ *         [-- COMMAND ARGS...]
  *
  * Without a command it boots to an interactive shell on the terminal; with one it runs the command and
  * exits with its status.
  */
 export interface CliOptions {
+  /** An ext2 image to boot with as the root file system (read-write), or null for the in-memory image. */
+  disk: string | null;
   memoryMiB: number;
   policy: string;
   seed: number;
@@ -28,6 +31,9 @@ interactive shell on this terminal (Ctrl-A x powers off). With one: runs it, wit
 exits with its status.
 
 options:
+  --disk IMAGE   boot with the ext2 image IMAGE as the root file system, read-write (the build makes
+                 dist/disk.img; any image from mke2fs -t ext2 -d DIR with /sbin/init boots too); without
+                 it the root file system is in memory and changes are lost at power-off
   --memory MiB   guest memory (default 256)
   --policy NAME  scheduler: beatty (default), stride, lottery, eevdf, cfs, rr, priority
   --seed N       seed of every random byte the guests see (default 0)
@@ -38,6 +44,7 @@ options:
 
 export function parseArguments(args: readonly string[]): CliOptions {
   const options: CliOptions = {
+    disk: null,
     memoryMiB: 256,
     policy: 'beatty',
     seed: 0,
@@ -68,6 +75,12 @@ export function parseArguments(args: readonly string[]): CliOptions {
       case '--memory':
         options.memoryMiB = number(arg, args[++i]);
         break;
+      case '--disk': {
+        const value = args[++i];
+        if (value === undefined || value === '') throw new CliUsageError('--disk needs an image file');
+        options.disk = value;
+        break;
+      }
       case '--policy': {
         const value = args[++i];
         if (value === undefined) throw new CliUsageError('--policy needs a name');

@@ -57,6 +57,7 @@ async function main(): Promise<number> {
   }
   const interactive = cli.command.length === 0;
   const options: MachineOptions = {
+    ...(cli.disk === null ? {} : { disk: cli.disk }),
     memoryMiB: cli.memoryMiB,
     policy: cli.policy as MachineOptions['policy'],
     seed: cli.seed,

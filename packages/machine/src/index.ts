@@ -4,8 +4,9 @@
 export { Machine } from './machine';
 export { MachineError } from './machine-error';
 export type { MachineOptions, CommandOptions, CommandResult } from './machine';
-export { installDefaultImage, imageDirectory } from './image';
-export type { ImageOptions, ImageSummary } from './image';
+export { installDefaultImage, imageDirectory, defaultImageEntries, stageDefaultRoot } from './image';
+export type { ImageOptions, ImageSummary, ImageEntry } from './image';
+export type { RootDisk } from './root-disk';
 export { parseArguments, CliUsageError } from './cli-arguments';
 export type { CliOptions } from './cli-arguments';
 export { fillFromDirectory, makeDiskImage } from './disk-image';

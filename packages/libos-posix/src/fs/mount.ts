@@ -16,4 +16,17 @@ export interface Mount {
   root: Inode;
   /** Writes what the file system holds in memory to its disk (sync(2)); in-memory ones have none. */
   sync?: () => void;
+  /** Its size and free space (statfs(2)), for a file system with a disk of its own. */
+  statfs?: () => MountSpace;
+}
+
+/** What statfs(2) reports of a file system on a disk. */
+export interface MountSpace {
+  blockSize: number;
+  blocks: number;
+  freeBlocks: number;
+  /** Free blocks an unprivileged user may take (without the reserved ones). */
+  availableBlocks: number;
+  inodes: number;
+  freeInodes: number;
 }

@@ -120,6 +120,13 @@ export class RemoteFileSystem {
 
   /** The file system as a mount (for FileSystem and /proc/mounts). */
   mount(source: string, type = 'ext2'): Mount {
-    return { source, type, options: 'rw,relatime', root: this.root, sync: () => this.sync() };
+    return {
+      source,
+      type,
+      options: 'rw,relatime',
+      root: this.root,
+      sync: () => this.sync(),
+      statfs: () => this.statfs(),
+    };
   }
 }

@@ -29,6 +29,7 @@ const MAGIC: Record<string, number> = {
   tmpfs: 0x01021994,
   devtmpfs: 0x01021994,
   proc: 0x9fa0,
+  ext2: 0xef53,
 };
 const PIPEFS_MAGIC = 0x50495045;
 
@@ -98,21 +99,24 @@ function encodeStatfs(c: Call, mount: Mount | null, dev: number): Uint8Array {
   const u64 = (at: number, n: number) => v.setBigUint64(at, BigInt(n), true);
   const type = mount?.type ?? 'pipefs';
   const inMemory = type === 'tmpfs' || type === 'devtmpfs';
-  // An in-memory file system's space is the library OS's memory.
-  const blocks = inMemory ? c.system.totalFrames : 0;
-  const free = inMemory ? c.system.os.quotaFree : 0;
+  // An in-memory file system's space is the library OS's memory; one on a disk says what it has.
+  const space = mount?.statfs?.();
+  const blocks = space?.blocks ?? (inMemory ? c.system.totalFrames : 0);
+  const free = space?.freeBlocks ?? (inMemory ? c.system.os.quotaFree : 0);
+  const available = space?.availableBlocks ?? free;
+  const blockSize = space?.blockSize ?? 4096;
   const options = mount?.options.split(',') ?? [];
   const flag = (name: string, bit: number) => (options.includes(name) ? bit : 0);
   u64(0, MAGIC[type] ?? PIPEFS_MAGIC); // f_type
-  u64(8, 4096); // f_bsize
+  u64(8, blockSize); // f_bsize
   u64(16, blocks); // f_blocks
   u64(24, free); // f_bfree
-  u64(32, free); // f_bavail
-  u64(40, blocks); // f_files
-  u64(48, free); // f_ffree
+  u64(32, available); // f_bavail
+  u64(40, space?.inodes ?? blocks); // f_files
+  u64(48, space?.freeInodes ?? free); // f_ffree
   v.setUint32(56, dev, true); // f_fsid
   u64(64, 255); // f_namelen
-  u64(72, 4096); // f_frsize
+  u64(72, blockSize); // f_frsize
   u64(
     80,
     ST.VALID |
