@@ -2,7 +2,9 @@
 /**
  * The machine's benchmark (`pnpm --filter @exov6/machine bench`), from guest programs (bench/programs,
  * built static with musl): boot to the shell's prompt, null system calls (getppid), fork + execve + exit +
- * wait, pipe throughput and pipe ping-pong. Each guest figure is the marginal cost between a short and a
+ * wait, pipe throughput and pipe ping-pong; and the file system on the root disk (the ext2 server in its
+ * own environment, reached by IPC) beside the in-memory one: sequential write and read of a 64 MiB file,
+ * small-file create + stat + unlink, with the IPC messages per second they cost. Each guest figure is the marginal cost between a short and a
  * long run of the same program in fresh machines (so boot and loading cancel out), the median of three
  * pairs after a discarded warm-up run (so the engine's compiling of the emulator and the library OS is
  * not counted); the first boot and the first hundred fork+execs show what that warm-up costs. Uses the
@@ -11,8 +13,8 @@
  *   node bench/run.mjs [--quick]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -26,7 +28,8 @@ if (spawnSync('musl-gcc', ['--version'], { stdio: 'ignore' }).error !== undefine
   console.error('bench: musl-gcc is missing (apt-get install musl-tools)');
   process.exit(2);
 }
-const { Machine } = await import(dist);
+const { Machine, makeDiskImage, stageDefaultRoot } = await import(dist);
+const { MemoryBlockBackend } = await import('@exov6/hal-x86');
 const { bootToPrompt } = await import('./boot-to-prompt.mjs');
 const quick = process.argv.includes('--quick');
 
@@ -52,6 +55,47 @@ function timedRun(argv) {
   if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr}`);
   return ms;
 }
+
+/** The default root with the bench programs, as an ext2 image in memory (160 MiB, 4 KiB blocks). */
+function benchDiskImage() {
+  const stage = mkdtempSync(join(tmpdir(), 'exov6-bench-root-'));
+  try {
+    stageDefaultRoot(stage, { files });
+    return makeDiskImage(stage, null, { sizeMiB: 160, blockSize: 4096, owner: { uid: 0, gid: 0 } }).image;
+  } finally {
+    rmSync(stage, { recursive: true, force: true });
+  }
+}
+const diskImage = benchDiskImage();
+
+/** Wall ms and requests to the file-system server of one run on a fresh copy of the bench disk. */
+function diskRun(argv) {
+  const machine = new Machine({ memoryMiB: 256, disk: new MemoryBlockBackend(diskImage.slice()) });
+  const before = machine.rootDisk.remote.stats.requests;
+  const t0 = performance.now();
+  const r = machine.run(argv);
+  const ms = performance.now() - t0;
+  if (r.status !== 0) throw new Error(`${argv.join(' ')} on the disk exited ${r.status}: ${r.stderr}`);
+  return { ms, requests: machine.rootDisk.remote.stats.requests - before };
+}
+
+/**
+ * Marginal cost of the work between the runs `small` and `large` (argv each), median of three pairs after
+ * one discarded `large`: wall ms, and server requests (0 in memory).
+ */
+function marginalRun(run, small, large) {
+  run(large);
+  const pairs = [];
+  for (let k = 0; k < 3; k++) {
+    const a = run(small);
+    const b = run(large);
+    pairs.push({ ms: b.ms - a.ms, requests: b.requests - a.requests });
+  }
+  pairs.sort((x, y) => x.ms - y.ms);
+  return pairs[1];
+}
+
+const memoryRun = (argv) => ({ ms: timedRun(argv), requests: 0 });
 
 /**
  * Marginal wall ms per unit between `small` and `large` units, median of three pairs, after one discarded
@@ -92,6 +136,44 @@ const forkMs = marginal('forkexec', 100, 100 + Math.round(2000 * scale));
 const pipeMsPerMiB = marginal('pipe', 1, 1 + Math.round(16 * scale));
 const pingMs = marginal('pingpong', 100, 100 + Math.round(5000 * scale));
 
+// The file system: 64 MiB more written (then read) between the short and the long run, and 10 000 more
+// rounds of small-file operations, on the disk and in memory.
+const fsMiB = Math.round(64 * scale);
+const fsRounds = Math.round(10000 * scale);
+const fsRows = [];
+for (const [where, run] of [
+  ['root disk (ext2 server)', diskRun],
+  ['in memory', memoryRun],
+]) {
+  const write = marginalRun(run, ['/bin/seqio', '8'], ['/bin/seqio', String(8 + fsMiB)]);
+  const readBoth = marginalRun(run, ['/bin/seqio', String(8 + fsMiB)], ['/bin/seqio', String(8 + fsMiB), 'read']);
+  // (The short run is long enough that the engine has compiled the guest's and the library OS's paths.)
+  const small = marginalRun(run, ['/bin/smallfiles', '2000'], ['/bin/smallfiles', String(2000 + fsRounds)]);
+  const perSecond = (n, ms) => Math.round((n * 1000) / ms).toLocaleString('en');
+  const mbs = (ms, mib) => `${((mib * 1048576) / 1e6 / (ms / 1000)).toFixed(1)} MB/s`;
+  const ipc = (m) => (m.requests === 0 ? '' : `, ${perSecond(m.requests, m.ms)} IPC messages/s`);
+  fsRows.push(
+    {
+      measure: `sequential write, ${fsMiB} MiB, ${where}`,
+      value: `${mbs(write.ms, fsMiB)}${ipc(write)}`,
+      target: run === diskRun ? '>= 100 MB/s' : '',
+      met: run === diskRun ? (fsMiB * 1048576) / 1e6 / (write.ms / 1000) >= 100 : null,
+    },
+    {
+      measure: `sequential read, ${8 + fsMiB} MiB, ${where}`,
+      value: `${mbs(readBoth.ms, 8 + fsMiB)}${ipc(readBoth)}`,
+      target: run === diskRun ? '>= 100 MB/s' : '',
+      met: run === diskRun ? ((8 + fsMiB) * 1048576) / 1e6 / (readBoth.ms / 1000) >= 100 : null,
+    },
+    {
+      measure: `small files: create + stat + unlink, ${where}`,
+      value: `${perSecond(3 * fsRounds, small.ms)} operations/s${ipc(small)}`,
+      target: run === diskRun ? '>= 20,000 /s' : '',
+      met: run === diskRun ? (3 * fsRounds * 1000) / small.ms >= 20000 : null,
+    },
+  );
+}
+
 const rows = [
   {
     measure: 'boot to the shell prompt, first in a process',
@@ -130,6 +212,7 @@ const rows = [
     target: '',
     met: null,
   },
+  ...fsRows,
 ];
 console.log(
   `machine benchmark — ${new Date().toISOString().slice(0, 10)}, node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? '?'}, load ${loadavg()[0].toFixed(1)}${quick ? ' (quick)' : ''}`,

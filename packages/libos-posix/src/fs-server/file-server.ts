@@ -27,6 +27,8 @@ export interface DataWindow {
 
 /** Inline data (in the message itself) is limited to this; more goes through the data window. */
 export const INLINE_DATA_MAX = 4096;
+/** Most responses are a few words; a listing or inline data gets another segment as it grows. */
+const RESPONSE_SEGMENT = { firstSegmentWords: 128 };
 
 /** A refusal that is the server's rather than the file system's. */
 class ServerRefusal extends Error {
@@ -54,7 +56,7 @@ export class FileServer {
   /** Answers one request message. */
   handle(requestBytes: Uint8Array, window: DataWindow | null = null): Uint8Array {
     this.stats.requests++;
-    const message = new MessageBuilder();
+    const message = new MessageBuilder(RESPONSE_SEGMENT);
     const response = message.initRoot(ResponseBuilder);
     try {
       const request = readMessage(requestBytes).getRoot(Request);
@@ -64,7 +66,7 @@ export class FileServer {
       if (!(e instanceof Ext2Error || e instanceof ServerRefusal || e instanceof CapnpError)) throw e;
       this.stats.refused++;
       // A fresh message: whatever the failed operation had started to build is dropped.
-      const failed = new MessageBuilder();
+      const failed = new MessageBuilder(RESPONSE_SEGMENT);
       const answer = failed.initRoot(ResponseBuilder);
       answer.id = response.id;
       const error = answer.initError();

@@ -100,7 +100,9 @@ function putHandle(h: HandleBuilder, handle: FileHandle): void {
 }
 
 export function encodeRequest(id: bigint, request: FsRequest): Uint8Array {
-  const message = new MessageBuilder();
+  // Most requests are a few words: a small first segment (a larger one comes when one is needed).
+  const inline = request.kind === 'write' ? (request.data?.length ?? 0) : 0;
+  const message = new MessageBuilder({ firstSegmentWords: 64 + Math.ceil(inline / 8) });
   const q = message.initRoot(RequestBuilder);
   q.id = id;
   if ('handle' in request) putHandle(q.initHandle(), request.handle);

@@ -12,6 +12,8 @@ import type { RemoteFileSystem } from './remote-file-system';
 
 /** The most bytes a request carries inline (the server's limit); more go through the data window. */
 const INLINE_MAX = 4096;
+/** Directories up to this size are listed at their first lookup of a missing name. */
+const LIST_ON_MISS_MAX = 64 * 1024;
 const NS = 1e9;
 
 export class RemoteInode extends Inode {
@@ -142,6 +144,13 @@ export class RemoteInode extends Inode {
   override child(name: string): RemoteInode | undefined {
     const known = this.names.get(name);
     if (known !== undefined) return known ?? undefined;
+    // A name missing from a directory's listing is not there: creating a new file costs no lookup. A small
+    // directory is listed for that at its first miss (one request instead of one per name).
+    if (this.listing === null && this.size <= LIST_ON_MISS_MAX) this.entryList();
+    if (this.listing !== null && !this.listing.some((e) => e.name === name)) {
+      this.names.set(name, null);
+      return undefined;
+    }
     let found: RemoteInode | null = null;
     try {
       found = this.remote.inodeFor(
@@ -179,7 +188,9 @@ export class RemoteInode extends Inode {
   /** The directory's entries changed: `name` now names `inode` (or nothing). */
   private changed(name: string, inode: RemoteInode | null): void {
     this.names.set(name, inode);
-    this.listing = null;
+    if (this.listing === null) return;
+    this.listing = this.listing.filter((e) => e.name !== name);
+    if (inode !== null) this.listing.push({ name, ino: inode.ino, type: inode.type });
   }
 
   override makeChild(name: string, spec: NewObject, _nowNs: number): Inode {
@@ -203,6 +214,7 @@ export class RemoteInode extends Inode {
     const inode = this.remote.inodeFor(this.remote.attributesOf(response));
     if (inode.isDirectory) {
       inode.parent = this;
+      inode.listing = []; // a new directory is known to be empty
       this.nlink++;
     }
     inode.device = spec.device ?? null;
