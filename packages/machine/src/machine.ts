@@ -105,7 +105,13 @@ export class Machine {
     let rootFs: FileSystem | undefined;
     if (this.diskBackend !== null) {
       if (boot.disk === null) throw new MachineError('the exokernel gave no disk capability');
-      this.rootDisk = mountRootDisk(this.kernel, root, this.os, { disk: boot.disk, timer: boot.timer });
+      try {
+        this.rootDisk = mountRootDisk(this.kernel, root, this.os, { disk: boot.disk, timer: boot.timer });
+      } catch (e) {
+        // (An image that cannot be mounted is left as it was, and closed.)
+        if (this.diskBackend instanceof FileBlockBackend) this.diskBackend.close();
+        throw e;
+      }
       const source = typeof options.disk === 'string' ? options.disk : '/dev/vda';
       // (The system's clock once it exists; the machine's, as the system will count it, before.)
       const realtimeNs = () =>
@@ -146,6 +152,8 @@ export class Machine {
       );
     } else {
       const s = this.rootDisk.remote.statfs();
+      const readOnly = this.rootDisk.server.fs.readOnlyReason;
+      if (readOnly !== null) this.log(`root file system mounted read-only: ${readOnly}`);
       this.log(
         `libos-posix: ${implementedCalls().length} Linux system calls; root file system ext2 on ${typeof options.disk === 'string' ? options.disk : 'the disk'}: ` +
           `${s.blocks} blocks of ${s.blockSize} bytes, ${s.freeBlocks} free; served by environment ${this.rootDisk.serverEnv}`,
@@ -247,9 +255,14 @@ export class Machine {
     return untilNextMs < 1 ? 0 : Math.min(5, Math.floor(untilNextMs));
   }
 
-  /** Stops `interactive()` at its next turn (the console's escape sequence does this). */
+  /**
+   * Stops `interactive()` at its next turn (the console's escape sequence does this); a machine that has
+   * not run yet shuts its disk down at once.
+   */
   powerOff(): void {
     this.poweredOff = true;
+    // A machine that never ran lets its disk go at once (the image is closed and left clean).
+    if (!this.booted) this.shutDown();
   }
 
   private startInit(command: string[], stdio: Stdio): Process {

@@ -14,6 +14,8 @@ import {
   copyFileSync,
   existsSync,
   mkdtempSync,
+  readdirSync,
+  readlinkSync,
   readFileSync,
   rmSync,
   statSync,
@@ -172,7 +174,8 @@ describe.skipIf(!haveBusybox || noE2fsprogs)("a disk made by the machine's own m
       'mv /tmp/old-name /home/user/new-name',
       'cat /home/user/link',
       "stat -c '%h %s %n' /tmp/small.txt /big",
-      'ls /tmp /home/user',
+      'ls /tmp',
+      'ls /home/user',
     ].join('\n');
     const r = machine.run(['/bin/sh', '-c', script]);
     expect(r).toMatchObject({
@@ -181,8 +184,8 @@ describe.skipIf(!haveBusybox || noE2fsprogs)("a disk made by the machine's own m
         'hello, disk\n' +
         '2 12 /tmp/small.txt\n' +
         `1 ${BIG.length} /big\n` +
-        '/tmp:\nsmall.txt\n\n' +
-        '/home/user:\nhard\nlink\nlong-link\nnew-name\nnotes\n',
+        'small.txt\n' +
+        'hard\nlink\nlong-link\nnew-name\nnotes\n',
       stderr: '',
       status: 0,
     });
@@ -221,7 +224,8 @@ describe.skipIf(!haveBusybox || noE2fsprogs)("a disk made by the machine's own m
       'set -e',
       'cat /home/user/hard',
       'md5sum /big',
-      'readlink /home/user/link /home/user/long-link',
+      'readlink /home/user/link',
+      'readlink /home/user/long-link',
       'cat /home/user/new-name',
       'ls /tmp',
       "echo 'nested d' >> /home/user/notes/deep/n.txt",
@@ -303,10 +307,19 @@ describe('disks that cannot be the root file system', () => {
     expect(existsSync(missing)).toBe(false);
   });
 
-  test('a file of zeros is a clear error and stays zeros', () => {
+  test('a file of zeros is a clear error and stays zeros, and the refused image is closed', () => {
     const zeros = join(work, 'zeros.img');
     writeFileSync(zeros, new Uint8Array(4 << 20));
+    const openOnIt = () =>
+      readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`) === zeros;
+        } catch {
+          return false;
+        }
+      }).length;
     const e = bootError(zeros);
+    expect(openOnIt()).toBe(0);
     expect(e.message).toMatch(/^the disk cannot be the root file system: CORRUPT: .*superblock/);
     const after = readFileSync(zeros);
     expect(after.length).toBe(4 << 20);
@@ -332,10 +345,12 @@ describe('disks that cannot be the root file system', () => {
       const image = join(work, 'metadata-csum.img');
       mke2fs(image, 'ext2', '16M', ['-O', 'metadata_csum']);
       const digest = sha256(image);
-      const machine = new Machine({ disk: image, memoryMiB: 64 });
+      const log: string[] = [];
+      const machine = new Machine({ disk: image, memoryMiB: 64, bootLog: (line) => log.push(line) });
       expect(machine.rootDisk?.server.fs.readOnlyReason).toMatch(/metadata_csum/);
-      const r = machine.run(['/bin/sh', '-c', 'cat /etc/hostname; touch /tmp/new']);
-      expect(r.stdout).toBe('exov6\n');
+      expect(log.join('\n')).toMatch(/root file system mounted read-only: .*metadata_csum/);
+      const r = machine.run(['/bin/sh', '-c', 'cat /etc/hostname; grep " / " /proc/mounts; touch /tmp/new']);
+      expect(r.stdout).toBe(`exov6\n${image} / ext2 ro,relatime 0 0\n`);
       expect(r.stderr).toMatch(/Read-only file system/);
       expect(r.status).toBe(1);
       expect(sha256(image)).toBe(digest);

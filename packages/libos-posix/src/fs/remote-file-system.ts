@@ -123,7 +123,7 @@ export class RemoteFileSystem {
     return {
       source,
       type,
-      options: 'rw,relatime',
+      options: this.statfs().readOnly ? 'ro,relatime' : 'rw,relatime',
       root: this.root,
       sync: () => this.sync(),
       statfs: () => this.statfs(),

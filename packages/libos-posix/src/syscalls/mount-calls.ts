@@ -120,6 +120,7 @@ function encodeStatfs(c: Call, mount: Mount | null, dev: number): Uint8Array {
   u64(
     80,
     ST.VALID |
+      flag('ro', ST.RDONLY) |
       flag('nosuid', ST.NOSUID) |
       flag('nodev', ST.NODEV) |
       flag('noexec', ST.NOEXEC) |
