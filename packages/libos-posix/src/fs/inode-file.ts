@@ -8,6 +8,7 @@ import { O, OpenFile } from '../files/open-file';
 import type { DirectoryEntry, Inode } from './inode';
 
 export function statOf(inode: Inode): FileStat {
+  inode.freshen();
   return {
     dev: inode.dev,
     ino: inode.ino,
@@ -87,6 +88,12 @@ function direntType(type: number): number {
 }
 
 export class DirectoryFile extends OpenFile {
+  /**
+   * The entries as they were when reading started (position 0): positions index this list, so entries
+   * removed while a program reads the directory (rm -r does) do not move the others under it.
+   */
+  private listed: DirectoryEntry[] | null = null;
+
   constructor(readonly inode: Inode) {
     super(O.RDONLY | O.DIRECTORY);
   }
@@ -97,15 +104,19 @@ export class DirectoryFile extends OpenFile {
 
   /**
    * getdents64: as many whole `struct linux_dirent64` records as fit in `size` bytes, from the
-   * description's position (an index into ".", "..", then the entries in creation order).
+   * description's position (an index into ".", "..", then the entries in their file system's order, as
+   * listed when reading started).
    */
   getdents(size: number): Uint8Array {
     const dir = this.inode;
-    const all: DirectoryEntry[] = [
-      { name: '.', ino: dir.ino, type: S_IFDIR },
-      { name: '..', ino: dir.parent.ino, type: S_IFDIR },
-      ...dir.entryList(),
-    ];
+    if (this.offset === 0 || this.listed === null) {
+      this.listed = [
+        { name: '.', ino: dir.ino, type: S_IFDIR },
+        { name: '..', ino: dir.parent.ino, type: S_IFDIR },
+        ...dir.entryList(),
+      ];
+    }
+    const all = this.listed;
     const out: Uint8Array[] = [];
     let used = 0;
     while (this.offset < all.length) {

@@ -160,6 +160,9 @@ export class Inode {
     return bytes.length;
   }
 
+  /** Brings the attributes up to date before they are reported (stat): in memory they always are. */
+  freshen(): void {}
+
   /** Makes the file's contents and attributes durable (fsync): in memory there is nothing to do. */
   flush(): void {}
 

@@ -22,6 +22,11 @@ export class RemoteInode extends Inode {
   private readonly names = new Map<string, RemoteInode | null>();
   private listing: DirectoryEntry[] | null = null;
   private image: { version: number; bytes: Uint8Array } | null = null;
+  /**
+   * An entry was added since the server last described this directory: its size and blocks may have
+   * grown (the request that added it answered with the new file's attributes, not the directory's).
+   */
+  private stale = false;
 
   constructor(
     readonly remote: RemoteFileSystem,
@@ -38,8 +43,13 @@ export class RemoteInode extends Inode {
     }
   }
 
+  override freshen(): void {
+    if (this.stale) this.ask({ kind: 'getattr', handle: this.handle });
+  }
+
   /** Takes the server's attributes as the truth about this file. */
   update(a: FileAttributes): void {
+    this.stale = false;
     if (a.size !== this.size || a.mtime * NS !== this.mtimeNs) this.version++;
     this.mode = a.mode;
     this.nlink = a.links;
@@ -188,6 +198,7 @@ export class RemoteInode extends Inode {
   /** The directory's entries changed: `name` now names `inode` (or nothing). */
   private changed(name: string, inode: RemoteInode | null): void {
     this.names.set(name, inode);
+    if (inode !== null) this.stale = true;
     if (this.listing === null) return;
     this.listing = this.listing.filter((e) => e.name !== name);
     if (inode !== null) this.listing.push({ name, ino: inode.ino, type: inode.type });
