@@ -16,17 +16,26 @@ static void usr_handler(int sig) { (void)sig; usr_count++; }
 int main(void) {
   setvbuf(stdout, NULL, _IONBF, 0);
   int st;
-  /* A child stops itself; the parent sees it stopped, continues it, sees it continued, then its exit. */
+  /* A child stops itself; the parent sees it stopped, continues it, sees it continued, then its exit.
+   * (The child exits only once the parent closes the pipe: a child continued and already exited would
+   * make the WCONTINUED wait report the exit instead, on a machine where it runs first.) */
+  int gate[2];
+  pipe(gate);
   pid_t k = fork();
   if (k == 0) {
+    char c;
+    close(gate[1]);
     raise(SIGSTOP);
+    while (read(gate[0], &c, 1) < 0 && errno == EINTR) {}
     _exit(6);
   }
+  close(gate[0]);
   waitpid(k, &st, WUNTRACED);
   printf("stopped %d by %d\n", WIFSTOPPED(st), WSTOPSIG(st));
   kill(k, SIGCONT);
   waitpid(k, &st, WCONTINUED);
   printf("continued %d\n", WIFCONTINUED(st));
+  close(gate[1]);
   waitpid(k, &st, 0);
   printf("then exited %d\n", WEXITSTATUS(st));
 
