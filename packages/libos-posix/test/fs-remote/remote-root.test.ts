@@ -121,10 +121,10 @@ function freshView(m: Machine): FileSystem {
   return new FileSystem(() => 0, remote.mount('/dev/vda'));
 }
 
-/** `sh -c script` in the library OS, in /work/DIR (made on the ext2 root). */
+/** `sh -c script` in the library OS, in /trees/DIR (made on the ext2 root). */
 function runGuest(m: Machine, script: string, dir: string): RunResult {
   return runCommand(m.booted, ['/bin/sh', '-c', script], {
-    cwd: `/work/${dir}`,
+    cwd: `/trees/${dir}`,
     env: ['PATH=/bin', 'HOME=/tmp'],
   });
 }
@@ -283,10 +283,10 @@ describe.skipIf(!haveBusybox)('the library OS with its root file system on the e
     // The script got far, and what it left is on the server.
     expect(ours.stdout).toContain('copies are the same');
     const server = freshView(m);
-    expect(server.readFile('/work/namespace/d/hard')).toEqual(new Uint8Array(0));
-    expect(server.lookup('/work/namespace/d/hard').nlink).toBe(1);
-    expect(server.lookup('/work/namespace/d/sym', '/', false).target).toBe('../a/old');
-    expect(server.exists('/work/namespace/a')).toBe(false);
+    expect(server.readFile('/trees/namespace/d/hard')).toEqual(new Uint8Array(0));
+    expect(server.lookup('/trees/namespace/d/hard').nlink).toBe(1);
+    expect(server.lookup('/trees/namespace/d/sym', '/', false).target).toBe('../a/old');
+    expect(server.exists('/trees/namespace/a')).toBe(false);
   });
 
   it("gives Linux's errors", () => {
@@ -309,8 +309,8 @@ describe.skipIf(!haveBusybox)('the library OS with its root file system on the e
       printf '#!/bin/sh\\necho one\\n' > run.sh; chmod +x run.sh; ./run.sh
       printf '#!/bin/sh\\necho two\\n' > run.sh; ./run.sh
       mkdir -p p/q/r; cd p/q/r; pwd -P; /bin/pwd
-      cd /work/cache; mv p P; cd P/q/r; pwd -P; /bin/pwd; cd ../..; pwd -P
-      ls /work/cache/P/q
+      cd /trees/cache; mv p P; cd P/q/r; pwd -P; /bin/pwd; cd ../..; pwd -P
+      ls /trees/cache/P/q
     `;
     const r = runGuest(m, script, 'cache');
     expect(r.stderr).toBe('ls: d: No such file or directory\n');
@@ -339,11 +339,11 @@ describe.skipIf(!haveBusybox)('the library OS with its root file system on the e
         'x',
         'one',
         'two',
-        '/work/cache/p/q/r',
-        '/work/cache/p/q/r',
-        '/work/cache/P/q/r',
-        '/work/cache/P/q/r',
-        '/work/cache/P',
+        '/trees/cache/p/q/r',
+        '/trees/cache/p/q/r',
+        '/trees/cache/P/q/r',
+        '/trees/cache/P/q/r',
+        '/trees/cache/P',
         'r',
         '',
       ].join('\n'),
@@ -351,14 +351,14 @@ describe.skipIf(!haveBusybox)('the library OS with its root file system on the e
     expect(r.status).toBe(0);
     // A later process, and the library OS's own namespace, see the same.
     expect(runGuest(m, 'cat f; ls; cd P/q; pwd -P', 'cache').stdout).toBe(
-      'second, longer\nP\nd\ne\nf\nrun.sh\nx\n/work/cache/P/q\n',
+      'second, longer\nP\nd\ne\nf\nrun.sh\nx\n/trees/cache/P/q\n',
     );
-    expect(new TextDecoder().decode(m.fs.readFile('/work/cache/f'))).toBe('second, longer\n');
-    expect(m.fs.pathOf(m.fs.lookup('/work/cache/P/q/r'))).toBe('/work/cache/P/q/r');
+    expect(new TextDecoder().decode(m.fs.readFile('/trees/cache/f'))).toBe('second, longer\n');
+    expect(m.fs.pathOf(m.fs.lookup('/trees/cache/P/q/r'))).toBe('/trees/cache/P/q/r');
     // And what the client holds is what the server has: a client with nothing cached sees the same tree.
-    const server = describeTree(freshView(m), '/work');
-    expect(describeTree(m.fs, '/work')).toEqual(server);
-    const f = `./cache/f 100644 1 15 ${m.fs.lookup('/work/cache/f').ino} ${sha256(Buffer.from('second, longer\n'))}`;
+    const server = describeTree(freshView(m), '/trees');
+    expect(describeTree(m.fs, '/trees')).toEqual(server);
+    const f = `./cache/f 100644 1 15 ${m.fs.lookup('/trees/cache/f').ino} ${sha256(Buffer.from('second, longer\n'))}`;
     expect(server).toContain(f);
   });
 
@@ -404,7 +404,7 @@ describe.skipIf(!haveBusybox)('the library OS with its root file system on the e
         'xargs touch; stat -c "%s %b" d',
       'grown',
     );
-    const d = freshView(m).lookup('/work/grown/d');
+    const d = freshView(m).lookup('/trees/grown/d');
     expect(d.size).toBeGreaterThan(1024);
     expect(r.stdout).toBe(`${d.size} ${d.blocks}\n`);
   });
@@ -450,7 +450,7 @@ describe.skipIf(!haveBusybox)('the library OS with its root file system on the e
       );
       expect(r.stdout).toBe(`${60 * 4096 + 5}\n`);
       expect(r.status).toBe(0);
-      const written = m.fs.readFile('/work/image/written');
+      const written = m.fs.readFile('/trees/image/written');
       expect(sha256(written.subarray(0, 60 * 4096))).toBe(sha256(m.busybox.subarray(20 * 4096, 80 * 4096)));
       m.fs.sync();
       m.ext2.unmount();
@@ -458,10 +458,10 @@ describe.skipIf(!haveBusybox)('the library OS with its root file system on the e
       const fsck = e2fsck(image);
       expect(fsck.output).not.toMatch(/error|fix|wrong/i);
       expect(fsck.status, fsck.output).toBe(0);
-      expect(sha256(debugfsRead(image, '/work/image/written'))).toBe(sha256(written));
+      expect(sha256(debugfsRead(image, '/trees/image/written'))).toBe(sha256(written));
       expect(sha256(debugfsRead(image, '/bin/busybox'))).toBe(sha256(m.busybox));
       // (and what the earlier scripts left, when they ran)
-      for (const path of ['/work/namespace/big', '/work/namespace/zero', '/work/cache/f']) {
+      for (const path of ['/trees/namespace/big', '/trees/namespace/zero', '/trees/cache/f']) {
         if (m.fs.exists(path))
           expect(sha256(debugfsRead(image, path)), path).toBe(sha256(m.fs.readFile(path)));
       }
