@@ -20,7 +20,8 @@ export class RemoteInode extends Inode {
   handle: FileHandle;
   /** Names looked up in this directory: the file, or null when there is none. */
   private readonly names = new Map<string, RemoteInode | null>();
-  private listing: DirectoryEntry[] | null = null;
+  /** The directory's entries by name, in the server's order (a Map keeps insertion order). */
+  private listing: Map<string, DirectoryEntry> | null = null;
   private image: { version: number; bytes: Uint8Array } | null = null;
   /**
    * An entry was added since the server last described this directory: its size and blocks may have
@@ -157,7 +158,7 @@ export class RemoteInode extends Inode {
     // A name missing from a directory's listing is not there: creating a new file costs no lookup. A small
     // directory is listed for that at its first miss (one request instead of one per name).
     if (this.listing === null && this.size <= LIST_ON_MISS_MAX) this.entryList();
-    if (this.listing !== null && !this.listing.some((e) => e.name === name)) {
+    if (this.listing !== null && !this.listing.has(name)) {
       this.names.set(name, null);
       return undefined;
     }
@@ -186,13 +187,16 @@ export class RemoteInode extends Inode {
   override entryList(): DirectoryEntry[] {
     if (this.listing === null) {
       const entries = this.ask({ kind: 'readdir', handle: this.handle }).entries ?? [];
-      this.listing = entries.map((e) => ({ name: e.name, ino: e.ino, type: modeTypeOfDirent(e.type) }));
+      this.listing = new Map(
+        entries.map((e) => [e.name, { name: e.name, ino: e.ino, type: modeTypeOfDirent(e.type) }]),
+      );
     }
-    return this.listing;
+    return [...this.listing.values()];
   }
 
   override isEmptyDirectory(): boolean {
-    return this.entryList().length === 0;
+    this.entryList();
+    return this.listing?.size === 0;
   }
 
   /** The directory's entries changed: `name` now names `inode` (or nothing). */
@@ -200,8 +204,8 @@ export class RemoteInode extends Inode {
     this.names.set(name, inode);
     if (inode !== null) this.stale = true;
     if (this.listing === null) return;
-    this.listing = this.listing.filter((e) => e.name !== name);
-    if (inode !== null) this.listing.push({ name, ino: inode.ino, type: inode.type });
+    this.listing.delete(name);
+    if (inode !== null) this.listing.set(name, { name, ino: inode.ino, type: inode.type });
   }
 
   override makeChild(name: string, spec: NewObject, _nowNs: number): Inode {
@@ -225,7 +229,7 @@ export class RemoteInode extends Inode {
     const inode = this.remote.inodeFor(this.remote.attributesOf(response));
     if (inode.isDirectory) {
       inode.parent = this;
-      inode.listing = []; // a new directory is known to be empty
+      inode.listing = new Map(); // a new directory is known to be empty
       this.nlink++;
     }
     inode.device = spec.device ?? null;
