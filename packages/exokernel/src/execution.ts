@@ -254,7 +254,8 @@ export class Executor {
    */
   private enterSpace(space: { root: number; pcid: number }): void {
     const mmu = this.cpu.mmu;
-    if (mmu.cr3 !== space.root || mmu.pcid !== space.pcid) mmu.switchContext(space.root, space.pcid, space.pcid !== 0);
+    if (mmu.cr3 !== space.root || mmu.pcid !== space.pcid)
+      mmu.switchContext(space.root, space.pcid, space.pcid !== 0);
   }
 
   /**

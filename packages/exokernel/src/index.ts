@@ -45,6 +45,7 @@ export type {
   SyscallEvent,
   PageFaultEvent,
   ExceptionEvent,
+  ChildEndedEvent,
   GasEvent,
   InterruptEvent,
   TimerEvent,

@@ -887,6 +887,18 @@ export class Exokernel {
     }
     const unused = env.quotaLimit - env.quotaUsed;
     if (unused > 0) this.passQuotaUp(env, unused);
+    this.tellManager(env, reason);
+  }
+
+  /** Visible death: the manager of an ended environment is told (last, when the kernel is consistent). */
+  private tellManager(env: Environment, reason: string): void {
+    const manager = env.parent;
+    if (manager === null || manager.status === 'dead') return;
+    try {
+      manager.upcalls.childEnded?.({ envId: env.id, reason });
+    } catch (e) {
+      this.endEnvironment(manager, `childEnded handler threw: ${e instanceof Error ? e.message : String(e)}`);
+    }
   }
 
   // ------------------------------------------------------------------ address-space lifetime

@@ -44,6 +44,14 @@ export interface GasEvent {
   readonly envId: number;
 }
 
+/** A child environment ended (killed, crashed, or an event it had no handler for); `status` is now dead. */
+export interface ChildEndedEvent {
+  /** The child's environment number (the objectId `capInspect` shows for its capability). */
+  readonly envId: number;
+  /** Why it ended, as `envStatus` gives it. */
+  readonly reason: string;
+}
+
 /** An interrupt on a line the environment attached (`irqAttach`); the kernel has sent the EOI. */
 export interface InterruptEvent {
   readonly irq: number;
@@ -79,4 +87,9 @@ export interface UpcallHandlers {
   exception?(event: ExceptionEvent, context: CpuContext): UpcallResult;
   /** Called on the manager (parent) of an environment whose gas ran out. */
   gasExhausted?(event: GasEvent): void;
+  /**
+   * Called on the manager (parent) of an environment that has just ended, after the kernel took back its
+   * frames and IPC: a supervisor learns of a crashed server here and may start another at once.
+   */
+  childEnded?(event: ChildEndedEvent): void;
 }
