@@ -7,9 +7,14 @@
  * The cache grows past its capacity during an operation (a buffer a caller holds is never taken away
  * from it); `trim()`, which the file system calls between operations, writes back and drops the least
  * recently used blocks until it is within capacity again.
+ *
+ * With a journal (see journal.ts) the cache also remembers which blocks changed since the last commit,
+ * and which of them hold file data: `commit` writes the data through and hands the rest to the journal,
+ * and nothing dirty may be written back before it was committed.
  */
 import type { BlockBackend } from '@exov6/hal-x86';
 import { corrupt } from './ext2-error';
+import type { Ext2Journal, JournalBlock } from './journal';
 
 export interface BufferCacheStats {
   /** Block reads served from memory and from the device. */
@@ -34,6 +39,14 @@ export class BufferCache {
   private hits = 0;
   private misses = 0;
   private writes = 0;
+  /** Set by the volume when a journal is attached: changes are then tracked until committed. */
+  journaling = false;
+  /** Metadata blocks changed since the last commit. */
+  private readonly uncommitted = new Set<number>();
+  /** Blocks written as file data since the last commit. */
+  private readonly dataBlocks = new Set<number>();
+  /** Blocks freed since the last commit (their logged copies must not be replayed). */
+  private readonly freed = new Set<number>();
 
   constructor(
     readonly device: BlockBackend,
@@ -67,19 +80,20 @@ export class BufferCache {
     const cached = this.buffers.get(n);
     if (cached !== undefined) {
       cached.data.fill(0);
-      this.markBuffer(cached);
+      this.markBuffer(n, cached, false);
       return cached.data;
     }
     const buffer = { data: new Uint8Array(this.blockSize), dirty: false };
     this.buffers.set(n, buffer);
-    this.markBuffer(buffer);
+    this.markBuffer(n, buffer, false);
     return buffer.data;
   }
 
-  markDirty(n: number): void {
+  /** Block `n` changed; `data` when it holds a file's bytes (which a journal does not log). */
+  markDirty(n: number, data = false): void {
     const buffer = this.buffers.get(n);
     if (buffer === undefined) throw new Error(`buffer cache: block ${n} marked dirty while not cached`);
-    this.markBuffer(buffer);
+    this.markBuffer(n, buffer, data);
   }
 
   /** Forgets block `n` without writing it (a freed block whose contents no longer matter). */
@@ -88,13 +102,62 @@ export class BufferCache {
     if (buffer === undefined) return;
     if (buffer.dirty) this.dirtyCount--;
     this.buffers.delete(n);
+    if (this.journaling) {
+      this.uncommitted.delete(n);
+      this.dataBlocks.delete(n);
+      this.freed.add(n);
+    }
   }
 
-  private markBuffer(buffer: Buffer): void {
+  private markBuffer(n: number, buffer: Buffer, data: boolean): void {
     if (!buffer.dirty) {
       buffer.dirty = true;
       this.dirtyCount++;
     }
+    if (this.journaling) {
+      if (data) {
+        this.dataBlocks.add(n);
+        this.uncommitted.delete(n);
+      } else {
+        this.uncommitted.add(n);
+        this.dataBlocks.delete(n);
+      }
+    }
+  }
+
+  /** Blocks changed since the last commit (metadata and data). */
+  get pendingChanges(): number {
+    return this.uncommitted.size + this.dataBlocks.size + this.freed.size;
+  }
+
+  /**
+   * Ends an operation under a journal: the file data it wrote goes to the device, then its metadata
+   * blocks are committed to the journal at once. False (and nothing done) when the commit would not fit
+   * in the journal: the caller must then write everything back without it.
+   */
+  commit(journal: Ext2Journal): boolean {
+    if (this.pendingChanges === 0) return true;
+    const revoked = [...this.dataBlocks, ...this.freed];
+    if (!journal.fits(this.uncommitted.size, this.blockSize, revoked.length)) return false;
+    for (const n of [...this.dataBlocks].sort((a, b) => a - b)) {
+      const buffer = this.buffers.get(n);
+      if (buffer?.dirty) this.writeOne(n, buffer);
+    }
+    const blocks: JournalBlock[] = [];
+    for (const n of this.uncommitted) {
+      const buffer = this.buffers.get(n);
+      if (buffer?.dirty) blocks.push({ block: n, data: buffer.data });
+    }
+    journal.commit(blocks, revoked);
+    this.clearPending();
+    return true;
+  }
+
+  /** Forgets what changed since the last commit (everything changed is on the device now). */
+  clearPending(): void {
+    this.uncommitted.clear();
+    this.dataBlocks.clear();
+    this.freed.clear();
   }
 
   private check(n: number): void {

@@ -130,13 +130,38 @@ export class Ext2FileSystem {
 
   readonly rootIno = ROOT_INO;
 
-  /** Runs an operation, then lets the cache trim itself (never while an operation holds buffers). */
+  /** Operations running now (one calls another; `atomically` wraps several). */
+  private depth = 0;
+
+  /**
+   * Runs an operation. The outermost one ends by committing its changes to the journal (when there is
+   * one) and letting the cache trim itself (never while an operation holds buffers). A refusal of the
+   * file system (Ext2Error) ends it the same way; any other exception is a crash of whoever runs the
+   * file system, and nothing more is done: what it changed stays uncommitted in memory, as if the
+   * process had died there.
+   */
   private op<T>(body: () => T): T {
+    this.depth++;
+    let result: T;
     try {
-      return body();
-    } finally {
-      this.volume.cache.trim();
+      result = body();
+    } catch (e) {
+      this.depth--;
+      if (e instanceof Ext2Error && this.depth === 0) this.volume.endOperation();
+      throw e;
     }
+    this.depth--;
+    if (this.depth === 0) this.volume.endOperation();
+    return result;
+  }
+
+  /**
+   * Runs `body`, which may call several operations, as one operation: under a journal, its changes are
+   * committed together at the end (a file-system server answers one request this way, recording its
+   * answer in the same commit).
+   */
+  atomically<T>(body: () => T): T {
+    return this.op(body);
   }
 
   private now(): number {
@@ -332,7 +357,7 @@ export class Ext2FileSystem {
           const n = Math.min(bs - within, data.length - done);
           const { block } = allocateBlock(this.volume, ino, r, Math.floor(at / bs));
           this.volume.cache.get(block).set(data.subarray(done, done + n), within);
-          this.volume.cache.markDirty(block);
+          this.volume.cache.markDirty(block, true);
           done += n;
         }
       } catch (e) {
@@ -370,7 +395,7 @@ export class Ext2FileSystem {
           const block = mapBlock(this.volume, r, Math.floor(size / bs));
           if (block !== 0) {
             this.volume.cache.get(block).fill(0, size % bs);
-            this.volume.cache.markDirty(block);
+            this.volume.cache.markDirty(block, true);
           }
         }
       }

@@ -17,6 +17,7 @@ import {
   type GroupDescriptor,
 } from './group-descriptor';
 import { decodeInode, encodeInode, type InodeRecord } from './inode-record';
+import type { Ext2Journal } from './journal';
 import {
   EXT2_VALID_FS,
   featureNames,
@@ -36,6 +37,11 @@ export interface VolumeOptions {
   clock?: () => number;
   /** Blocks the buffer cache keeps between operations (default 4096). */
   cacheBlocks?: number;
+  /**
+   * Where each operation's metadata changes are committed before they may reach the device (see
+   * journal.ts). The journal must already have been replayed onto the device.
+   */
+  journal?: Ext2Journal;
 }
 
 export class Ext2Volume {
@@ -53,6 +59,7 @@ export class Ext2Volume {
   /** Why the volume is read-only (null when it is writable). */
   readonly readOnlyReason: string | null;
   readonly clock: () => number;
+  readonly journal: Ext2Journal | null;
   private metadataDirty = false;
   private nextGeneration = 0;
 
@@ -93,6 +100,8 @@ export class Ext2Volume {
             ? 'mounted read-only'
             : null;
     this.cache = new BufferCache(device, this.blockSize, options.cacheBlocks ?? 4096, sb.blocksCount);
+    this.journal = this.readOnlyReason === null ? (options.journal ?? null) : null;
+    this.cache.journaling = this.journal !== null;
     this.groups = this.readGroupDescriptors();
   }
 
@@ -363,11 +372,28 @@ export class Ext2Volume {
     }
   }
 
-  /** Writes every change to the device and flushes it. */
+  /** Writes every change to the device and flushes it (under a journal, a checkpoint). */
   sync(): void {
     if (this.readOnly) return;
     this.writeMetadata();
+    // What the operation so far changed is committed first, so a crash during the write-back is
+    // repaired by replaying the journal.
+    if (this.journal !== null && !this.cache.commit(this.journal)) this.cache.clearPending();
     this.cache.sync();
+    this.journal?.checkpointed();
+  }
+
+  /**
+   * The end of an outermost operation: under a journal its changes are committed (a checkpoint when the
+   * journal asks for one, or when the changes do not fit it: then they are written back at once); then
+   * the cache trims itself, which only ever writes committed blocks.
+   */
+  endOperation(): void {
+    if (this.journal !== null) {
+      this.writeMetadata();
+      if (!this.cache.commit(this.journal) || this.journal.wantsCheckpoint()) this.sync();
+    }
+    this.cache.trim();
   }
 
   /** Marks the volume as in use (not cleanly unmounted) and counts the mount, as the kernel does. */

@@ -14,6 +14,8 @@ import { Ext2FileSystem } from '../ext2/ext2-file-system';
 import { RemoteFileSystem } from '../fs/remote-file-system';
 import { ExtentBlockDevice } from './extent-device';
 import { FileServer } from './file-server';
+import { FrameJournal } from './frame-journal';
+import { FrameRange } from './frame-range';
 import { IpcFileClient, IpcFileServer } from './ipc-transport';
 
 export interface FileServerCapabilities {
@@ -26,6 +28,13 @@ export interface FileServerCapabilities {
    * the library OS's CLOCK_REALTIME. Without one, times stay at EPOCH_SECONDS.
    */
   clock?: number;
+  /**
+   * Frames (READ and WRITE) for the journal, held by someone who outlives the server (a supervisor):
+   * each request is committed there before it may reach the disk, and a new server started on the same
+   * frames first replays what the last one committed (see frame-journal.ts). Without them, a server that
+   * dies loses what it had not written back.
+   */
+  journal?: number[];
 }
 
 export interface FileServerOptions {
@@ -39,6 +48,7 @@ export interface RunningFileServer {
   readonly server: FileServer;
   readonly ipc: IpcFileServer;
   readonly device: ExtentBlockDevice;
+  readonly journal: FrameJournal | null;
   /** Writes everything back and marks the file system clean (the machine's power-off). */
   unmount(): void;
 }
@@ -52,15 +62,20 @@ export function startFileServer(
   const device = new ExtentBlockDevice(api, caps.disk, options.readOnly ?? false);
   const timer = caps.clock;
   const clock = () => EPOCH_SECONDS + (timer === undefined ? 0 : Math.floor(api.clockNow(timer) / 1e9));
+  const journal =
+    caps.journal === undefined || device.readOnly || options.readOnly === true
+      ? null
+      : FrameJournal.open(new FrameRange(api, caps.journal), device);
   const fs = Ext2FileSystem.mount(device, {
     clock,
     readOnly: options.readOnly,
     cacheBlocks: options.cacheBlocks,
+    journal: journal ?? undefined,
   });
-  const server = new FileServer(fs);
+  const server = new FileServer(fs, fs.readOnly ? null : journal);
   const ipc = new IpcFileServer(api, caps.endpoint, server);
   ipc.listen();
-  return { fs, server, ipc, device, unmount: () => fs.unmount() };
+  return { fs, server, ipc, device, journal, unmount: () => fs.unmount() };
 }
 
 export interface ConnectOptions {

@@ -14,6 +14,7 @@ import { CapnpError, MessageBuilder, readMessage } from '@exov6/capnp-lite';
 import { ERRNO } from '@exov6/hal-x86';
 import type { Ext2FileSystem, Ext2Stat } from '../ext2/ext2-file-system';
 import { Ext2Error } from '../ext2/ext2-error';
+import { type FrameJournal, requestHash } from './frame-journal';
 import { type AttributesBuilder, Request, ResponseBuilder } from './fs-protocol.capnp.js';
 
 /** The client's bulk-data frames as the server sees them. */
@@ -46,15 +47,72 @@ const SETATTR = { mode: 1, uid: 2, gid: 4, atime: 8, mtime: 16 } as const;
 export interface FileServerStats {
   requests: number;
   refused: number;
+  /** Retried requests answered from the journal's saved replies instead of carried out again. */
+  answeredAgain: number;
 }
 
+/** Requests that change the file system: their answers are kept, so a retry is not carried out twice. */
+const CHANGES = new Set<number>([
+  Request.Which.write,
+  Request.Which.truncate,
+  Request.Which.create,
+  Request.Which.mkdir,
+  Request.Which.symlink,
+  Request.Which.link,
+  Request.Which.unlink,
+  Request.Which.rmdir,
+  Request.Which.rename,
+  Request.Which.setattr,
+]);
+
 export class FileServer {
-  readonly stats: FileServerStats = { requests: 0, refused: 0 };
+  readonly stats: FileServerStats = { requests: 0, refused: 0, answeredAgain: 0 };
 
-  constructor(readonly fs: Ext2FileSystem) {}
+  /**
+   * `journal`: where the file system commits (attached to it at mount) and where the answers to
+   * requests that change something are kept, each in the same commit as the change.
+   */
+  constructor(
+    readonly fs: Ext2FileSystem,
+    private readonly journal: FrameJournal | null = null,
+  ) {}
 
-  /** Answers one request message. */
-  handle(requestBytes: Uint8Array, window: DataWindow | null = null): Uint8Array {
+  /**
+   * Answers one request message from `client` (the transport's name for the sender). Under a journal, a
+   * request that changes something runs as one commit with its answer; the same request sent again
+   * (after this server, or one before it, died before answering) gets the kept answer.
+   */
+  handle(requestBytes: Uint8Array, window: DataWindow | null = null, client = 0): Uint8Array {
+    const journal = this.journal;
+    if (journal === null) return this.answer(requestBytes, window);
+    let kind: number;
+    let id: bigint;
+    try {
+      const request = readMessage(requestBytes).getRoot(Request);
+      kind = request.which();
+      id = request.id;
+    } catch (e) {
+      if (!(e instanceof CapnpError)) throw e;
+      return this.answer(requestBytes, window);
+    }
+    if (!CHANGES.has(kind)) return this.fs.atomically(() => this.answer(requestBytes, window));
+    const hash = requestHash(requestBytes);
+    const saved = journal.savedReply(client, id, hash);
+    if (saved !== null) {
+      this.stats.requests++;
+      this.stats.answeredAgain++;
+      return saved;
+    }
+    const answer = this.fs.atomically(() => {
+      const bytes = this.answer(requestBytes, window);
+      journal.noteReply(client, id, hash, bytes);
+      return bytes;
+    });
+    journal.commitReply();
+    return answer;
+  }
+
+  private answer(requestBytes: Uint8Array, window: DataWindow | null): Uint8Array {
     this.stats.requests++;
     const message = new MessageBuilder(RESPONSE_SEGMENT);
     const response = message.initRoot(ResponseBuilder);

@@ -12,42 +12,22 @@
 import { Rights } from '@exov6/caplattice';
 import type { EnvApi, IpcResult, ReceivedMessage } from '@exov6/exokernel';
 import type { DataWindow, FileServer } from './file-server';
+import { FRAME_BYTES, FrameRange } from './frame-range';
 
 export const FS_CALL = { attach: 1n, request: 2n } as const;
 export const FS_REPLY = { ok: 0n, refused: 1n } as const;
-export const FRAME_BYTES = 4096;
+/** Why the server refused an exchange (the reply's second word). */
+const REFUSAL = {
+  noFrame: 1n,
+  badAttach: 2n,
+  detached: 3n,
+  tooLong: 4n,
+  answerTooLong: 5n,
+  unknown: 6n,
+} as const;
 /** The most frames of each kind a client may attach. */
 export const MAX_MESSAGE_FRAMES = 16;
 export const MAX_DATA_FRAMES = 256;
-
-/** Bytes spread over a list of frames, addressed as one range from offset 0. */
-class FrameRange implements DataWindow {
-  constructor(
-    private readonly api: EnvApi,
-    readonly frames: number[],
-  ) {}
-
-  get size(): number {
-    return this.frames.length * FRAME_BYTES;
-  }
-
-  read(length: number): Uint8Array {
-    const out = new Uint8Array(Math.min(length, this.size));
-    for (let at = 0; at < out.length; at += FRAME_BYTES) {
-      const n = Math.min(FRAME_BYTES, out.length - at);
-      out.set(this.api.frameRead(this.frames[at / FRAME_BYTES] as number, 0, n), at);
-    }
-    return out;
-  }
-
-  write(bytes: Uint8Array): void {
-    if (bytes.length > this.size) throw new RangeError(`${bytes.length} bytes into ${this.size}`);
-    for (let at = 0; at < bytes.length; at += FRAME_BYTES) {
-      const n = Math.min(FRAME_BYTES, bytes.length - at);
-      this.api.frameWrite(this.frames[at / FRAME_BYTES] as number, 0, bytes.subarray(at, at + n));
-    }
-  }
-}
 
 interface ClientFrames {
   message: FrameRange;
@@ -86,7 +66,7 @@ export class IpcFileServer {
     const badge = m.badge ?? 0;
     const [op, a, b] = m.words;
     if (op === FS_CALL.attach) {
-      if (m.cap === null) return [FS_REPLY.refused, 1n];
+      if (m.cap === null) return [FS_REPLY.refused, REFUSAL.noFrame];
       let frames = this.clients.get(badge);
       if (frames === undefined) {
         frames = { message: new FrameRange(this.api, []), data: new FrameRange(this.api, []) };
@@ -96,22 +76,23 @@ export class IpcFileServer {
       const limit = a === 0n ? MAX_MESSAGE_FRAMES : MAX_DATA_FRAMES;
       if ((a !== 0n && a !== 1n) || b !== BigInt(list.length) || list.length >= limit) {
         this.api.capDelete(m.cap);
-        return [FS_REPLY.refused, 2n];
+        return [FS_REPLY.refused, REFUSAL.badAttach];
       }
       list.push(m.cap);
       return [FS_REPLY.ok, 0n];
     }
     if (op === FS_CALL.request) {
       const frames = this.clients.get(badge);
-      if (frames === undefined || frames.message.frames.length === 0) return [FS_REPLY.refused, 3n];
-      if (a > BigInt(frames.message.size)) return [FS_REPLY.refused, 4n];
+      if (frames === undefined || frames.message.frames.length === 0)
+        return [FS_REPLY.refused, REFUSAL.detached];
+      if (a > BigInt(frames.message.size)) return [FS_REPLY.refused, REFUSAL.tooLong];
       const request = frames.message.read(Number(a));
-      const response = this.server.handle(request, frames.data.frames.length > 0 ? frames.data : null);
-      if (response.length > frames.message.size) return [FS_REPLY.refused, 5n];
+      const response = this.server.handle(request, frames.data.frames.length > 0 ? frames.data : null, badge);
+      if (response.length > frames.message.size) return [FS_REPLY.refused, REFUSAL.answerTooLong];
       frames.message.write(response);
       return [FS_REPLY.ok, BigInt(response.length)];
     }
-    return [FS_REPLY.refused, 6n];
+    return [FS_REPLY.refused, REFUSAL.unknown];
   }
 }
 
@@ -123,7 +104,7 @@ export class IpcFileServer {
 export class FsTransportError extends Error {
   override name = 'FsTransportError';
   constructor(
-    readonly code: 'UNAVAILABLE' | 'LOST' | 'REFUSED',
+    readonly code: 'UNAVAILABLE' | 'LOST' | 'DETACHED' | 'REFUSED',
     message: string,
   ) {
     super(message);
@@ -137,8 +118,11 @@ function replyWords(result: IpcResult): readonly bigint[] {
     throw new FsTransportError(code, `the server did not answer: ${result.error} ${result.detail}`);
   }
   const reply = result.message?.words ?? [];
-  if (reply[0] !== FS_REPLY.ok)
+  if (reply[0] !== FS_REPLY.ok) {
+    if (reply[1] === REFUSAL.detached)
+      throw new FsTransportError('DETACHED', 'the server does not know this client (it was restarted)');
     throw new FsTransportError('REFUSED', `the server refused the exchange (${reply[1]})`);
+  }
   return reply;
 }
 

@@ -129,8 +129,10 @@ describe('the file-system server over exokernel IPC', () => {
     );
   });
 
-  test('requests before the frames are granted, and bad attach messages, are refused', async () => {
+  test('a request before the frames are granted is refused as from a client the server does not know', async () => {
     const { client, drive } = machine();
-    await expect(drive(client.call(encodeRequest(1n, { kind: 'root' })))).rejects.toThrow(/refused/);
+    const call = drive(client.call(encodeRequest(1n, { kind: 'root' })));
+    await expect(call).rejects.toThrow(/does not know this client/);
+    await expect(call).rejects.toMatchObject({ code: 'DETACHED' });
   });
 });

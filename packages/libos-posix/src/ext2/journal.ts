@@ -1,0 +1,35 @@
+/**
+ * What the ext2 code needs of a journal: somewhere outside the file system's own memory where each
+ * operation's metadata changes are committed, all at once, before any of them may reach the disk.
+ *
+ * With a journal attached (`VolumeOptions.journal`), every outermost operation ends with a commit:
+ * 1. the file data it wrote goes to the device straight away (data is never logged, so a large write
+ *    costs no extra copy; a crash before the commit leaves that data in blocks the committed state still
+ *    counts as free, or over the same bytes again when the request is retried);
+ * 2. the metadata blocks it changed (bitmaps, inodes, directories, indirect blocks, superblock and
+ *    descriptors) are handed to `commit` together, with the blocks now holding data, whose older logged
+ *    copies must no longer be replayed.
+ * Only committed blocks ever reach the device after that, so if the process keeping the file system dies
+ * at any point, replaying the journal onto the disk gives exactly the state after the last commit. An
+ * operation that dies half-way leaves nothing behind.
+ */
+
+/** One metadata block as an operation left it. */
+export interface JournalBlock {
+  readonly block: number;
+  readonly data: Uint8Array;
+}
+
+export interface Ext2Journal {
+  /**
+   * Makes one operation's metadata changes durable beyond the file system's memory, all or none.
+   * `revoked`: blocks written to the device as file data, or freed, by the operation.
+   */
+  commit(blocks: readonly JournalBlock[], revoked: readonly number[]): void;
+  /** True when the journal would like its blocks written to the device and its log emptied. */
+  wantsCheckpoint(): boolean;
+  /** Every committed block is now on the device (written and flushed): the log may start again. */
+  checkpointed(): void;
+  /** Whether a commit of `blocks` blocks of `blockSize` bytes and `revoked` revocations fits now. */
+  fits(blocks: number, blockSize: number, revoked: number): boolean;
+}

@@ -1,0 +1,266 @@
+/**
+ * The file-system server's journal, kept in frames the server does not own: the supervisor allocates
+ * them once and grants them to every incarnation of the server, so what one incarnation committed is
+ * still there when it dies and the next one starts. It is a redo log of metadata blocks (see
+ * ext2/journal.ts) plus, for each client, the answer to its last request that changed something, so a
+ * request that a dying server committed but never answered is answered from here when the client sends
+ * it again, not carried out twice.
+ *
+ * Layout (little-endian u32 words):
+ *   frame 0           header: magic, commit sequence, bytes of log in use
+ *   frames 1-2        reply slots, 2 KiB each: client + 1 (0: empty), sequence, request id (lo, hi),
+ *                     request hash, answer length, answer bytes
+ *   frame 3 onwards   the log: BLOCK records (kind 1, block number, length, bytes) and REVOKE records
+ *                     (kind 2, count, block numbers)
+ * A commit appends its records after the log in use, writes the reply slot, and then writes the header's
+ * sequence and length in one frame write: that write is the commit. A crash before it leaves records past
+ * the end and a reply slot with a sequence the header has not reached, and both are ignored (and the slot
+ * cleared) when the journal is opened again. Not power-safe: the frames are memory, and a power cut loses
+ * them with everything else not yet on the disk.
+ */
+import type { BlockBackend } from '@exov6/hal-x86';
+import type { Ext2Journal, JournalBlock } from '../ext2/journal';
+import { FRAME_BYTES, type FrameRange } from './frame-range';
+
+const MAGIC = 0x314a5845; // "EXJ1"
+const HEADER_SEQUENCE = 4;
+const SLOT_FRAMES = 2;
+const SLOT_BYTES = 2048;
+const SLOT_HEADER = 24;
+const SLOT_COUNT = (SLOT_FRAMES * FRAME_BYTES) / SLOT_BYTES;
+const LOG_START = (1 + SLOT_FRAMES) * FRAME_BYTES;
+const BLOCK_RECORD = 1;
+const REVOKE_RECORD = 2;
+const BLOCK_HEADER = 12;
+
+/** The least number of frames a journal needs: header, reply slots and some log. */
+export const MIN_JOURNAL_FRAMES = 1 + SLOT_FRAMES + 16;
+
+/** The journal's frames hold something that is not a journal this code wrote. */
+export class JournalError extends Error {
+  override name = 'JournalError';
+}
+
+/** A client's last answered request that changed something. */
+export interface SavedReply {
+  readonly id: bigint;
+  readonly hash: number;
+  readonly answer: Uint8Array;
+}
+
+export interface JournalStats {
+  commits: number;
+  checkpoints: number;
+  /** Bytes of log in use now. */
+  logBytes: number;
+  /** Blocks written to the device when the journal was opened (what a dead incarnation left). */
+  replayedBlocks: number;
+}
+
+/** FNV-1a over the request bytes: a retried request is the same bytes. */
+export function requestHash(bytes: Uint8Array): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ (bytes[i] as number), 0x01000193) >>> 0;
+  return h;
+}
+
+export class FrameJournal implements Ext2Journal {
+  readonly stats: JournalStats = { commits: 0, checkpoints: 0, logBytes: 0, replayedBlocks: 0 };
+  private sequence = 0;
+  private end = 0;
+  private readonly replies = new Map<number, SavedReply & { slot: number }>();
+  private pending: { client: number; reply: SavedReply } | null = null;
+
+  private constructor(private readonly range: FrameRange) {}
+
+  /**
+   * Opens the journal in `range`: frames of zeros become an empty journal; a journal a dead incarnation
+   * left is replayed onto `device` (its committed blocks written and flushed) and then emptied, keeping
+   * the saved replies.
+   */
+  static open(range: FrameRange, device: BlockBackend): FrameJournal {
+    if (range.frames.length < MIN_JOURNAL_FRAMES) {
+      throw new JournalError(
+        `a journal needs at least ${MIN_JOURNAL_FRAMES} frames, not ${range.frames.length}`,
+      );
+    }
+    const journal = new FrameJournal(range);
+    const header = words(range.readAt(0, 12));
+    if (header[0] === 0 && header[1] === 0 && header[2] === 0) {
+      range.writeAt(0, u32s([MAGIC, 0, 0]));
+    } else if (header[0] !== MAGIC) {
+      throw new JournalError('the journal frames do not hold a journal');
+    } else {
+      journal.sequence = header[1] as number;
+      journal.end = header[2] as number;
+      if (journal.end > journal.capacity)
+        throw new JournalError(`the journal's log length ${journal.end} is past its end`);
+      journal.readSlots();
+      journal.replay(device);
+    }
+    return journal;
+  }
+
+  get capacity(): number {
+    return this.range.size - LOG_START;
+  }
+
+  private readSlots(): void {
+    for (let slot = 0; slot < SLOT_COUNT; slot++) {
+      const at = FRAME_BYTES + slot * SLOT_BYTES;
+      const [client, sequence, lo, hi, hash, length] = words(this.range.readAt(at, SLOT_HEADER));
+      if (client === 0) continue;
+      if ((sequence as number) > this.sequence || (length as number) > SLOT_BYTES - SLOT_HEADER) {
+        // Written by a commit that never happened: cleared, so a later commit's sequence cannot make it
+        // look valid.
+        this.range.writeAt(at, new Uint8Array(SLOT_HEADER));
+        continue;
+      }
+      this.replies.set((client as number) - 1, {
+        slot,
+        id: (BigInt(hi as number) << 32n) | BigInt(lo as number),
+        hash: hash as number,
+        answer: this.range.readAt(at + SLOT_HEADER, length as number),
+      });
+    }
+  }
+
+  /** Writes every committed block to the device in log order (a revoke cancels earlier copies). */
+  private replay(device: BlockBackend): void {
+    const latest = new Map<number, Uint8Array>();
+    const log = this.range.readAt(LOG_START, this.end);
+    const view = new DataView(log.buffer, log.byteOffset, log.byteLength);
+    let at = 0;
+    while (at < log.length) {
+      const kind = view.getUint32(at, true);
+      if (kind === BLOCK_RECORD) {
+        const block = view.getUint32(at + 4, true);
+        const length = view.getUint32(at + 8, true);
+        if (at + BLOCK_HEADER + length > log.length)
+          throw new JournalError(`a block record at ${at} runs past the log`);
+        latest.set(block, log.subarray(at + BLOCK_HEADER, at + BLOCK_HEADER + length));
+        at += BLOCK_HEADER + length;
+      } else if (kind === REVOKE_RECORD) {
+        const count = view.getUint32(at + 4, true);
+        if (at + 8 + 4 * count > log.length)
+          throw new JournalError(`a revoke record at ${at} runs past the log`);
+        for (let i = 0; i < count; i++) latest.delete(view.getUint32(at + 8 + 4 * i, true));
+        at += 8 + 4 * count;
+      } else {
+        throw new JournalError(`unknown record kind ${kind} at ${at} of the log`);
+      }
+    }
+    for (const [block, data] of [...latest].sort((a, b) => a[0] - b[0])) {
+      device.write(block * data.length, data);
+      this.stats.replayedBlocks++;
+    }
+    device.flush();
+    this.checkpointed();
+  }
+
+  fits(blocks: number, blockSize: number, revoked: number): boolean {
+    return this.end + blocks * (BLOCK_HEADER + blockSize) + 8 + 4 * revoked <= this.capacity;
+  }
+
+  wantsCheckpoint(): boolean {
+    return this.end > this.capacity / 2;
+  }
+
+  commit(blocks: readonly JournalBlock[], revoked: readonly number[]): void {
+    let bytes = revoked.length > 0 ? 8 + 4 * revoked.length : 0;
+    for (const b of blocks) bytes += BLOCK_HEADER + b.data.length;
+    const records = new Uint8Array(bytes);
+    const view = new DataView(records.buffer);
+    let at = 0;
+    for (const b of blocks) {
+      view.setUint32(at, BLOCK_RECORD, true);
+      view.setUint32(at + 4, b.block, true);
+      view.setUint32(at + 8, b.data.length, true);
+      records.set(b.data, at + BLOCK_HEADER);
+      at += BLOCK_HEADER + b.data.length;
+    }
+    if (revoked.length > 0) {
+      view.setUint32(at, REVOKE_RECORD, true);
+      view.setUint32(at + 4, revoked.length, true);
+      revoked.forEach((n, i) => view.setUint32(at + 8 + 4 * i, n, true));
+    }
+    if (this.end + bytes > this.capacity) throw new JournalError('a commit past the end of the journal');
+    if (bytes > 0) this.range.writeAt(LOG_START + this.end, records);
+    this.writePendingReply();
+    this.writeHeader(this.sequence + 1, this.end + bytes);
+    this.stats.commits++;
+  }
+
+  checkpointed(): void {
+    if (this.end === 0) return;
+    this.writeHeader(this.sequence, 0);
+    this.stats.checkpoints++;
+  }
+
+  /** The client's last saved answer, when it is for this very request. */
+  savedReply(client: number, id: bigint, hash: number): Uint8Array | null {
+    const saved = this.replies.get(client);
+    return saved !== undefined && saved.id === id && saved.hash === hash ? saved.answer : null;
+  }
+
+  /**
+   * Keeps `answer` as the client's answer to request `id`, to be written by the next commit (with the
+   * changes the request made) or by `commitReply` when it changed nothing. An answer too long for a
+   * slot is not kept (a retry then carries the request out again).
+   */
+  noteReply(client: number, id: bigint, hash: number, answer: Uint8Array): void {
+    this.pending = answer.length <= SLOT_BYTES - SLOT_HEADER ? { client, reply: { id, hash, answer } } : null;
+  }
+
+  /** Commits a noted answer that no commit of changes took along. */
+  commitReply(): void {
+    if (this.pending === null) return;
+    this.commit([], []);
+  }
+
+  private writePendingReply(): void {
+    const p = this.pending;
+    if (p === null) return;
+    this.pending = null;
+    let slot = this.replies.get(p.client)?.slot;
+    if (slot === undefined) {
+      const used = new Set([...this.replies.values()].map((r) => r.slot));
+      slot = [...Array(SLOT_COUNT).keys()].find((s) => !used.has(s));
+      // More clients than slots: their answers are not kept (retries carry requests out again).
+      if (slot === undefined) return;
+    }
+    const out = new Uint8Array(SLOT_HEADER + p.reply.answer.length);
+    out.set(
+      u32s([
+        p.client + 1,
+        this.sequence + 1,
+        Number(p.reply.id & 0xffffffffn),
+        Number((p.reply.id >> 32n) & 0xffffffffn),
+        p.reply.hash,
+        p.reply.answer.length,
+      ]),
+    );
+    out.set(p.reply.answer, SLOT_HEADER);
+    this.range.writeAt(FRAME_BYTES + slot * SLOT_BYTES, out);
+    this.replies.set(p.client, { ...p.reply, slot });
+  }
+
+  private writeHeader(sequence: number, end: number): void {
+    this.range.writeAt(HEADER_SEQUENCE, u32s([sequence >>> 0, end]));
+    this.sequence = sequence >>> 0;
+    this.end = end;
+    this.stats.logBytes = end;
+  }
+}
+
+function u32s(values: number[]): Uint8Array {
+  const out = new Uint8Array(4 * values.length);
+  const view = new DataView(out.buffer);
+  values.forEach((v, i) => view.setUint32(4 * i, v >>> 0, true));
+  return out;
+}
+
+function words(bytes: Uint8Array): number[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return Array.from({ length: bytes.length / 4 }, (_, i) => view.getUint32(4 * i, true));
+}
