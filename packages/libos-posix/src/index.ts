@@ -94,5 +94,28 @@ export type {
   ConnectOptions,
 } from './fs-server/index';
 export { RemoteFileSystem } from './fs/remote-file-system';
-export type { FsConnection, RemoteStats } from './fs/remote-file-system';
+export type { FsConnection, RemoteStats, Recovery } from './fs/remote-file-system';
+export { FileServerRestarting } from './fs/file-server-restarting';
+export { FrameJournal, JournalError, MIN_JOURNAL_FRAMES } from './fs-server/frame-journal';
+export type { JournalStats, SavedReply } from './fs-server/frame-journal';
+export type { Ext2Journal, JournalBlock } from './ext2/journal';
+export {
+  Supervisor,
+  DEFAULT_RESTART_POLICY,
+  restartDelay,
+  restartPolicy,
+  awaitService,
+  SUPERVISOR_CALL,
+  SUPERVISOR_ANSWER,
+} from './supervisor/index';
+export type {
+  ServiceContext,
+  ServiceSpec,
+  ServiceStatus,
+  ServiceReport,
+  SupervisorEvent,
+  SupervisorOptions,
+  RestartPolicy,
+  ServiceState,
+} from './supervisor/index';
 export { RemoteInode } from './fs/remote-inode';

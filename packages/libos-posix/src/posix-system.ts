@@ -11,11 +11,12 @@
  */
 import type { EnvApi, PageFaultEvent, UpcallResult } from '@exov6/exokernel';
 import { type CpuContext, DeterministicRandom, EPOCH_SECONDS, SIG, syscallName } from '@exov6/hal-x86';
-import { fail, SyscallError } from './errno';
+import { ERRNO, fail, SyscallError } from './errno';
 import { FdTable } from './files/fd-table';
 import { HostInput, HostInputFile, HostOutputFile } from './files/host-stream';
 import { type Blocked, isBlocked, type OpenFile } from './files/open-file';
 import { populateDev } from './fs/devices';
+import { FileServerRestarting } from './fs/file-server-restarting';
 import { FileSystem } from './fs/file-system';
 import { ProcFs } from './fs/procfs';
 import { FramePool } from './memory/frame-pool';
@@ -39,7 +40,7 @@ import {
 } from './signals/signal-state';
 import { Terminal, type TerminalLine } from './tty/terminal';
 import { CONSOLE_RDEV, TtyFile } from './tty/tty-file';
-import { Call, NO_RETURN, type SyscallResult } from './syscalls/call';
+import { Call, NO_RETURN, type SyscallHandler, type SyscallResult } from './syscalls/call';
 import { serveFast } from './syscalls/fast-calls';
 import { describeArguments, describeResult } from './syscalls/strace';
 import { SYSCALLS } from './syscalls/table';
@@ -565,12 +566,7 @@ export class PosixSystem {
       proc.unimplemented.set(number, (proc.unimplemented.get(number) ?? 0) + 1);
       result = -38; // ENOSYS
     } else {
-      try {
-        result = handler(call);
-      } catch (e) {
-        if (!(e instanceof SyscallError)) throw e;
-        result = -e.errno;
-      }
+      result = this.runHandler(handler, call);
     }
     if (result === NO_RETURN) {
       if (this.strace !== null) this.trace(proc, `${syscallName(number)}(${args}) = ?`);
@@ -600,13 +596,36 @@ export class PosixSystem {
     return 'resume';
   }
 
+  /**
+   * Runs a system call's handler: a refusal becomes its negative errno; a file-system server being
+   * restarted makes the call wait for it (the process is parked until the restart is due, and the call
+   * is made again), or, when the time has come already, made again at once.
+   */
+  private runHandler(handler: SyscallHandler, call: Call): SyscallResult {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return handler(call);
+      } catch (e) {
+        if (e instanceof FileServerRestarting && attempt < 3) {
+          const wait = this.waitUntil(call.process, e.atNs + this.sleptNs);
+          if (wait !== null) return wait;
+          continue;
+        }
+        if (e instanceof FileServerRestarting) return -ERRNO.EIO;
+        if (!(e instanceof SyscallError)) throw e;
+        return -e.errno;
+      }
+    }
+  }
+
   private pageFault(proc: Process, event: PageFaultEvent, regs: CpuContext): UpcallResult {
     let segv: ReturnType<ProcessMemoryFault>;
     try {
       segv = proc.memory.fault(event.address, { write: event.write, fetch: event.fetch });
     } catch (e) {
-      // No frame left for the page: Linux's out-of-memory answer to a fault is SIGKILL (SIGBUS here).
-      if (!(e instanceof SyscallError)) throw e;
+      // No frame left for the page: Linux's out-of-memory answer to a fault is SIGKILL (SIGBUS here). A
+      // file's page that cannot be read now (its server is restarting) ends the process the same way.
+      if (!(e instanceof SyscallError || e instanceof FileServerRestarting)) throw e;
       this.killReasons.set(proc.pid, `out of memory at 0x${event.address.toString(16)}`);
       this.terminate(proc, SIG.SIGKILL, `out of memory at 0x${event.address.toString(16)}`);
       return 'resume';

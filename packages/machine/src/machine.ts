@@ -156,7 +156,7 @@ export class Machine {
       if (readOnly !== null) this.log(`root file system mounted read-only: ${readOnly}`);
       this.log(
         `libos-posix: ${implementedCalls().length} Linux system calls; root file system ext2 on ${typeof options.disk === 'string' ? options.disk : 'the disk'}: ` +
-          `${s.blocks} blocks of ${s.blockSize} bytes, ${s.freeBlocks} free; served by environment ${this.rootDisk.serverEnv}`,
+          `${s.blocks} blocks of ${s.blockSize} bytes, ${s.freeBlocks} free; served by environment ${this.rootDisk.serverEnvId} under a supervisor`,
       );
     }
     this.log(`ready in ${(performance.now() - t0).toFixed(0)} ms`);
@@ -236,7 +236,7 @@ export class Machine {
     if (this.shutDownDone) return;
     this.shutDownDone = true;
     if (this.rootDisk === null || this.diskBackend === null) return;
-    this.rootDisk.server.unmount();
+    this.rootDisk.stop();
     this.diskBackend.flush();
     if (this.diskBackend instanceof FileBlockBackend) this.diskBackend.close();
   }

@@ -26,7 +26,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ExoError, ObjectType } from '@exov6/exokernel';
 import { MemoryBlockBackend } from '@exov6/hal-x86';
-import { Ext2FileSystem } from '@exov6/libos-posix';
+import { Ext2FileSystem, type RunningFileServer } from '@exov6/libos-posix';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parseArguments } from '../src/cli-arguments';
 import { Machine, MachineError, makeDiskImage, stageDefaultRoot } from '../src/index';
@@ -365,13 +365,25 @@ describe.skipIf(!haveBusybox)('a disk in memory', () => {
     const log: string[] = [];
     const machine = new Machine({ disk, memoryMiB: 64, bootLog: (l) => log.push(l) });
     expect(log).toContainEqual(expect.stringMatching(/root file system ext2 on the disk: 16384 blocks/));
+    const server = machine.rootDisk?.server as RunningFileServer;
+    const extentHolders = () =>
+      machine.kernel
+        .snapshot()
+        .envs.filter(
+          (env) => env.status !== 'dead' && env.caps.some((c) => c.type === ObjectType.BLOCK_EXTENT),
+        )
+        .map((env) => env.id)
+        .sort((a, b) => a - b);
+    const supervisorId = machine.os.capInspect(machine.rootDisk?.supervisorEnv as number).objectId;
+    // While the machine runs: the server, and its supervisor (which keeps it to give a restarted server).
+    expect(extentHolders()).toEqual([supervisorId, machine.rootDisk?.serverEnvId]);
     const r = machine.run(['/bin/sh', '-c', "echo 'kept in memory' > /root/m && grep ' / ' /proc/mounts"]);
     expect(r).toMatchObject({ stdout: '/dev/vda / ext2 rw,relatime 0 0\n', stderr: '', status: 0 });
 
     // The library OS asked the server for everything: as many requests as the server answered.
     const rootDisk = machine.rootDisk;
     expect(rootDisk).not.toBeNull();
-    const { remote, server } = rootDisk as NonNullable<typeof rootDisk>;
+    const { remote } = rootDisk as NonNullable<typeof rootDisk>;
     expect(remote.stats.requests).toBeGreaterThan(10);
     expect(remote.stats.requests).toBe(server.server.stats.requests);
     expect(remote.stats.bytesWritten).toBeGreaterThanOrEqual('kept in memory\n'.length);
@@ -389,13 +401,9 @@ describe.skipIf(!haveBusybox)('a disk in memory', () => {
     }
     expect(refused).toBeInstanceOf(ExoError);
     expect((refused as ExoError).code).toBe('E_BADCAP');
-    const serverId = machine.os.capInspect(rootDisk?.serverEnv as number).objectId;
-    const holders = machine.kernel
-      .snapshot()
-      .envs.filter((env) => env.caps.some((c) => c.type === ObjectType.BLOCK_EXTENT))
-      .map((env) => env.id);
-    expect(holders).toEqual([serverId]);
-    expect(serverId).not.toBe(machine.os.envId);
+    // After power-off the server has ended, and its capability with it.
+    expect(extentHolders()).toEqual([supervisorId]);
+    expect(supervisorId).not.toBe(machine.os.envId);
 
     // What the guest wrote is in the bytes, and the file system is clean.
     const fs = Ext2FileSystem.mount(new MemoryBlockBackend(disk.bytes, { readOnly: true }), {

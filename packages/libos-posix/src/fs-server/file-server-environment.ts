@@ -11,12 +11,13 @@
 import type { EnvApi } from '@exov6/exokernel';
 import { EPOCH_SECONDS } from '@exov6/hal-x86';
 import { Ext2FileSystem } from '../ext2/ext2-file-system';
-import { RemoteFileSystem } from '../fs/remote-file-system';
+import { type Recovery, RemoteFileSystem } from '../fs/remote-file-system';
+import { awaitService } from '../supervisor/supervisor-protocol';
 import { ExtentBlockDevice } from './extent-device';
 import { FileServer } from './file-server';
 import { FrameJournal } from './frame-journal';
 import { FrameRange } from './frame-range';
-import { IpcFileClient, IpcFileServer } from './ipc-transport';
+import { FsTransportError, IpcFileClient, IpcFileServer } from './ipc-transport';
 
 export interface FileServerCapabilities {
   /** The disk extent (READ, and WRITE for a read-write mount). */
@@ -85,6 +86,12 @@ export interface ConnectOptions {
   messageFrames?: number;
   /** Frames of the data window: the most one read or write request moves (default 64, 256 KiB). */
   dataFrames?: number;
+  /**
+   * The supervisor that restarts the server: its endpoint (IPC_SEND) and the server's service index.
+   * A request the server died holding is then sent again to the next server; without one, a server that
+   * dies is EIO.
+   */
+  supervisor?: { endpoint: number; service: number };
 }
 
 /** Connects to the server at `endpoint` (an IPC_SEND capability); the server must be listening. */
@@ -94,8 +101,23 @@ export function connectFileServer(os: EnvApi, endpoint: number, options: Connect
     dataFrames: options.dataFrames ?? 64,
   });
   client.connectDirect();
+  const supervisor = options.supervisor;
+  const recover = (): Recovery => {
+    if (supervisor === undefined) return { kind: 'failed' };
+    const state = awaitService(os, supervisor.endpoint, supervisor.service);
+    if (state.kind === 'later') return state;
+    if (state.kind !== 'up') return { kind: 'failed' };
+    try {
+      // A new server knows nothing of this client: its frames are granted again.
+      client.connectDirect();
+      return { kind: 'ready' };
+    } catch (e) {
+      if (e instanceof FsTransportError) return { kind: 'failed' };
+      throw e;
+    }
+  };
   return new RemoteFileSystem(
-    { call: (bytes) => client.callDirect(bytes), window: client.window },
+    { call: (bytes) => client.callDirect(bytes), window: client.window, recover },
     options.dev,
   );
 }

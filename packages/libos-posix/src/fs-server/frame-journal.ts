@@ -182,7 +182,7 @@ export class FrameJournal implements Ext2Journal {
     if (revoked.length > 0) {
       view.setUint32(at, REVOKE_RECORD, true);
       view.setUint32(at + 4, revoked.length, true);
-      revoked.forEach((n, i) => view.setUint32(at + 8 + 4 * i, n, true));
+      for (const [i, n] of revoked.entries()) view.setUint32(at + 8 + 4 * i, n, true);
     }
     if (this.end + bytes > this.capacity) throw new JournalError('a commit past the end of the journal');
     if (bytes > 0) this.range.writeAt(LOG_START + this.end, records);
@@ -256,7 +256,7 @@ export class FrameJournal implements Ext2Journal {
 function u32s(values: number[]): Uint8Array {
   const out = new Uint8Array(4 * values.length);
   const view = new DataView(out.buffer);
-  values.forEach((v, i) => view.setUint32(4 * i, v >>> 0, true));
+  for (const [i, v] of values.entries()) view.setUint32(4 * i, v >>> 0, true);
   return out;
 }
 

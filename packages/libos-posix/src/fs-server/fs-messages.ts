@@ -4,7 +4,13 @@
  * structures by hand.
  */
 import { MessageBuilder, readMessage } from '@exov6/capnp-lite';
-import { type Attributes, type HandleBuilder, RequestBuilder, Response } from './fs-protocol.capnp.js';
+import {
+  type Attributes,
+  type HandleBuilder,
+  Request,
+  RequestBuilder,
+  Response,
+} from './fs-protocol.capnp.js';
 
 export interface FileHandle {
   ino: number;
@@ -223,6 +229,11 @@ function attributesOf(a: Attributes): FileAttributes {
     ctime: a.ctime,
     rdev: a.rdev,
   };
+}
+
+/** The id of an encoded request. */
+export function decodeRequestId(bytes: Uint8Array): bigint {
+  return readMessage(bytes).getRoot(Request).id;
 }
 
 export function decodeResponse(bytes: Uint8Array): FsResponse {

@@ -7,6 +7,7 @@
 import { fail, SyscallError, ERRNO } from '../errno';
 import { modeTypeOfDirent } from '../ext2/inode-record';
 import type { FileAttributes, FileHandle, FsResponse } from '../fs-server/fs-messages';
+import { FileServerRestarting } from './file-server-restarting';
 import { type AttributeChanges, type DirectoryEntry, Inode, type NewObject } from './inode';
 import type { RemoteFileSystem } from './remote-file-system';
 
@@ -109,8 +110,9 @@ export class RemoteInode extends Inode {
         });
         count = r.count ?? 0;
       } catch (e) {
-        // Bytes already written count (a short write); the refusal comes with the next write.
-        if (done > 0 && e instanceof SyscallError) break;
+        // Bytes already written count (a short write); the refusal, or the wait for a restarting server,
+        // comes with the next write (made again from the top, the first part would be written twice).
+        if (done > 0 && (e instanceof SyscallError || e instanceof FileServerRestarting)) break;
         throw e;
       }
       done += count;
