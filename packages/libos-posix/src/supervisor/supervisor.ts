@@ -180,9 +180,18 @@ export class Supervisor {
     }
   }
 
-  /** Stops every running service, dependents first (power-off). */
+  /** Stops every service, dependents first (power-off); restarts still scheduled are called off. */
   stopAll(): void {
-    for (const i of [...this.graph.order].reverse()) this.stop(this.services[i] as ServiceRecord, 'stopped');
+    for (const i of [...this.graph.order].reverse()) {
+      const s = this.services[i] as ServiceRecord;
+      if (s.status === 'restarting') {
+        s.status = 'stopped';
+        s.restartAtNs = null;
+        this.log(s, 'stopped', 'its restart was called off');
+      }
+      this.stop(s, 'stopped');
+    }
+    this.armTimer();
   }
 
   private record(name: string): ServiceRecord {
@@ -293,8 +302,10 @@ export class Supervisor {
     }
     const at = this.options.timer === undefined ? now : now + delay;
     for (const r of [s, ...affected]) {
-      r.status = 'restarting';
-      r.restartAtNs = at;
+      // A dependent already waiting out its own backoff keeps the later of the two times.
+      const waiting = r !== s && r.status === 'restarting' && r.restartAtNs !== null;
+      r.restartAtNs = waiting ? Math.max(r.restartAtNs as number, at) : at;
+      if (r.status !== 'failed') r.status = 'restarting';
     }
     this.log(s, 'scheduled', `restart at ${at} ns`);
     if (at <= now) this.restartDue();
@@ -332,9 +343,13 @@ export class Supervisor {
   private armTimer(): void {
     const timer = this.options.timer;
     if (timer === undefined) return;
-    const pending = this.services.filter((s) => s.status === 'restarting' && s.restartAtNs !== null);
+    // Only restarts still to come: one that is due but waits for a dependency is made when that starts.
+    const now = this.now();
+    const pending = this.services
+      .filter((s) => s.status === 'restarting' && s.restartAtNs !== null && s.restartAtNs > now)
+      .map((s) => s.restartAtNs as number);
     if (pending.length === 0) this.api.timerCancel(timer);
-    else this.api.timerSet(timer, Math.min(...pending.map((s) => s.restartAtNs as number)));
+    else this.api.timerSet(timer, Math.min(...pending));
   }
 
   /** A client's question on the endpoint (supervisor-protocol.ts). */

@@ -648,8 +648,22 @@ function sendfile(c: Call): SyscallResult {
     data = input.readAt(offset, count);
   } else data = input.read(count);
   if (isBlocked(data)) return wouldBlock(input, data);
-  const n = out.write(data);
-  if (isBlocked(n)) return wouldBlock(out, n);
+  // What was read goes back when nothing could be written (the call waits and is made again, or fails):
+  // otherwise the restarted call would start past it and the bytes would never be sent.
+  const unread = () => {
+    if (offsetAt === 0 && input instanceof RegularFile) input.offset -= (data as Uint8Array).length;
+  };
+  let n: number | Blocked;
+  try {
+    n = out.write(data);
+  } catch (e) {
+    unread();
+    throw e;
+  }
+  if (isBlocked(n)) {
+    unread();
+    return wouldBlock(out, n);
+  }
   if (offsetAt !== 0) {
     const next = new Uint8Array(8);
     new DataView(next.buffer).setBigUint64(0, c.memory.readU64(offsetAt) + BigInt(n), true);
