@@ -97,6 +97,7 @@ export { RemoteFileSystem } from './fs/remote-file-system';
 export type { FsConnection, RemoteStats, Recovery } from './fs/remote-file-system';
 export { FileServerRestarting } from './fs/file-server-restarting';
 export { FrameJournal, JournalError, MIN_JOURNAL_FRAMES } from './fs-server/frame-journal';
+export { FrameRange, FRAME_BYTES } from './fs-server/frame-range';
 export type { JournalStats, SavedReply } from './fs-server/frame-journal';
 export type { Ext2Journal, JournalBlock } from './ext2/journal';
 export {
