@@ -250,15 +250,20 @@ export class Supervisor {
     if (s.status !== 'running' || s.envCap === null) return;
     const envCap = s.envCap;
     s.status = status;
+    let detail = reason;
     try {
       s.spec.stop?.(s.instance);
-    } finally {
-      this.ending.add(envCap);
-      if (this.api.envStatus(envCap).status !== 'dead') this.api.envKill(envCap);
-      this.ending.delete(envCap);
-      this.forget(s);
-      this.log(s, 'stopped', reason);
+    } catch (e) {
+      // A stop that fails (a server whose disk fails as it writes back) ends the incarnation all the same;
+      // the failure is reported, and the others are still stopped.
+      detail = `${reason}; its stop failed: ${e instanceof Error ? e.message : String(e)}`;
+      s.lastReason = detail;
     }
+    this.ending.add(envCap);
+    if (this.api.envStatus(envCap).status !== 'dead') this.api.envKill(envCap);
+    this.ending.delete(envCap);
+    this.forget(s);
+    this.log(s, 'stopped', detail);
   }
 
   private forget(s: ServiceRecord): void {

@@ -542,6 +542,28 @@ describe('Supervisor: scheduled restarts against power-off and other crashes', (
   });
 });
 
+describe('Supervisor: a stop that fails', () => {
+  it('ends the incarnation all the same, reports why, and stops the others', () => {
+    const h = boot();
+    const a = fake(h, 'a');
+    const b: ServiceSpec<{ incarnation: number }> = {
+      ...fake(h, 'b', { dependsOn: ['a'] }),
+      stop() {
+        throw new Error('disk failed while writing back');
+      },
+    };
+    const supervisor = supervise(h, [a, b]);
+    supervisor.startAll();
+    expect(() => supervisor.stopAll()).not.toThrow();
+    expect(supervisor.report('b')).toMatchObject({
+      status: 'stopped',
+      lastReason: expect.stringMatching(/its stop failed: disk failed while writing back/),
+    });
+    expect(supervisor.report('a').status).toBe('stopped');
+    expect(h.environments.map((e) => e.environment.status)).toEqual(['dead', 'dead']);
+  });
+});
+
 describe('restart policy', () => {
   const policy = restartPolicy({ firstDelayNs: 0, baseDelayNs: 100, maxDelayNs: 350, maxRestarts: 6 });
 
