@@ -12,7 +12,13 @@
  * Only committed blocks ever reach the device after that, so if the process keeping the file system dies
  * at any point, replaying the journal onto the disk gives exactly the state after the last commit. An
  * operation that dies half-way leaves nothing behind.
+ *
+ * The one exception: an operation whose metadata does not fit in the journal at all. The journal's own
+ * blocks are then written to the disk first and the operation's after them, without the journal's
+ * protection, so a crash in the middle of that write-back leaves part of it for e2fsck.
  */
+
+import type { BlockBackend } from '@exov6/hal-x86';
 
 /** One metadata block as an operation left it. */
 export interface JournalBlock {
@@ -30,6 +36,12 @@ export interface Ext2Journal {
   wantsCheckpoint(): boolean;
   /** Every committed block is now on the device (written and flushed): the log may start again. */
   checkpointed(): void;
+  /**
+   * Writes every committed block from the journal itself to `device`, flushes, and empties the log: done
+   * before an operation too large for the journal is written back without it, so that no older copy is
+   * replayed over it later.
+   */
+  applyTo(device: BlockBackend): void;
   /** Whether a commit of `blocks` blocks of `blockSize` bytes and `revoked` revocations fits now. */
   fits(blocks: number, blockSize: number, revoked: number): boolean;
 }

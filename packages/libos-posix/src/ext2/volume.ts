@@ -378,9 +378,19 @@ export class Ext2Volume {
     this.writeMetadata();
     // What the operation so far changed is committed first, so a crash during the write-back is
     // repaired by replaying the journal.
-    if (this.journal !== null && !this.cache.commit(this.journal)) this.cache.clearPending();
+    if (this.journal !== null && !this.cache.commit(this.journal)) this.unjournaled(this.journal);
     this.cache.sync();
     this.journal?.checkpointed();
+  }
+
+  /**
+   * Changes too large for the journal: its committed blocks go to the disk first, from the journal itself
+   * (the cache holds them changed again by this operation), and the log is emptied; then the cache's
+   * blocks may be written back without it.
+   */
+  private unjournaled(journal: Ext2Journal): void {
+    journal.applyTo(this.device);
+    this.cache.clearPending();
   }
 
   /**
@@ -391,7 +401,12 @@ export class Ext2Volume {
   endOperation(): void {
     if (this.journal !== null) {
       this.writeMetadata();
-      if (!this.cache.commit(this.journal) || this.journal.wantsCheckpoint()) this.sync();
+      if (!this.cache.commit(this.journal)) {
+        this.unjournaled(this.journal);
+        this.sync();
+      } else if (this.journal.wantsCheckpoint()) {
+        this.sync();
+      }
     }
     this.cache.trim();
   }

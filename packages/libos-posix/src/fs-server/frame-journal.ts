@@ -53,7 +53,10 @@ export interface JournalStats {
   checkpoints: number;
   /** Bytes of log in use now. */
   logBytes: number;
-  /** Blocks written to the device when the journal was opened (what a dead incarnation left). */
+  /**
+   * Blocks written to the device from the log itself: when the journal was opened (what a dead
+   * incarnation left), and before an operation too large for it.
+   */
   replayedBlocks: number;
 }
 
@@ -96,7 +99,7 @@ export class FrameJournal implements Ext2Journal {
       if (journal.end > journal.capacity)
         throw new JournalError(`the journal's log length ${journal.end} is past its end`);
       journal.readSlots();
-      journal.replay(device);
+      journal.applyTo(device);
     }
     return journal;
   }
@@ -125,8 +128,11 @@ export class FrameJournal implements Ext2Journal {
     }
   }
 
-  /** Writes every committed block to the device in log order (a revoke cancels earlier copies). */
-  private replay(device: BlockBackend): void {
+  /**
+   * Writes every committed block to the device (the latest copy of each: a revoke cancels earlier
+   * ones), flushes it, and empties the log, keeping the saved replies.
+   */
+  applyTo(device: BlockBackend): void {
     const latest = new Map<number, Uint8Array>();
     const log = this.range.readAt(LOG_START, this.end);
     const view = new DataView(log.buffer, log.byteOffset, log.byteLength);
