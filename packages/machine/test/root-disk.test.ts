@@ -9,8 +9,6 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
-  accessSync,
-  constants,
   copyFileSync,
   existsSync,
   mkdtempSync,
@@ -28,28 +26,9 @@ import { ExoError, ObjectType } from '@exov6/exokernel';
 import { MemoryBlockBackend } from '@exov6/hal-x86';
 import { Ext2FileSystem, type RunningFileServer } from '@exov6/libos-posix';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { DEBUGFS, E2FSCK, haveBusybox, haveE2fsprogs, MKE2FS, noE2fsprogs } from './support/e2fsprogs';
 import { parseArguments } from '../src/cli-arguments';
 import { Machine, MachineError, makeDiskImage, stageDefaultRoot } from '../src/index';
-
-const haveBusybox = existsSync('/bin/busybox');
-
-/** An e2fsprogs tool's path (they live in sbin, which may not be on PATH), or null. */
-function tool(name: string): string | null {
-  for (const dir of ['/usr/sbin', '/sbin', '/usr/bin', '/bin']) {
-    const path = join(dir, name);
-    try {
-      accessSync(path, constants.X_OK);
-      return path;
-    } catch {}
-  }
-  return null;
-}
-const E2FSCK = tool('e2fsck') ?? 'e2fsck';
-const DEBUGFS = tool('debugfs') ?? 'debugfs';
-const MKE2FS = tool('mke2fs') ?? 'mke2fs';
-const haveE2fsprogs = tool('e2fsck') !== null && tool('debugfs') !== null && tool('mke2fs') !== null;
-/** Without e2fsprogs the tests that need them are skipped, except under CI, where they must run. */
-const noE2fsprogs = !haveE2fsprogs && !process.env.CI;
 
 const distDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist');
 const cli = join(distDir, 'cli.js');

@@ -6,29 +6,16 @@
  * find the image clean and debugfs must read the files back as the guest wrote them.
  */
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BlockBackend, BlockBackendError, MemoryBlockBackend } from '@exov6/hal-x86';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { DEBUGFS, E2FSCK, haveBusybox, noE2fsprogs } from './support/e2fsprogs';
 import { Machine, makeDiskImage, stageDefaultRoot } from '../src/index';
 
-const haveBusybox = existsSync('/bin/busybox');
-
-function tool(name: string): string | null {
-  for (const dir of ['/usr/sbin', '/sbin', '/usr/bin', '/bin']) {
-    const path = join(dir, name);
-    try {
-      accessSync(path, constants.X_OK);
-      return path;
-    } catch {}
-  }
-  return null;
-}
-const E2FSCK = tool('e2fsck');
-const DEBUGFS = tool('debugfs');
 /** Without e2fsprogs the checks of the image are skipped, except under CI, where they must run. */
-const checkImage = (E2FSCK !== null && DEBUGFS !== null) || Boolean(process.env.CI);
+const checkImage = !noE2fsprogs;
 
 /** Where the disk fails: the n-th read or write (counted from 1 after boot), or every one from the n-th. */
 interface Failure {
@@ -146,14 +133,14 @@ function expectImageClean(memory: MemoryBlockBackend, name: string): string {
   const path = join(work, name);
   writeFileSync(path, memory.bytes);
   if (!checkImage) return path;
-  const fsck = spawnSync(E2FSCK ?? 'e2fsck', ['-fn', path], { encoding: 'utf8' });
+  const fsck = spawnSync(E2FSCK, ['-fn', path], { encoding: 'utf8' });
   expect(fsck.status, `${fsck.stdout}${fsck.stderr}`).toBe(0);
   return path;
 }
 
 /** A file's bytes as debugfs reads them from the image. */
 function debugfsCat(image: string, path: string): Buffer {
-  const r = spawnSync(DEBUGFS ?? 'debugfs', ['-R', `cat ${path}`, image], { maxBuffer: 1 << 26 });
+  const r = spawnSync(DEBUGFS, ['-R', `cat ${path}`, image], { maxBuffer: 1 << 26 });
   expect(r.status, String(r.stderr)).toBe(0);
   return r.stdout;
 }
