@@ -338,7 +338,7 @@ describe('disks that cannot be the root file system', () => {
 });
 
 describe.skipIf(!haveBusybox)('a disk in memory', () => {
-  test('boots from a MemoryBlockBackend, through the server, which alone holds the disk', () => {
+  test('boots from a MemoryBlockBackend, through the server; only it and its supervisor hold the disk', () => {
     const { image } = makeDiskImage(rootTree, null, { sizeMiB: 16, owner: ROOT_OWNER, time: MKFS_TIME });
     const disk = new MemoryBlockBackend(image as Uint8Array);
     const log: string[] = [];
