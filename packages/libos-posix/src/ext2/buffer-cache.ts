@@ -30,6 +30,9 @@ export interface BufferCacheStats {
 interface Buffer {
   data: Uint8Array;
   dirty: boolean;
+  /** Under a journal: the bytes changed since the block's last commit, [lo, hi) (lo > hi: none). */
+  lo: number;
+  hi: number;
 }
 
 export class BufferCache {
@@ -70,7 +73,7 @@ export class BufferCache {
     this.misses++;
     const data = new Uint8Array(this.blockSize);
     this.device.read(n * this.blockSize, data);
-    this.buffers.set(n, { data, dirty: false });
+    this.buffers.set(n, { data, dirty: false, lo: Infinity, hi: 0 });
     return data;
   }
 
@@ -80,20 +83,25 @@ export class BufferCache {
     const cached = this.buffers.get(n);
     if (cached !== undefined) {
       cached.data.fill(0);
-      this.markBuffer(n, cached, false);
+      this.markBuffer(n, cached, false, 0, this.blockSize);
       return cached.data;
     }
-    const buffer = { data: new Uint8Array(this.blockSize), dirty: false };
+    const buffer = { data: new Uint8Array(this.blockSize), dirty: false, lo: Infinity, hi: 0 };
     this.buffers.set(n, buffer);
-    this.markBuffer(n, buffer, false);
+    this.markBuffer(n, buffer, false, 0, this.blockSize);
     return buffer.data;
   }
 
-  /** Block `n` changed; `data` when it holds a file's bytes (which a journal does not log). */
-  markDirty(n: number, data = false): void {
+  /**
+   * Block `n` changed: `data` when it holds a file's bytes (which a journal does not log); the changed
+   * bytes are `length` from `offset` when the caller says so (a journal then logs only them), else the
+   * whole block. Every change to a metadata block must be reported: bytes outside the ranges reported
+   * are taken as unchanged since the last commit.
+   */
+  markDirty(n: number, data = false, offset = 0, length = this.blockSize): void {
     const buffer = this.buffers.get(n);
     if (buffer === undefined) throw new Error(`buffer cache: block ${n} marked dirty while not cached`);
-    this.markBuffer(n, buffer, data);
+    this.markBuffer(n, buffer, data, offset, length);
   }
 
   /** Forgets block `n` without writing it (a freed block whose contents no longer matter). */
@@ -109,12 +117,14 @@ export class BufferCache {
     }
   }
 
-  private markBuffer(n: number, buffer: Buffer, data: boolean): void {
+  private markBuffer(n: number, buffer: Buffer, data: boolean, offset: number, length: number): void {
     if (!buffer.dirty) {
       buffer.dirty = true;
       this.dirtyCount++;
     }
     if (this.journaling) {
+      if (offset < buffer.lo) buffer.lo = offset;
+      if (offset + length > buffer.hi) buffer.hi = offset + length;
       if (data) {
         this.dataBlocks.add(n);
         this.uncommitted.delete(n);
@@ -146,15 +156,33 @@ export class BufferCache {
     const blocks: JournalBlock[] = [];
     for (const n of this.uncommitted) {
       const buffer = this.buffers.get(n);
-      if (buffer?.dirty) blocks.push({ block: n, data: buffer.data });
+      if (!buffer?.dirty || buffer.lo >= buffer.hi) continue;
+      // Only the bytes that changed since the block's last commit (the whole block if it all did).
+      blocks.push(
+        buffer.lo === 0 && buffer.hi === this.blockSize
+          ? { block: n, data: buffer.data }
+          : {
+              block: n,
+              data: buffer.data.subarray(buffer.lo, buffer.hi),
+              offset: buffer.lo,
+              blockSize: this.blockSize,
+            },
+      );
     }
     journal.commit(blocks, revoked);
     this.clearPending();
     return true;
   }
 
-  /** Forgets what changed since the last commit (everything changed is on the device now). */
+  /** Forgets what changed since the last commit (it is committed, or on the device). */
   clearPending(): void {
+    for (const n of this.uncommitted) {
+      const buffer = this.buffers.get(n);
+      if (buffer !== undefined) {
+        buffer.lo = Infinity;
+        buffer.hi = 0;
+      }
+    }
     this.uncommitted.clear();
     this.dataBlocks.clear();
     this.freed.clear();

@@ -179,14 +179,15 @@ export function addEntry(
     const data = vol.cache.get(s.block);
     if (s.ino === 0 && s.recLen >= need) {
       writeEntry(data, s.offset, ino, s.recLen, bytes, code);
-      vol.cache.markDirty(s.block);
+      vol.cache.markDirty(s.block, false, s.offset, need);
       return;
     }
     const used = s.ino === 0 ? 0 : entrySize(s.nameLen);
     if (s.ino !== 0 && s.recLen - used >= need) {
       putU16(data, s.offset + 4, used);
       writeEntry(data, s.offset + used, ino, s.recLen - used, bytes, code);
-      vol.cache.markDirty(s.block);
+      // The shortened entry's rec_len, and the new entry.
+      vol.cache.markDirty(s.block, false, s.offset, used + need);
       return;
     }
   }
@@ -209,10 +210,11 @@ export function removeEntry(vol: Ext2Volume, dirIno: number, dir: InodeRecord, n
   const data = vol.cache.get(s.block);
   if (s.previous >= 0) {
     putU16(data, s.previous + 4, u16(data, s.previous + 4) + s.recLen);
+    vol.cache.markDirty(s.block, false, s.previous + 4, 2);
   } else {
     putU32(data, s.offset, 0);
+    vol.cache.markDirty(s.block, false, s.offset, 4);
   }
-  vol.cache.markDirty(s.block);
   return s.ino;
 }
 
@@ -230,7 +232,7 @@ export function retargetEntry(
   const data = vol.cache.get(s.block);
   putU32(data, s.offset, ino);
   data[s.offset + 7] = vol.fileTypes ? type : 0;
-  vol.cache.markDirty(s.block);
+  vol.cache.markDirty(s.block, false, s.offset, 8);
 }
 
 /** True when the directory has no live entries but "." and "..". */

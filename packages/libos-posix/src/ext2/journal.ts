@@ -20,10 +20,17 @@
 
 import type { BlockBackend } from '@exov6/hal-x86';
 
-/** One metadata block as an operation left it. */
+/**
+ * One metadata block as an operation left it: the whole block, or (`offset` given) the bytes that changed
+ * at `offset` since the block's last commit, of a block `blockSize` bytes long. A change is applied onto
+ * what the block held at its last commit: the previous records in the log, or the disk when the log has
+ * none (a checkpoint wrote it there).
+ */
 export interface JournalBlock {
   readonly block: number;
   readonly data: Uint8Array;
+  readonly offset?: number;
+  readonly blockSize?: number;
 }
 
 export interface Ext2Journal {

@@ -178,14 +178,14 @@ export class Ext2Volume {
   writeInode(ino: number, record: InodeRecord): void {
     const { block, offset } = this.inodeSlot(ino);
     encodeInode(record, this.cache.get(block), offset, this.inodeSize);
-    this.cache.markDirty(block);
+    this.cache.markDirty(block, false, offset, this.inodeSize);
   }
 
   /** Zeroes an inode's whole slot (a new inode starts from nothing, its extra space included). */
   clearInodeSlot(ino: number): void {
     const { block, offset } = this.inodeSlot(ino);
     this.cache.get(block).fill(0, offset, offset + this.inodeSize);
-    this.cache.markDirty(block);
+    this.cache.markDirty(block, false, offset, this.inodeSize);
   }
 
   /**
@@ -304,7 +304,7 @@ export class Ext2Volume {
     if (bit < 0 && wrap && from > 0) bit = find(0, Math.min(from, bits));
     if (bit < 0) return -1;
     map[bit >> 3] = (map[bit >> 3] as number) | (1 << (bit & 7));
-    this.cache.markDirty(block);
+    this.cache.markDirty(block, false, bit >> 3, 1);
     return bit;
   }
 
@@ -313,7 +313,7 @@ export class Ext2Volume {
     const mask = 1 << (bit & 7);
     if (((map[bit >> 3] as number) & mask) === 0) corrupt(`${what} is freed but was not in use`);
     map[bit >> 3] = (map[bit >> 3] as number) & ~mask;
-    this.cache.markDirty(block);
+    this.cache.markDirty(block, false, bit >> 3, 1);
   }
 
   // ------------------------------------------------------------------ metadata
@@ -354,9 +354,17 @@ export class Ext2Volume {
     const data = this.cache.get(block);
     const saved = this.sb.blockGroupNr;
     this.sb.blockGroupNr = group;
-    data.set(this.sb.bytes, byte % this.blockSize);
+    // Only the bytes that differ are reported changed (most writes change a count and a time), so a
+    // journal logs a few words of the superblock rather than all of it.
+    const at = byte % this.blockSize;
+    const bytes = this.sb.bytes;
+    let first = 0;
+    while (first < bytes.length && data[at + first] === bytes[first]) first++;
+    let last = bytes.length;
+    while (last > first && data[at + last - 1] === bytes[last - 1]) last--;
+    data.set(bytes, at);
     this.sb.blockGroupNr = saved;
-    this.cache.markDirty(block);
+    if (last > first) this.cache.markDirty(block, false, at + first, last - first);
   }
 
   private putDescriptors(firstBlock: number): void {
@@ -368,7 +376,7 @@ export class Ext2Volume {
         this.cache.get(block),
         (g % perBlock) * GROUP_DESCRIPTOR_SIZE,
       );
-      this.cache.markDirty(block);
+      this.cache.markDirty(block, false, (g % perBlock) * GROUP_DESCRIPTOR_SIZE, GROUP_DESCRIPTOR_SIZE);
     }
   }
 

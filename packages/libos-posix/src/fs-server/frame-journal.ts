@@ -10,8 +10,10 @@
  *   frame 0           header: magic, commit sequence, bytes of log in use
  *   frames 1-2        reply slots, 2 KiB each: client + 1 (0: empty), sequence, request id (lo, hi),
  *                     request hash, answer length, answer bytes
- *   frame 3 onwards   the log: BLOCK records (kind 1, block number, length, bytes) and REVOKE records
- *                     (kind 2, count, block numbers)
+ *   frame 3 onwards   the log: BLOCK records (kind 1, block number, length, bytes), REVOKE records
+ *                     (kind 2, count, block numbers) and PATCH records (kind 3, block number, block
+ *                     size, offset, length, bytes: the bytes of a block that changed since its last
+ *                     commit, applied onto the block as the log or else the disk has it)
  * A commit appends its records after the log in use, writes the reply slot, and then writes the header's
  * sequence and length in one frame write: that write is the commit. A crash before it leaves records past
  * the end and a reply slot with a sequence the header has not reached, and both are ignored (and the slot
@@ -31,7 +33,9 @@ const SLOT_COUNT = (SLOT_FRAMES * FRAME_BYTES) / SLOT_BYTES;
 const LOG_START = (1 + SLOT_FRAMES) * FRAME_BYTES;
 const BLOCK_RECORD = 1;
 const REVOKE_RECORD = 2;
+const PATCH_RECORD = 3;
 const BLOCK_HEADER = 12;
+const PATCH_HEADER = 20;
 
 /** The least number of frames a journal needs: header, reply slots and some log. */
 export const MIN_JOURNAL_FRAMES = 1 + SLOT_FRAMES + 16;
@@ -146,6 +150,22 @@ export class FrameJournal implements Ext2Journal {
           throw new JournalError(`a block record at ${at} runs past the log`);
         latest.set(block, log.subarray(at + BLOCK_HEADER, at + BLOCK_HEADER + length));
         at += BLOCK_HEADER + length;
+      } else if (kind === PATCH_RECORD) {
+        const block = view.getUint32(at + 4, true);
+        const blockSize = view.getUint32(at + 8, true);
+        const offset = view.getUint32(at + 12, true);
+        const length = view.getUint32(at + 16, true);
+        if (at + PATCH_HEADER + length > log.length || offset + length > blockSize) {
+          throw new JournalError(`a patch record at ${at} runs past the log or its block`);
+        }
+        let base = latest.get(block);
+        if (base === undefined || base.length !== blockSize) {
+          base = new Uint8Array(blockSize);
+          device.read(block * blockSize, base);
+          latest.set(block, base);
+        }
+        base.set(log.subarray(at + PATCH_HEADER, at + PATCH_HEADER + length), offset);
+        at += PATCH_HEADER + length;
       } else if (kind === REVOKE_RECORD) {
         const count = view.getUint32(at + 4, true);
         if (at + 8 + 4 * count > log.length)
@@ -174,16 +194,26 @@ export class FrameJournal implements Ext2Journal {
 
   commit(blocks: readonly JournalBlock[], revoked: readonly number[]): void {
     let bytes = revoked.length > 0 ? 8 + 4 * revoked.length : 0;
-    for (const b of blocks) bytes += BLOCK_HEADER + b.data.length;
+    for (const b of blocks) bytes += (b.offset === undefined ? BLOCK_HEADER : PATCH_HEADER) + b.data.length;
     const records = new Uint8Array(bytes);
     const view = new DataView(records.buffer);
     let at = 0;
     for (const b of blocks) {
-      view.setUint32(at, BLOCK_RECORD, true);
-      view.setUint32(at + 4, b.block, true);
-      view.setUint32(at + 8, b.data.length, true);
-      records.set(b.data, at + BLOCK_HEADER);
-      at += BLOCK_HEADER + b.data.length;
+      if (b.offset === undefined) {
+        view.setUint32(at, BLOCK_RECORD, true);
+        view.setUint32(at + 4, b.block, true);
+        view.setUint32(at + 8, b.data.length, true);
+        at += BLOCK_HEADER;
+      } else {
+        view.setUint32(at, PATCH_RECORD, true);
+        view.setUint32(at + 4, b.block, true);
+        view.setUint32(at + 8, b.blockSize ?? 0, true);
+        view.setUint32(at + 12, b.offset, true);
+        view.setUint32(at + 16, b.data.length, true);
+        at += PATCH_HEADER;
+      }
+      records.set(b.data, at);
+      at += b.data.length;
     }
     if (revoked.length > 0) {
       view.setUint32(at, REVOKE_RECORD, true);

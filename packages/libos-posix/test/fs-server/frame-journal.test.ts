@@ -383,7 +383,7 @@ describe('opening the journal frames', () => {
 // ------------------------------------------------------------------ crash runs
 
 const CRASH_IMAGE = 3 << 20;
-const CRASH_FRAMES = 24;
+const CRASH_FRAMES = MIN_JOURNAL_FRAMES;
 /** A small cache writes back (committed) blocks between operations, so replay meets them on the disk. */
 const CACHE_BLOCKS = 2;
 
@@ -551,15 +551,13 @@ describe('crash atomicity under the journal', () => {
       reference.fs.unmount();
       expectClean(reference.disk.bytes, 'the crash-free run');
 
-      // The writes the run makes (without the snapshots' reads in between), checkpoints among them.
+      // The writes the run makes (without the snapshots' reads in between). (The log logs only the bytes
+      // that changed and does not fill here: crashes in checkpoints are the next describe's.)
       const counted = runSteps(world, STEPS);
       expect(counted.completed).toBe(STEPS.length);
-      expect(
-        counted.journal.events.filter((e) => e.kind === 'checkpointed' && e.step >= 0).length,
-      ).toBeGreaterThan(0);
       const points = everyPoint(counted.faults);
-      expect(counted.faults.device).toBeGreaterThan(50);
-      expect(counted.faults.frame).toBeGreaterThan(50);
+      expect(counted.faults.device).toBeGreaterThan(40);
+      expect(counted.faults.frame).toBeGreaterThan(40);
 
       const landed = { before: 0, after: 0, mixed: 0, replayed: 0 };
       for (const [index, at] of points.entries()) {
@@ -695,7 +693,7 @@ describe('crash atomicity under the journal', () => {
 
 // ------------------------------------------------------------------ 3. checkpoints
 
-const CHECKPOINT_STEPS: Step[] = Array.from({ length: 12 }, (_, i): Step[] => [
+const CHECKPOINT_STEPS: Step[] = Array.from({ length: 30 }, (_, i): Step[] => [
   { name: `mkdir /d${i}`, run: (fs) => void fs.mkdir(fs.rootIno, `d${i}`, 0o755) },
   { name: `create /d${i}/f`, run: (fs) => void fs.create(fs.resolve(`/d${i}`), 'f', 0o644) },
   {
