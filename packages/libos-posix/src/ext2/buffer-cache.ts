@@ -123,6 +123,13 @@ export class BufferCache {
       this.dirtyCount++;
     }
     if (this.journaling) {
+      // A block freed earlier in this operation and now in use again: its revoke would cancel the new
+      // copy (revokes come after the blocks of a commit), and the copies logged before the free hold
+      // something else, so the new copy is logged whole.
+      if (this.freed.delete(n) && !data) {
+        buffer.lo = 0;
+        buffer.hi = this.blockSize;
+      }
       if (offset < buffer.lo) buffer.lo = offset;
       if (offset + length > buffer.hi) buffer.hi = offset + length;
       if (data) {

@@ -648,6 +648,50 @@ describe('crash atomicity under the journal', () => {
     expectClean(run.disk.bytes, 'after reusing freed metadata blocks');
   });
 
+  test('a block freed and reused as metadata within one operation is replayed as its new contents', () => {
+    // A cache large enough to keep /g's block when it is freed (a block freed while cached is revoked).
+    const world = crashWorld(64, undefined, 4096);
+    const held = { gFirst: 0 };
+    const steps: Step[] = [
+      { name: 'create /h', run: (fs) => void fs.create(fs.rootIno, 'h', 0o644) },
+      {
+        name: 'write /h (12 direct blocks)',
+        run: (fs) => void fs.write(fs.resolve('/h'), 0, pattern(6, 12_288)),
+      },
+      { name: 'create /g', run: (fs) => void fs.create(fs.rootIno, 'g', 0o644) },
+      { name: 'write /g', run: (fs) => void fs.write(fs.resolve('/g'), 0, pattern(5, 4096)) },
+      {
+        // One request: /g goes, and /h grows past its direct blocks; its new indirect block is allocated
+        // next to its last block, which is /g's first block, freed a moment before.
+        name: 'unlink /g, then write /h past 12 blocks, atomically',
+        run: (fs) =>
+          fs.atomically(() => {
+            fs.unlink(fs.rootIno, 'g');
+            fs.write(fs.resolve('/h'), 12_288, pattern(7, 4096));
+          }),
+      },
+    ];
+    const run = runSteps(world, steps, null, false, (step, fs) => {
+      if (step === 3) held.gFirst = fs.volume.readInode(fs.resolve('/g')).block[0] as number;
+    });
+    expect(run.completed).toBe(steps.length);
+    // The case under test did happen, and nothing was checkpointed, so replay meets it in the log.
+    expect(run.fs.volume.readInode(run.fs.resolve('/h')).block[12]).toBe(held.gFirst);
+    expect(run.journal.events.filter((e) => e.kind === 'checkpointed' && e.step >= 0)).toEqual([]);
+    // The server dies without writing its cache back: replay must give /h its new indirect block, not
+    // leave /g's old bytes there to be read as block pointers.
+    const { journal, fs } = remount(world, run.disk);
+    expect(journal.stats.replayedBlocks).toBeGreaterThan(0);
+    const wanted = new Uint8Array(16_384);
+    wanted.set(pattern(6, 12_288), 0);
+    wanted.set(pattern(7, 4096), 12_288);
+    expect(fs.read(fs.resolve('/h'), 0, 16_384)).toEqual(wanted);
+    expect(() => fs.resolve('/g')).toThrow(Ext2Error);
+    expect(inodeProblems(fs)).toEqual([]);
+    fs.unmount();
+    expectClean(run.disk.bytes, 'after reusing a freed block as metadata in one operation');
+  });
+
   test('a crash while replaying is repaired by replaying again', () => {
     const world = crashWorld();
     const reference = runSteps(world, STEPS, null, true);
