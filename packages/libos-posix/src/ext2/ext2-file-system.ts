@@ -349,6 +349,7 @@ export class Ext2FileSystem {
       if (data.length === 0) return 0;
       const bs = this.volume.blockSize;
       if (position + data.length > maxLogicalBlocks(this.volume) * bs) refuse('EFBIG', `inode ${ino}`);
+      if (position > r.size) this.zeroPastEnd(r, position);
       let done = 0;
       try {
         while (done < data.length) {
@@ -399,10 +400,34 @@ export class Ext2FileSystem {
           }
         }
       }
+      if (size > r.size) this.zeroPastEnd(r, size);
       this.setSize(r, size);
       r.mtime = r.ctime = this.now();
       this.volume.writeInode(ino, r);
     });
+  }
+
+  /**
+   * Zeroes the last block's bytes from the end of the file up to `upTo` (or the block's end), before the
+   * file grows over them. They are zeros already unless a write past the end reached the disk and the
+   * server died before the size was committed (file data goes to the disk before the commit, see
+   * journal.ts); growing must not show those bytes.
+   */
+  private zeroPastEnd(r: InodeRecord, upTo: number): void {
+    const bs = this.volume.blockSize;
+    const within = r.size % bs;
+    if (within === 0) return;
+    const block = mapBlock(this.volume, r, Math.floor(r.size / bs));
+    if (block === 0) return;
+    const end = Math.min(bs, within + (upTo - r.size));
+    const data = this.volume.cache.get(block);
+    for (let i = within; i < end; i++) {
+      if (data[i] !== 0) {
+        data.fill(0, within, end);
+        this.volume.cache.markDirty(block, true);
+        return;
+      }
+    }
   }
 
   setAttributes(ino: number, attributes: Ext2Attributes): void {

@@ -692,6 +692,43 @@ describe('crash atomicity under the journal', () => {
     expectClean(run.disk.bytes, 'after reusing a freed block as metadata in one operation');
   });
 
+  test('bytes a lost write left past the end of a file read as zeros when the file grows over them', () => {
+    const world = crashWorld(64, undefined, 4096);
+    const steps: Step[] = [
+      { name: 'create /t', run: (fs) => void fs.create(fs.rootIno, 't', 0o644) },
+      { name: 'write 1000 bytes to /t', run: (fs) => void fs.write(fs.resolve('/t'), 0, pattern(8, 1000)) },
+      // Into the rest of the same block: its data reaches the disk before the commit that grows /t.
+      { name: 'append 20 bytes to /t', run: (fs) => void fs.write(fs.resolve('/t'), 1000, pattern(9, 20)) },
+    ];
+    const counted = runSteps(world, steps.slice(0, 2));
+    // The crash: at the commit of the append, after its data was written.
+    const run = runSteps(world, steps, { kind: 'frame', n: counted.faults.frame });
+    expect(run.completed).toBe(2);
+    expect(run.crash).not.toBeNull();
+    // The next incarnation replays the log (the create and the first write) and carries on from there.
+    remount(world, run.disk).fs.unmount();
+    const grown = (grow: (fs: Ext2FileSystem, t: number) => void) => {
+      const disk = new MemoryBlockBackend(run.disk.bytes.slice());
+      const fs = Ext2FileSystem.mount(disk, { clock: () => FIXED });
+      const t = fs.resolve('/t');
+      expect(fs.stat(t).size).toBe(1000);
+      // The lost append's bytes are on the disk, past the end.
+      const block = fs.volume.readInode(t).block[0] as number;
+      expect(disk.bytes.subarray(block * 1024 + 1000, block * 1024 + 1020)).toEqual(pattern(9, 20));
+      grow(fs, t);
+      const bytes = fs.read(t, 0, fs.stat(t).size);
+      fs.unmount();
+      return bytes;
+    };
+    const byTruncate = grown((fs, t) => fs.truncate(t, 1500));
+    expect(byTruncate.subarray(0, 1000)).toEqual(pattern(8, 1000));
+    expect(byTruncate.subarray(1000)).toEqual(new Uint8Array(500));
+    // A write that starts past the end leaves a gap that must read as zeros too.
+    const byWrite = grown((fs, t) => void fs.write(t, 1010, text('x')));
+    expect(byWrite.subarray(1000, 1010)).toEqual(new Uint8Array(10));
+    expect(byWrite[1010]).toBe(text('x')[0]);
+  });
+
   test('a crash while replaying is repaired by replaying again', () => {
     const world = crashWorld();
     const reference = runSteps(world, STEPS, null, true);
