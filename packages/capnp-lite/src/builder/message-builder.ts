@@ -67,6 +67,23 @@ export class MessageBuilder extends Arena {
     seg.used += words;
   }
 
+  /**
+   * Empties the builder for the next message, keeping the first segment's buffer (zeroed where it was
+   * used) and dropping the others: a stream of messages built one after another then allocates nothing
+   * per message but its output. Builders and readers of the old message must not be used afterwards.
+   */
+  reset(): void {
+    const first = this.rootSegment;
+    first.bytes.fill(0, 0, first.used * 8);
+    first.used = 1;
+    this.segments.length = 1;
+    this.allocSegment = first;
+    this.allocWord = 0;
+    this.nextSize = first.capacity;
+    this.capTable = [];
+    this.traversalLeft = Number.POSITIVE_INFINITY;
+  }
+
   private newSegment(minimum: number): Segment {
     let size: number;
     if (this.fixed > 0) size = Math.max(this.fixed, minimum);

@@ -67,6 +67,8 @@ const CHANGES = new Set<number>([
 
 export class FileServer {
   readonly stats: FileServerStats = { requests: 0, refused: 0, answeredAgain: 0 };
+  /** Every answer is built here in turn (one request at a time), so answering allocates only its bytes. */
+  private readonly message = new MessageBuilder(RESPONSE_SEGMENT);
 
   /**
    * `journal`: where the file system commits (attached to it at mount) and where the answers to
@@ -114,7 +116,8 @@ export class FileServer {
 
   private answer(requestBytes: Uint8Array, window: DataWindow | null): Uint8Array {
     this.stats.requests++;
-    const message = new MessageBuilder(RESPONSE_SEGMENT);
+    const message = this.message;
+    message.reset();
     const response = message.initRoot(ResponseBuilder);
     try {
       const request = readMessage(requestBytes).getRoot(Request);
@@ -124,9 +127,10 @@ export class FileServer {
       if (!(e instanceof Ext2Error || e instanceof ServerRefusal || e instanceof CapnpError)) throw e;
       this.stats.refused++;
       // A fresh message: whatever the failed operation had started to build is dropped.
-      const failed = new MessageBuilder(RESPONSE_SEGMENT);
-      const answer = failed.initRoot(ResponseBuilder);
-      answer.id = response.id;
+      const id = response.id;
+      message.reset();
+      const answer = message.initRoot(ResponseBuilder);
+      answer.id = id;
       const error = answer.initError();
       if (e instanceof CapnpError) {
         error.errno = ERRNO.EINVAL;
@@ -137,7 +141,7 @@ export class FileServer {
       }
       error.message = e.message;
       answer.setNone();
-      return failed.toBytes();
+      return message.toBytes();
     }
     return message.toBytes();
   }

@@ -105,10 +105,17 @@ function putHandle(h: HandleBuilder, handle: FileHandle): void {
   h.generation = handle.generation;
 }
 
+/** Words of the builder requests are made in, reused from one request to the next. */
+const REQUEST_WORDS = 256;
+const requestBuilder = new MessageBuilder({ firstSegmentWords: REQUEST_WORDS });
+
 export function encodeRequest(id: bigint, request: FsRequest): Uint8Array {
-  // Most requests are a few words: a small first segment (a larger one comes when one is needed).
+  // Most requests are a few words, built in the shared builder; a write with more bytes inline than it
+  // holds gets a builder of its own, large enough for it all.
   const inline = request.kind === 'write' ? (request.data?.length ?? 0) : 0;
-  const message = new MessageBuilder({ firstSegmentWords: 64 + Math.ceil(inline / 8) });
+  const words = 64 + Math.ceil(inline / 8);
+  const message = words <= REQUEST_WORDS ? requestBuilder : new MessageBuilder({ firstSegmentWords: words });
+  message.reset();
   const q = message.initRoot(RequestBuilder);
   q.id = id;
   if ('handle' in request) putHandle(q.initHandle(), request.handle);
