@@ -27,6 +27,9 @@ export interface BufferCacheStats {
   dirty: number;
 }
 
+/** Block buffers kept for reuse. */
+const SPARE_BUFFERS = 64;
+
 interface Buffer {
   data: Uint8Array;
   dirty: boolean;
@@ -50,6 +53,13 @@ export class BufferCache {
   private readonly dataBlocks = new Set<number>();
   /** Blocks freed since the last commit (their logged copies must not be replayed). */
   private readonly freed = new Set<number>();
+  /**
+   * Memory of blocks forgotten during the operation running now, reusable once it is over (its code may
+   * still read a block it freed, such as an indirect block being walked); and memory reusable now. A new
+   * buffer is taken from there before one is allocated: allocating is a large part of a small operation.
+   */
+  private readonly released: Uint8Array[] = [];
+  private readonly spare: Uint8Array[] = [];
 
   constructor(
     readonly device: BlockBackend,
@@ -71,7 +81,7 @@ export class BufferCache {
     }
     this.check(n);
     this.misses++;
-    const data = new Uint8Array(this.blockSize);
+    const data = this.spare.pop() ?? new Uint8Array(this.blockSize);
     this.device.read(n * this.blockSize, data);
     this.buffers.set(n, { data, dirty: false, lo: Infinity, hi: 0 });
     return data;
@@ -86,7 +96,8 @@ export class BufferCache {
       this.markBuffer(n, cached, false, 0, this.blockSize);
       return cached.data;
     }
-    const buffer = { data: new Uint8Array(this.blockSize), dirty: false, lo: Infinity, hi: 0 };
+    const data = this.spare.pop()?.fill(0) ?? new Uint8Array(this.blockSize);
+    const buffer = { data, dirty: false, lo: Infinity, hi: 0 };
     this.buffers.set(n, buffer);
     this.markBuffer(n, buffer, false, 0, this.blockSize);
     return buffer.data;
@@ -110,6 +121,7 @@ export class BufferCache {
     if (buffer === undefined) return;
     if (buffer.dirty) this.dirtyCount--;
     this.buffers.delete(n);
+    if (this.released.length < SPARE_BUFFERS) this.released.push(buffer.data);
     if (this.journaling) {
       this.uncommitted.delete(n);
       this.dataBlocks.delete(n);
@@ -214,14 +226,22 @@ export class BufferCache {
     this.device.flush();
   }
 
-  /** Writes back and drops least-recently-used blocks until at most `capacity` remain. */
+  /**
+   * Writes back and drops least-recently-used blocks until at most `capacity` remain. Called between
+   * operations, when no caller holds a buffer: the memory of the blocks dropped and forgotten is reused.
+   */
   trim(): void {
+    while (this.released.length > 0 && this.spare.length < SPARE_BUFFERS) {
+      this.spare.push(this.released.pop() as Uint8Array);
+    }
+    this.released.length = 0;
     let excess = this.buffers.size - this.capacity;
     if (excess <= 0) return;
     for (const [n, buffer] of this.buffers) {
       if (excess-- <= 0) break;
       if (buffer.dirty) this.writeOne(n, buffer);
       this.buffers.delete(n);
+      if (this.spare.length < SPARE_BUFFERS) this.spare.push(buffer.data);
     }
   }
 

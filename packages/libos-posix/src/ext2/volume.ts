@@ -358,10 +358,7 @@ export class Ext2Volume {
     // journal logs a few words of the superblock rather than all of it.
     const at = byte % this.blockSize;
     const bytes = this.sb.bytes;
-    let first = 0;
-    while (first < bytes.length && data[at + first] === bytes[first]) first++;
-    let last = bytes.length;
-    while (last > first && data[at + last - 1] === bytes[last - 1]) last--;
+    const [first, last] = changedRange(data.subarray(at, at + bytes.length), bytes);
     data.set(bytes, at);
     this.sb.blockGroupNr = saved;
     if (last > first) this.cache.markDirty(block, false, at + first, last - first);
@@ -436,4 +433,27 @@ export class Ext2Volume {
     this.metadataDirty = true;
     this.sync();
   }
+}
+
+/**
+ * The range [first, last) outside which `now` equals `was` (first === last: equal), compared a word at a
+ * time where both are 4-byte aligned (the superblock is compared on every operation).
+ */
+function changedRange(was: Uint8Array, now: Uint8Array): [number, number] {
+  const length = now.length;
+  let first = 0;
+  let last = length;
+  if ((was.byteOffset & 3) === 0 && (now.byteOffset & 3) === 0 && (length & 3) === 0) {
+    const a = new Uint32Array(was.buffer, was.byteOffset, length >> 2);
+    const b = new Uint32Array(now.buffer, now.byteOffset, length >> 2);
+    let i = 0;
+    while (i < a.length && a[i] === b[i]) i++;
+    let j = a.length;
+    while (j > i && a[j - 1] === b[j - 1]) j--;
+    first = i << 2;
+    last = j << 2;
+  }
+  while (first < last && was[first] === now[first]) first++;
+  while (last > first && was[last - 1] === now[last - 1]) last--;
+  return [first, last];
 }

@@ -77,6 +77,7 @@ export class FrameJournal implements Ext2Journal {
   private end = 0;
   private readonly replies = new Map<number, SavedReply & { slot: number }>();
   private pending: { client: number; reply: SavedReply } | null = null;
+  private scratch = new Uint8Array(FRAME_BYTES);
 
   private constructor(private readonly range: FrameRange) {}
 
@@ -195,8 +196,10 @@ export class FrameJournal implements Ext2Journal {
   commit(blocks: readonly JournalBlock[], revoked: readonly number[]): void {
     let bytes = revoked.length > 0 ? 8 + 4 * revoked.length : 0;
     for (const b of blocks) bytes += (b.offset === undefined ? BLOCK_HEADER : PATCH_HEADER) + b.data.length;
-    const records = new Uint8Array(bytes);
-    const view = new DataView(records.buffer);
+    // The records are laid out in a buffer kept from one commit to the next (most commits are small).
+    if (this.scratch.length < bytes) this.scratch = new Uint8Array(Math.max(bytes, 2 * this.scratch.length));
+    const records = this.scratch.subarray(0, bytes);
+    const view = new DataView(records.buffer, records.byteOffset, bytes);
     let at = 0;
     for (const b of blocks) {
       if (b.offset === undefined) {
@@ -265,20 +268,19 @@ export class FrameJournal implements Ext2Journal {
       // More clients than slots: their answers are not kept (retries carry requests out again).
       if (slot === undefined) return;
     }
-    const out = new Uint8Array(SLOT_HEADER + p.reply.answer.length);
-    out.set(
-      u32s([
-        p.client + 1,
-        this.sequence + 1,
-        Number(p.reply.id & 0xffffffffn),
-        Number((p.reply.id >> 32n) & 0xffffffffn),
-        p.reply.hash,
-        p.reply.answer.length,
-      ]),
-    );
-    out.set(p.reply.answer, SLOT_HEADER);
+    // The slot: client + 1, the sequence of the commit it belongs to, the request id (64 bits), the
+    // request's hash, the answer's length, then the answer.
+    const { id, hash, answer } = p.reply;
+    const out = new Uint8Array(SLOT_HEADER + answer.length);
+    const view = new DataView(out.buffer);
+    view.setUint32(0, p.client + 1, true);
+    view.setUint32(4, (this.sequence + 1) >>> 0, true);
+    view.setBigUint64(8, BigInt.asUintN(64, id), true);
+    view.setUint32(16, hash >>> 0, true);
+    view.setUint32(20, answer.length, true);
+    out.set(answer, SLOT_HEADER);
     this.range.writeAt(FRAME_BYTES + slot * SLOT_BYTES, out);
-    this.replies.set(p.client, { ...p.reply, slot });
+    this.replies.set(p.client, { id, hash, answer, slot });
   }
 
   private writeHeader(sequence: number, end: number): void {
@@ -292,7 +294,7 @@ export class FrameJournal implements Ext2Journal {
 function u32s(values: number[]): Uint8Array {
   const out = new Uint8Array(4 * values.length);
   const view = new DataView(out.buffer);
-  for (const [i, v] of values.entries()) view.setUint32(4 * i, v >>> 0, true);
+  for (let i = 0; i < values.length; i++) view.setUint32(4 * i, (values[i] as number) >>> 0, true);
   return out;
 }
 

@@ -31,6 +31,11 @@ export class FrameRange implements DataWindow {
   /** `length` bytes from `offset` (RangeError past the end). */
   readAt(offset: number, length: number): Uint8Array {
     this.check(offset, length);
+    const within = offset % FRAME_BYTES;
+    if (length > 0 && within + length <= FRAME_BYTES) {
+      // Within one frame (most messages): the kernel's copy is the answer.
+      return this.api.frameRead(this.frames[Math.floor(offset / FRAME_BYTES)] as number, within, length);
+    }
     const out = new Uint8Array(length);
     let done = 0;
     while (done < length) {
