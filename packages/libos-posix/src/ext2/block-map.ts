@@ -111,7 +111,7 @@ export function allocateBlock(
         child = take();
         // (take() may have read other blocks into the cache; the table buffer stays valid within an operation)
         setPointer(table, index, child);
-        vol.cache.markDirty(ptr);
+        vol.cache.markDirty(ptr, false, 4 * index, 4);
         taken.push({ block: child, table: ptr, index });
         fresh = level === path.indices.length - 1;
       }
@@ -124,7 +124,7 @@ export function allocateBlock(
         inode.block[t.index] = 0;
       } else {
         setPointer(vol.cache.get(t.table), t.index, 0);
-        vol.cache.markDirty(t.table);
+        vol.cache.markDirty(t.table, false, 4 * t.index, 4);
       }
       vol.freeBlock(t.block);
       inode.sectors -= sectorsPerBlock;

@@ -54,6 +54,12 @@ export class BufferCache {
   /** Blocks freed since the last commit (their logged copies must not be replayed). */
   private readonly freed = new Set<number>();
   /**
+   * Blocks allocated since the last commit (`zeroed`): what they held before does not matter, so the
+   * journal logs the bytes changed since they were zeroed and replays them onto zeros. A small write of
+   * file data into one is logged the same way rather than written through (see `commit`).
+   */
+  private readonly fresh = new Set<number>();
+  /**
    * Memory of blocks forgotten during the operation running now, reusable once it is over (its code may
    * still read a block it freed, such as an indirect block being walked); and memory reusable now. A new
    * buffer is taken from there before one is allocated: allocating is a large part of a small operation.
@@ -87,19 +93,34 @@ export class BufferCache {
     return data;
   }
 
-  /** Block `n` as a block of zeros, already dirty, without reading it (a newly allocated block). */
+  /**
+   * Block `n` as a block of zeros, already dirty, without reading it (a newly allocated block). Under a
+   * journal, what the caller then writes into it must be reported as for a metadata block.
+   */
   zeroed(n: number): Uint8Array {
     this.check(n);
-    const cached = this.buffers.get(n);
-    if (cached !== undefined) {
-      cached.data.fill(0);
-      this.markBuffer(n, cached, false, 0, this.blockSize);
-      return cached.data;
+    let buffer = this.buffers.get(n);
+    if (buffer !== undefined) buffer.data.fill(0);
+    else {
+      const data = this.spare.pop()?.fill(0) ?? new Uint8Array(this.blockSize);
+      buffer = { data, dirty: false, lo: Infinity, hi: 0 };
+      this.buffers.set(n, buffer);
     }
-    const data = this.spare.pop()?.fill(0) ?? new Uint8Array(this.blockSize);
-    const buffer = { data, dirty: false, lo: Infinity, hi: 0 };
-    this.buffers.set(n, buffer);
-    this.markBuffer(n, buffer, false, 0, this.blockSize);
+    if (!this.journaling) {
+      this.markBuffer(n, buffer, false, 0, this.blockSize);
+      return buffer.data;
+    }
+    if (!buffer.dirty) {
+      buffer.dirty = true;
+      this.dirtyCount++;
+    }
+    // Nothing changed yet, on a base of zeros (and nothing logged before for it counts any more).
+    buffer.lo = Infinity;
+    buffer.hi = 0;
+    this.fresh.add(n);
+    this.freed.delete(n);
+    this.uncommitted.add(n);
+    this.dataBlocks.delete(n);
     return buffer.data;
   }
 
@@ -125,6 +146,7 @@ export class BufferCache {
     if (this.journaling) {
       this.uncommitted.delete(n);
       this.dataBlocks.delete(n);
+      this.fresh.delete(n);
       this.freed.add(n);
     }
   }
@@ -166,25 +188,40 @@ export class BufferCache {
    */
   commit(journal: Ext2Journal): boolean {
     if (this.pendingChanges === 0) return true;
-    const revoked = [...this.dataBlocks, ...this.freed];
-    if (!journal.fits(this.uncommitted.size, this.blockSize, revoked.length)) return false;
-    for (const n of [...this.dataBlocks].sort((a, b) => a - b)) {
+    // File data goes to the device and its older logged copies are revoked, except a small write into
+    // a block allocated by this operation: logging those few bytes costs less than writing the block.
+    const writeThrough: number[] = [];
+    const logged: number[] = [...this.uncommitted];
+    for (const n of this.dataBlocks) {
+      const buffer = this.buffers.get(n);
+      if (buffer !== undefined && this.fresh.has(n) && buffer.hi - buffer.lo <= this.blockSize / 4)
+        logged.push(n);
+      else writeThrough.push(n);
+    }
+    const revoked = [...writeThrough, ...this.freed];
+    if (!journal.fits(logged.length, this.blockSize, revoked.length)) return false;
+    for (const n of writeThrough.sort((a, b) => a - b)) {
       const buffer = this.buffers.get(n);
       if (buffer?.dirty) this.writeOne(n, buffer);
     }
     const blocks: JournalBlock[] = [];
-    for (const n of this.uncommitted) {
+    for (const n of logged) {
       const buffer = this.buffers.get(n);
-      if (!buffer?.dirty || buffer.lo >= buffer.hi) continue;
-      // Only the bytes that changed since the block's last commit (the whole block if it all did).
+      if (!buffer?.dirty) continue;
+      const zeroed = this.fresh.has(n);
+      // A block changed since its last commit: only the bytes that changed (the whole block if it all
+      // did). A fresh block is always logged, even unchanged, since the disk holds something else.
+      if (buffer.lo >= buffer.hi && !zeroed) continue;
+      const lo = Math.min(buffer.lo, buffer.hi);
       blocks.push(
-        buffer.lo === 0 && buffer.hi === this.blockSize
+        lo === 0 && buffer.hi === this.blockSize
           ? { block: n, data: buffer.data }
           : {
               block: n,
-              data: buffer.data.subarray(buffer.lo, buffer.hi),
-              offset: buffer.lo,
+              data: buffer.data.subarray(lo, buffer.hi),
+              offset: lo,
               blockSize: this.blockSize,
+              zeroed,
             },
       );
     }
@@ -195,16 +232,19 @@ export class BufferCache {
 
   /** Forgets what changed since the last commit (it is committed, or on the device). */
   clearPending(): void {
-    for (const n of this.uncommitted) {
-      const buffer = this.buffers.get(n);
-      if (buffer !== undefined) {
-        buffer.lo = Infinity;
-        buffer.hi = 0;
+    for (const pending of [this.uncommitted, this.dataBlocks]) {
+      for (const n of pending) {
+        const buffer = this.buffers.get(n);
+        if (buffer !== undefined) {
+          buffer.lo = Infinity;
+          buffer.hi = 0;
+        }
       }
     }
     this.uncommitted.clear();
     this.dataBlocks.clear();
     this.freed.clear();
+    this.fresh.clear();
   }
 
   private check(n: number): void {

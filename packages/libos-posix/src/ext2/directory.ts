@@ -123,8 +123,22 @@ function sameName(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
+/**
+ * A name's UTF-8 bytes. One operation encodes the same name several times (checked, looked up, entered
+ * or removed), so the last one is kept; the bytes are only ever read.
+ */
+let lastName = '';
+let lastBytes = new Uint8Array(0);
+function nameBytes(name: string): Uint8Array {
+  if (name !== lastName) {
+    lastBytes = encoder.encode(name);
+    lastName = name;
+  }
+  return lastBytes;
+}
+
 export function encodeName(name: string): Uint8Array {
-  const bytes = encoder.encode(name);
+  const bytes = nameBytes(name);
   if (bytes.length === 0 || name.includes('/') || name.includes('\0'))
     refuse('EINVAL', `bad file name "${name}"`);
   if (bytes.length > NAME_MAX) refuse('ENAMETOOLONG', name);
@@ -155,7 +169,7 @@ function find(vol: Ext2Volume, dirIno: number, dir: InodeRecord, name: Uint8Arra
 
 /** The inode number `name` names in the directory, or 0. */
 export function lookupEntry(vol: Ext2Volume, dirIno: number, dir: InodeRecord, name: string): number {
-  return find(vol, dirIno, dir, encoder.encode(name))?.ino ?? 0;
+  return find(vol, dirIno, dir, nameBytes(name))?.ino ?? 0;
 }
 
 /**
@@ -204,7 +218,7 @@ export function addEntry(
  * entry before it in the block; the block's first entry is marked unused instead.
  */
 export function removeEntry(vol: Ext2Volume, dirIno: number, dir: InodeRecord, name: string): number {
-  const s = find(vol, dirIno, dir, encoder.encode(name));
+  const s = find(vol, dirIno, dir, nameBytes(name));
   if (s === null) return 0;
   dir.flags &= ~INODE_FLAGS.index;
   const data = vol.cache.get(s.block);
@@ -227,7 +241,7 @@ export function retargetEntry(
   ino: number,
   type: number,
 ): void {
-  const s = find(vol, dirIno, dir, encoder.encode(name));
+  const s = find(vol, dirIno, dir, nameBytes(name));
   if (s === null) corrupt(`directory ${dirIno} has no entry "${name}" to change`);
   const data = vol.cache.get(s.block);
   putU32(data, s.offset, ino);

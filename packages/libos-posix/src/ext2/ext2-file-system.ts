@@ -358,7 +358,7 @@ export class Ext2FileSystem {
           const n = Math.min(bs - within, data.length - done);
           const { block } = allocateBlock(this.volume, ino, r, Math.floor(at / bs));
           this.volume.cache.get(block).set(data.subarray(done, done + n), within);
-          this.volume.cache.markDirty(block, true);
+          this.volume.cache.markDirty(block, true, within, n);
           done += n;
         }
       } catch (e) {
@@ -396,7 +396,7 @@ export class Ext2FileSystem {
           const block = mapBlock(this.volume, r, Math.floor(size / bs));
           if (block !== 0) {
             this.volume.cache.get(block).fill(0, size % bs);
-            this.volume.cache.markDirty(block, true);
+            this.volume.cache.markDirty(block, true, size % bs, bs - (size % bs));
           }
         }
       }
@@ -424,7 +424,7 @@ export class Ext2FileSystem {
     for (let i = within; i < end; i++) {
       if (data[i] !== 0) {
         data.fill(0, within, end);
-        this.volume.cache.markDirty(block, true);
+        this.volume.cache.markDirty(block, true, within, end - within);
         return;
       }
     }

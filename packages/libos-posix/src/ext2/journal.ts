@@ -3,12 +3,14 @@
  * operation's metadata changes are committed, all at once, before any of them may reach the disk.
  *
  * With a journal attached (`VolumeOptions.journal`), every outermost operation ends with a commit:
- * 1. the file data it wrote goes to the device straight away (data is never logged, so a large write
- *    costs no extra copy; a crash before the commit leaves that data in blocks the committed state still
- *    counts as free, or over the same bytes again when the request is retried);
+ * 1. the file data it wrote goes to the device straight away (so a large write costs no extra copy; a
+ *    crash before the commit leaves that data in blocks the committed state still counts as free, or
+ *    over the same bytes again when the request is retried). The exception is a small write into a block
+ *    the operation allocated: those few bytes are logged with the metadata instead (a small file costs a
+ *    few log bytes rather than a block written, and its data is then all or nothing too);
  * 2. the metadata blocks it changed (bitmaps, inodes, directories, indirect blocks, superblock and
- *    descriptors) are handed to `commit` together, with the blocks now holding data, whose older logged
- *    copies must no longer be replayed.
+ *    descriptors) are handed to `commit` together, with the blocks now holding data written through,
+ *    whose older logged copies must no longer be replayed.
  * Only committed blocks ever reach the device after that, so if the process keeping the file system dies
  * at any point, replaying the journal onto the disk gives exactly the state after the last commit. An
  * operation that dies half-way leaves nothing behind.
@@ -21,16 +23,18 @@
 import type { BlockBackend } from '@exov6/hal-x86';
 
 /**
- * One metadata block as an operation left it: the whole block, or (`offset` given) the bytes that changed
+ * One logged block as an operation left it: the whole block, or (`offset` given) the bytes that changed
  * at `offset` since the block's last commit, of a block `blockSize` bytes long. A change is applied onto
  * what the block held at its last commit: the previous records in the log, or the disk when the log has
- * none (a checkpoint wrote it there).
+ * none (a checkpoint wrote it there); or, when `zeroed`, onto zeros (a block allocated by the operation:
+ * the rest of it is zeros, whatever the disk holds there).
  */
 export interface JournalBlock {
   readonly block: number;
   readonly data: Uint8Array;
   readonly offset?: number;
   readonly blockSize?: number;
+  readonly zeroed?: boolean;
 }
 
 export interface Ext2Journal {

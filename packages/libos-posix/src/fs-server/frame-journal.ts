@@ -13,7 +13,9 @@
  *   frame 3 onwards   the log: BLOCK records (kind 1, block number, length, bytes), REVOKE records
  *                     (kind 2, count, block numbers) and PATCH records (kind 3, block number, block
  *                     size, offset, length, bytes: the bytes of a block that changed since its last
- *                     commit, applied onto the block as the log or else the disk has it)
+ *                     commit, applied onto the block as the log or else the disk has it), and
+ *                     ZEROED_PATCH records (kind 4, as PATCH, applied onto a block of zeros: a block
+ *                     allocated by the operation)
  * A commit appends its records after the log in use, writes the reply slot, and then writes the header's
  * sequence and length in one frame write: that write is the commit. A crash before it leaves records past
  * the end and a reply slot with a sequence the header has not reached, and both are ignored (and the slot
@@ -34,6 +36,7 @@ const LOG_START = (1 + SLOT_FRAMES) * FRAME_BYTES;
 const BLOCK_RECORD = 1;
 const REVOKE_RECORD = 2;
 const PATCH_RECORD = 3;
+const ZEROED_PATCH_RECORD = 4;
 const BLOCK_HEADER = 12;
 const PATCH_HEADER = 20;
 
@@ -77,7 +80,9 @@ export class FrameJournal implements Ext2Journal {
   private end = 0;
   private readonly replies = new Map<number, SavedReply & { slot: number }>();
   private pending: { client: number; reply: SavedReply } | null = null;
+  /** Where records, reply slots and the header are laid out before they are written (kept, and grown). */
   private scratch = new Uint8Array(FRAME_BYTES);
+  private scratchView = new DataView(this.scratch.buffer);
 
   private constructor(private readonly range: FrameRange) {}
 
@@ -151,7 +156,7 @@ export class FrameJournal implements Ext2Journal {
           throw new JournalError(`a block record at ${at} runs past the log`);
         latest.set(block, log.subarray(at + BLOCK_HEADER, at + BLOCK_HEADER + length));
         at += BLOCK_HEADER + length;
-      } else if (kind === PATCH_RECORD) {
+      } else if (kind === PATCH_RECORD || kind === ZEROED_PATCH_RECORD) {
         const block = view.getUint32(at + 4, true);
         const blockSize = view.getUint32(at + 8, true);
         const offset = view.getUint32(at + 12, true);
@@ -159,8 +164,14 @@ export class FrameJournal implements Ext2Journal {
         if (at + PATCH_HEADER + length > log.length || offset + length > blockSize) {
           throw new JournalError(`a patch record at ${at} runs past the log or its block`);
         }
+        if (blockSize < 1024 || blockSize > 65536 || (blockSize & (blockSize - 1)) !== 0) {
+          throw new JournalError(`a patch record at ${at} names a block size of ${blockSize}`);
+        }
         let base = latest.get(block);
-        if (base === undefined || base.length !== blockSize) {
+        if (kind === ZEROED_PATCH_RECORD) {
+          base = new Uint8Array(blockSize);
+          latest.set(block, base);
+        } else if (base === undefined || base.length !== blockSize) {
           base = new Uint8Array(blockSize);
           device.read(block * blockSize, base);
           latest.set(block, base);
@@ -196,10 +207,8 @@ export class FrameJournal implements Ext2Journal {
   commit(blocks: readonly JournalBlock[], revoked: readonly number[]): void {
     let bytes = revoked.length > 0 ? 8 + 4 * revoked.length : 0;
     for (const b of blocks) bytes += (b.offset === undefined ? BLOCK_HEADER : PATCH_HEADER) + b.data.length;
-    // The records are laid out in a buffer kept from one commit to the next (most commits are small).
-    if (this.scratch.length < bytes) this.scratch = new Uint8Array(Math.max(bytes, 2 * this.scratch.length));
-    const records = this.scratch.subarray(0, bytes);
-    const view = new DataView(records.buffer, records.byteOffset, bytes);
+    const records = this.scratchBytes(bytes);
+    const view = this.scratchView;
     let at = 0;
     for (const b of blocks) {
       if (b.offset === undefined) {
@@ -208,7 +217,7 @@ export class FrameJournal implements Ext2Journal {
         view.setUint32(at + 8, b.data.length, true);
         at += BLOCK_HEADER;
       } else {
-        view.setUint32(at, PATCH_RECORD, true);
+        view.setUint32(at, b.zeroed === true ? ZEROED_PATCH_RECORD : PATCH_RECORD, true);
         view.setUint32(at + 4, b.block, true);
         view.setUint32(at + 8, b.blockSize ?? 0, true);
         view.setUint32(at + 12, b.offset, true);
@@ -271,8 +280,8 @@ export class FrameJournal implements Ext2Journal {
     // The slot: client + 1, the sequence of the commit it belongs to, the request id (64 bits), the
     // request's hash, the answer's length, then the answer.
     const { id, hash, answer } = p.reply;
-    const out = new Uint8Array(SLOT_HEADER + answer.length);
-    const view = new DataView(out.buffer);
+    const out = this.scratchBytes(SLOT_HEADER + answer.length);
+    const view = this.scratchView;
     view.setUint32(0, p.client + 1, true);
     view.setUint32(4, (this.sequence + 1) >>> 0, true);
     view.setBigUint64(8, BigInt.asUintN(64, id), true);
@@ -283,8 +292,20 @@ export class FrameJournal implements Ext2Journal {
     this.replies.set(p.client, { id, hash, answer, slot });
   }
 
+  /** The first `length` bytes of the scratch buffer (grown when it is too small). */
+  private scratchBytes(length: number): Uint8Array {
+    if (this.scratch.length < length) {
+      this.scratch = new Uint8Array(Math.max(length, 2 * this.scratch.length));
+      this.scratchView = new DataView(this.scratch.buffer);
+    }
+    return this.scratch.subarray(0, length);
+  }
+
   private writeHeader(sequence: number, end: number): void {
-    this.range.writeAt(HEADER_SEQUENCE, u32s([sequence >>> 0, end]));
+    const header = this.scratchBytes(8);
+    this.scratchView.setUint32(0, sequence >>> 0, true);
+    this.scratchView.setUint32(4, end, true);
+    this.range.writeAt(HEADER_SEQUENCE, header);
     this.sequence = sequence >>> 0;
     this.end = end;
     this.stats.logBytes = end;

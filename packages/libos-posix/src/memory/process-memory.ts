@@ -21,6 +21,9 @@ import { AddressMap, accessible, type AreaKind, type VmArea } from './address-ma
 import { type FramePool, PAGE_SIZE } from './frame-pool';
 import type { PageSource } from './page-source';
 
+/** Bytes of guest memory readCString reads at a time. */
+const CSTRING_PIECE = 256;
+
 /** A segmentation fault's si_code: no area there (SEGV_MAPERR) or the area forbids the access (SEGV_ACCERR). */
 export type SegvKind = 'maperr' | 'accerr';
 
@@ -210,7 +213,7 @@ export class ProcessMemory {
   /** Copies `length` bytes out of the program's memory (EFAULT where it may not read). */
   read(va: number, length: number): Uint8Array {
     checkRange(va, length);
-    const out = new Uint8Array(length);
+    let out: Uint8Array | null = null;
     for (let done = 0; done < length; ) {
       const at = va + done;
       const n = Math.min(length - done, PAGE_SIZE - (at % PAGE_SIZE));
@@ -220,10 +223,16 @@ export class ProcessMemory {
       // A page never touched reads as zeros, with nothing allocated for that, unless it comes from a file.
       const entry =
         this.pages.get(page) ?? (area.source !== undefined ? this.materialise(page, area, false) : undefined);
-      if (entry !== undefined) out.set(this.os.frameRead(entry.frame, at % PAGE_SIZE, n), done);
+      if (entry !== undefined) {
+        const bytes = this.os.frameRead(entry.frame, at % PAGE_SIZE, n);
+        // Within one page (most reads): the kernel's copy is the answer.
+        if (n === length) return bytes;
+        out ??= new Uint8Array(length);
+        out.set(bytes, done);
+      }
       done += n;
     }
-    return out;
+    return out ?? new Uint8Array(length);
   }
 
   /** Copies `bytes` into the program's memory (EFAULT where it may not write). */
@@ -243,7 +252,8 @@ export class ProcessMemory {
     const chunks: Uint8Array[] = [];
     let total = 0;
     for (let at = va; ; ) {
-      const n = PAGE_SIZE - (at % PAGE_SIZE);
+      // A short piece at a time (most strings are paths and names), never across a page.
+      const n = Math.min(CSTRING_PIECE, PAGE_SIZE - (at % PAGE_SIZE));
       const bytes = this.read(at, n);
       const nul = bytes.indexOf(0);
       const part = nul >= 0 ? bytes.subarray(0, nul) : bytes;
@@ -253,7 +263,8 @@ export class ProcessMemory {
       if (nul >= 0) break;
       at += n;
     }
-    return Buffer.concat(chunks).toString('utf8');
+    const whole = chunks.length === 1 ? (chunks[0] as Uint8Array) : Buffer.concat(chunks);
+    return Buffer.from(whole.buffer, whole.byteOffset, whole.length).toString('utf8');
   }
 
   readU64(va: number): bigint {
