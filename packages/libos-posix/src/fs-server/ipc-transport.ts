@@ -12,7 +12,7 @@
 import { Rights } from '@exov6/caplattice';
 import type { EnvApi, IpcResult, ReceivedMessage } from '@exov6/exokernel';
 import type { DataWindow, FileServer } from './file-server';
-import { FRAME_BYTES, FrameRange } from './frame-range';
+import { FrameRange } from './frame-range';
 
 export const FS_CALL = { attach: 1n, request: 2n } as const;
 export const FS_REPLY = { ok: 0n, refused: 1n } as const;

@@ -96,7 +96,7 @@ describe('blocks allocated by an operation, under the journal', () => {
     const { fs } = w.open();
     const ino = fs.create(fs.rootIno, 'large', 0o644);
     fs.write(ino, 0, pattern(2, 3 * BLOCK));
-    const blocks = fs.volume.readInode(ino).block.slice(0, 3) as number[];
+    const blocks = [...fs.volume.readInode(ino).block.slice(0, 3)];
     for (const [i, b] of blocks.entries()) {
       expect(w.device.bytes.subarray(b * BLOCK, (b + 1) * BLOCK)).toEqual(
         pattern(2, 3 * BLOCK).subarray(i * BLOCK, (i + 1) * BLOCK),
