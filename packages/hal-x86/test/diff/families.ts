@@ -801,7 +801,7 @@ export const exchangeFamily: Family = (r) => {
   } else if (k === 3) {
     const reg = r.int(16);
     const sz = pickSize(r, [2, 4, 8]);
-    // F3 90 is PAUSE only without REX.B; with REX.B it is XCHG r8, rAX
+    // F3 90 is PAUSE only without REX.B; with REX.B it is XCHG r8, rAX on AMD and PAUSE on Intel (vendor.ts)
     const f3 = r.chance(0.2);
     code = encode({
       prefixes: [...(f3 ? [0xf3] : []), ...(sz === 2 ? [0x66] : [])],

@@ -99,6 +99,7 @@ const fuzz = (c: Case, test: (s: NonNullable<ReturnType<typeof fuzzShape>>) => b
  * regression case, with the random cases of every family the bug was seen in (see REGRESSIONS below).
  */
 const FIXED: KnownBug[] = [
+  // AMD behaviour; Intel stores the return address before the #GP (see vendor.ts)
   {
     id: 'call-noncanonical-pushes',
     title:
@@ -214,6 +215,7 @@ const FIXED: KnownBug[] = [
       ),
     ],
   },
+  // AMD behaviour; Intel decodes F3 REX.B 90 as PAUSE (see vendor.ts)
   {
     id: 'f3-rexb-90-is-xchg',
     title: 'F3 90 is PAUSE only without REX.B: F3 41 90 is XCHG r8d, eax (F3 49 90: XCHG r8, rax)',

@@ -8,9 +8,18 @@
  * FPTAN, FSINCOS, FSIN and FCOS compute correctly rounded results, which differ from the host's in the
  * last bit (or only in C1) in a few percent of cases (see src/fpu/transcendental.ts); for them the test
  * requires everything else to match and results within one unit in the last place.
+ *
+ * Where the host reports the last-instruction pointers differently (FCS/FDS saved as zero, FOP and FDP
+ * kept only for unmasked exceptions: Intel), the simulated side is run to report them the same way (see
+ * PointerReporting in machine.ts) and everything is still compared bit for bit. On a host whose
+ * transcendental instructions are not the modelled (AMD) ones, their results are held to the accuracy
+ * the architecture guarantees instead (see allowedDistance in ../fpu/transcendental-cases.ts), and the
+ * share of exact agreement is not checked.
  */
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../fpu/harness';
+import { allowedDistance, belowNormal, type Tolerance } from '../fpu/transcendental-cases';
+import { hostX87 } from '../support/host-cpu';
 import {
   ALL_EXACT,
   ARITH_MEM,
@@ -30,7 +39,6 @@ import { nativeOracle, oracleUnavailableReason, type X87Case } from './native';
 
 const available = nativeOracle() !== null;
 if (!available) console.warn(`[x87] host oracle unavailable, skipping: ${oracleUnavailableReason()}`);
-
 
 function hexCode(b: Uint8Array): string {
   return Buffer.from(b).toString('hex');
@@ -60,20 +68,35 @@ function ordinal(hex: string): bigint {
 
 /**
  * Whether a transcendental mismatch is one of the documented ones: result registers within one unit in
- * the last place, and the status word differing in C1 at most.
+ * the last place (or the architectural bound under rounding control `rc`), and the status word
+ * differing in C1 at most (and, with the architectural bound, in UE where a result is below the normal
+ * range).
  */
-function withinTolerance(lines: string[]): boolean {
-  return lines.every((l) => {
+function withinTolerance(lines: string[], tolerance: Tolerance, rc: number): boolean {
+  const limit = allowedDistance(tolerance, rc);
+  let swMask = ~0x200;
+  const regsOk = lines.every((l) => {
     const reg = /^ST\(\d\): host ([0-9a-f]{20}) sim ([0-9a-f]{20})$/.exec(l);
-    if (reg) {
-      const d = ordinal(reg[1] as string) - ordinal(reg[2] as string);
-      return d >= -1n && d <= 1n;
-    }
-    const sw = /^fsw: host ([0-9a-f]+) sim ([0-9a-f]+)$/.exec(l);
-    if (sw)
-      return ((Number.parseInt(sw[1] as string, 16) ^ Number.parseInt(sw[2] as string, 16)) & ~0x200) === 0;
-    return false;
+    if (!reg) return true;
+    const [h, s] = [reg[1] as string, reg[2] as string];
+    if (tolerance === 'architectural' && (belowNormal(h) || belowNormal(s))) swMask &= ~0x10;
+    const d = ordinal(h) - ordinal(s);
+    if (d < -limit || d > limit) return false;
+    // beyond the modelled host's differences: same sign, and no infinity or NaN
+    if (tolerance === 'modelled') return true;
+    const special = (x: string) => (Number.parseInt(x.slice(0, 4), 16) & 0x7fff) === 0x7fff;
+    return (h[0] as string) >= '8' === (s[0] as string) >= '8' && !special(h) && !special(s);
   });
+  return (
+    regsOk &&
+    lines.every((l) => {
+      if (/^ST\(\d\): /.test(l)) return true;
+      const sw = /^fsw: host ([0-9a-f]+) sim ([0-9a-f]+)$/.exec(l);
+      if (sw)
+        return ((Number.parseInt(sw[1] as string, 16) ^ Number.parseInt(sw[2] as string, 16)) & swMask) === 0;
+      return false;
+    })
+  );
 }
 
 const GROUPS: [string, readonly Template[], number, number][] = [
@@ -130,18 +153,22 @@ describe.skipIf(!available)('x87 instructions against the host CPU', () => {
   });
 
   it('transcendental instructions (results within 1 ulp, C1 may differ)', () => {
+    const modelled = hostX87().modelledVendor;
+    const tolerance: Tolerance = modelled ? 'modelled' : 'architectural';
     const r = new Rng(0x87ff);
     const n = 2000;
     const cases: X87Case[] = [];
     for (let k = 0; k < n; k++)
       cases.push(genCase(r, TRANSCENDENTAL, { maxLength: 1, transcendental: true }));
     const bad = compareWithHost(cases);
-    const wrong = bad.filter((m) => !withinTolerance(m.lines));
+    const wrong = bad.filter(
+      (m) => !withinTolerance(m.lines, tolerance, ((m.c.state[1] as number) >> 2) & 3),
+    );
     expect(
       wrong.length,
       `outside the documented tolerance:\n${wrong.slice(0, 8).map(formatMismatch).join('\n')}`,
     ).toBe(0);
     // src/fpu measured 94-99% exact agreement per instruction; over this mix, at least 95% must be exact
-    expect(bad.length, `${bad.length}/${n} inexact`).toBeLessThan(n * 0.05);
+    if (modelled) expect(bad.length, `${bad.length}/${n} inexact`).toBeLessThan(n * 0.05);
   });
 });

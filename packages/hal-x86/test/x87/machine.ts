@@ -3,7 +3,7 @@
  * native oracle uses, running a case the way oracle.c does (FRSTOR, the code with RBX = data, FNSAVE) and
  * describing the outcome in the oracle's terms.
  */
-import { AddressSpace, Cpu, FrameAllocator, PhysicalMemory, Vector } from '../../src/index';
+import { AddressSpace, Cpu, FrameAllocator, PhysicalMemory, type VcpuExit, Vector } from '../../src/index';
 import { CODE_ADDR, DATA_ADDR, DATA_SIZE, type X87Case, type X87Outcome } from './native';
 
 /** Scratch areas in the data page's second half, and the two stubs in the code page's second page. */
@@ -12,12 +12,29 @@ const STATE_OUT = 0xc00;
 const FRSTOR_STUB = CODE_ADDR + 0x1000;
 const FNSAVE_STUB = CODE_ADDR + 0x1010;
 
+/**
+ * How the compared CPU reports the last-instruction pointers, where implementations differ (see
+ * test/support/host-cpu.ts). The simulated CPU always sets FCS (0x33), FOP and FDP on every non-control
+ * instruction and keeps the FCS/FDS an FRSTOR or FLDENV loaded; with one of these set, the machine runs
+ * a case one instruction at a time and rewrites those fields after each one the way such a CPU would,
+ * so that the images FNSTENV/FNSAVE write (and whatever is loaded back from them) can still be compared
+ * byte for byte.
+ */
+export interface PointerReporting {
+  /** FCS and FDS read as zero. */
+  zeroSelectors: boolean;
+  /** FDP changes only when a non-control instruction incurs an unmasked exception. */
+  fdpOnUnmaskedOnly: boolean;
+  /** FOP likewise. */
+  fopOnUnmaskedOnly: boolean;
+}
+
 export class X87Machine {
   readonly mem = new PhysicalMemory(1 << 20);
   readonly as: AddressSpace;
   readonly cpu: Cpu;
 
-  constructor() {
+  constructor(readonly reporting?: PointerReporting) {
     const frames = new FrameAllocator(this.mem);
     this.as = new AddressSpace(this.mem, frames);
     this.as.mapAnonymous(CODE_ADDR, 8192, { executable: true });
@@ -46,6 +63,10 @@ export class X87Machine {
     cpu.rip = FRSTOR_STUB;
     const exit = cpu.run(1);
     if (exit.kind !== 'budget') throw new Error(`frstor stub: ${JSON.stringify(exit, bigintJson)}`);
+    if (this.reporting?.zeroSelectors) {
+      cpu.x87.fcs = 0;
+      cpu.x87.fds = 0;
+    }
     cpu.rflags = k.rflags;
     cpu.rip = CODE_ADDR;
   }
@@ -53,7 +74,11 @@ export class X87Machine {
   run(k: X87Case): X87Outcome {
     const cpu = this.cpu;
     this.prepare(k);
-    const exit = cpu.run(k.count);
+    const r = this.reporting;
+    const exit =
+      r && (r.zeroSelectors || r.fdpOnUnmaskedOnly || r.fopOnUnmaskedOnly)
+        ? this.runReporting(k.count, r)
+        : cpu.run(k.count);
     let vector = -1;
     let ripOffset = -1;
     if (exit.kind === 'exception') {
@@ -79,6 +104,33 @@ export class X87Machine {
       rax,
       data: page.slice(0, DATA_SIZE),
     };
+  }
+
+  /** Runs `count` instructions one at a time, reporting the pointers as `r` says after each. */
+  private runReporting(count: number, r: PointerReporting): VcpuExit {
+    const cpu = this.cpu;
+    const x = cpu.x87;
+    let exit: VcpuExit = { kind: 'budget' };
+    for (let n = 0; n < count; n++) {
+      const at = cpu.rip;
+      const fdp = x.fdp;
+      const fop = x.fop;
+      exit = cpu.run(1);
+      if (exit.kind !== 'budget') break;
+      // A non-control instruction sets FIP to its own address; the control instructions leave FIP alone
+      // (FNSTENV, FLDCW, ...) or load or clear it (FLDENV, FRSTOR, FNINIT) together with FOP and FDP.
+      // After a non-control instruction, ES set means it incurred an unmasked exception (it cannot run
+      // with one pending).
+      if (x.fip === at && (x.statusWord & 0x80) === 0) {
+        if (r.fdpOnUnmaskedOnly) x.fdp = fdp;
+        if (r.fopOnUnmaskedOnly) x.fop = fop;
+      }
+      if (r.zeroSelectors) {
+        x.fcs = 0;
+        x.fds = 0;
+      }
+    }
+    return exit;
   }
 
   /** The x87 part of an FXSAVE image of the current state (what the kernel hands a signal handler). */
