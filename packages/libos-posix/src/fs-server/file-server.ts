@@ -87,17 +87,18 @@ export class FileServer {
   handle(requestBytes: Uint8Array, window: DataWindow | null = null, client = 0): Uint8Array {
     const journal = this.journal;
     if (journal === null) return this.answer(requestBytes, window);
+    let request: Request;
     let kind: number;
     let id: bigint;
     try {
-      const request = readMessage(requestBytes).getRoot(Request);
+      request = readMessage(requestBytes).getRoot(Request);
       kind = request.which();
       id = request.id;
     } catch (e) {
       if (!(e instanceof CapnpError)) throw e;
       return this.answer(requestBytes, window);
     }
-    if (!CHANGES.has(kind)) return this.fs.atomically(() => this.answer(requestBytes, window));
+    if (!CHANGES.has(kind)) return this.fs.atomically(() => this.answer(requestBytes, window, request));
     const hash = requestHash(requestBytes);
     const saved = journal.savedReply(client, id, hash);
     if (saved !== null) {
@@ -106,7 +107,7 @@ export class FileServer {
       return saved;
     }
     const answer = this.fs.atomically(() => {
-      const bytes = this.answer(requestBytes, window);
+      const bytes = this.answer(requestBytes, window, request);
       journal.noteReply(client, id, hash, bytes);
       return bytes;
     });
@@ -114,13 +115,14 @@ export class FileServer {
     return answer;
   }
 
-  private answer(requestBytes: Uint8Array, window: DataWindow | null): Uint8Array {
+  /** The answer to a request (`parsed`: the request already read from `requestBytes`, when it was). */
+  private answer(requestBytes: Uint8Array, window: DataWindow | null, parsed?: Request): Uint8Array {
     this.stats.requests++;
     const message = this.message;
     message.reset();
     const response = message.initRoot(ResponseBuilder);
     try {
-      const request = readMessage(requestBytes).getRoot(Request);
+      const request = parsed ?? readMessage(requestBytes).getRoot(Request);
       response.id = request.id;
       this.dispatch(request, response, window);
     } catch (e) {
