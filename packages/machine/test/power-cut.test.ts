@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BlockBackend, MemoryBlockBackend } from '@exov6/hal-x86';
+import { type BlockBackend, DeterministicRandom, MemoryBlockBackend } from '@exov6/hal-x86';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { DEBUGFS, E2FSCK, haveBusybox, noE2fsprogs } from './support/e2fsprogs';
 import { type CommandResult, Machine, MachineError, makeDiskImage, stageDefaultRoot } from '../src/index';
@@ -61,16 +61,10 @@ class PowerCutDisk implements BlockBackend {
   }
 }
 
-/** A deterministic stream of numbers in [0, 1) (mulberry32). */
+/** A deterministic stream of numbers in [0, 1). */
 function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const generator = new DeterministicRandom(seed);
+  return () => generator.nextU32() / 2 ** 32;
 }
 
 /** 48 KiB of seeded random bytes, put on the image as /w/pattern: what the workload's files are cut from. */

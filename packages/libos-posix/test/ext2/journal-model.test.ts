@@ -25,6 +25,16 @@ import { createHash } from 'node:crypto';
 import { MemoryBlockBackend } from '@exov6/hal-x86';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import {
+  S_IFBLK,
+  S_IFCHR,
+  S_IFDIR,
+  S_IFIFO,
+  S_IFLNK,
+  S_IFMT,
+  S_IFREG,
+  S_IFSOCK,
+} from '../../src/files/file-stat';
 import { type Ext2FileSystem, MIN_JOURNAL_FRAMES, mkfs } from '../../src/index';
 import {
   Crash,
@@ -37,14 +47,6 @@ import {
 } from '../support/crash-harness';
 import { firstDifference, outcome, pattern } from './write-support';
 
-const S_IFMT = 0o170000;
-const S_IFSOCK = 0o140000;
-const S_IFLNK = 0o120000;
-const S_IFREG = 0o100000;
-const S_IFBLK = 0o060000;
-const S_IFDIR = 0o040000;
-const S_IFCHR = 0o020000;
-const S_IFIFO = 0o010000;
 const ROOT = 2;
 const T0 = 1_650_000_000;
 

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { MemoryBlockBackend } from '@exov6/hal-x86';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../../src/files/file-stat';
 import { Ext2Error, Ext2FileSystem, mkfs } from '../../src/index';
 import { haveE2fsprogs, mke2fs, scratchDir } from '../support/e2fsprogs';
 import { expectExt2Error, scratchInMemory } from '../support/ext2-read';
@@ -21,10 +22,6 @@ const describeE2fsprogs = describe.skipIf(!haveE2fsprogs && !process.env.CI);
 scratchInMemory();
 
 const BS = 1024;
-const S_IFMT = 0o170000;
-const S_IFDIR = 0o040000;
-const S_IFREG = 0o100000;
-const S_IFLNK = 0o120000;
 const clock = () => 1_700_000_000;
 /** The fast-check seed and runs of the random-damage property (EXT2_FUZZ_SEED/RUNS to search further). */
 const FUZZ_SEED = Number(process.env.EXT2_FUZZ_SEED ?? 0x5eed);

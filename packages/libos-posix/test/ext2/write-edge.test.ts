@@ -6,14 +6,13 @@
  */
 import { MemoryBlockBackend } from '@exov6/hal-x86';
 import { describe, expect, it } from 'vitest';
+import { S_IFDIR, S_IFMT } from '../../src/files/file-stat';
 import { Ext2FileSystem, type Ext2StatFs, mkfs } from '../../src/index';
 import { debugfsRead, e2fsck, haveE2fsprogs, mke2fs } from '../support/e2fsprogs';
 import { debugfsEach, firstDifference, outcome, parseLs, parseStat, pattern } from './write-support';
 
 const T0 = 1_650_000_000;
 const ROOT = 2;
-const S_IFMT = 0o170000;
-const S_IFDIR = 0o040000;
 
 function fresh(
   bytes: number,

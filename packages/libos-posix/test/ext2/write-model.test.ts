@@ -8,6 +8,7 @@
 import { MemoryBlockBackend } from '@exov6/hal-x86';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../../src/files/file-stat';
 import { Ext2FileSystem, mkfs } from '../../src/index';
 import { e2fsck, haveE2fsprogs } from '../support/e2fsprogs';
 import {
@@ -20,10 +21,6 @@ import {
   pattern,
 } from './write-support';
 
-const S_IFMT = 0o170000;
-const S_IFREG = 0o100000;
-const S_IFDIR = 0o040000;
-const S_IFLNK = 0o120000;
 const ROOT = 2;
 const LOST_FOUND = 11;
 const T0 = 1_600_000_000;

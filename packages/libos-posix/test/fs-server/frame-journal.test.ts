@@ -10,6 +10,7 @@ import type { EnvApi } from '@exov6/exokernel';
 import { type BlockBackend, MemoryBlockBackend } from '@exov6/hal-x86';
 import { describe, expect, test } from 'vitest';
 import { mapBlock } from '../../src/ext2/block-map';
+import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../../src/files/file-stat';
 import { requestHash } from '../../src/fs-server/frame-journal';
 import { FRAME_BYTES, FrameRange } from '../../src/fs-server/frame-range';
 import {
@@ -46,10 +47,6 @@ import { E2FSCK, e2fsck, e2fsckRepair } from '../support/e2fsprogs';
 
 const FIXED = 1_700_000_000;
 const ROOT_OWNER = { uid: 0, gid: 0 };
-const S_IFMT = 0o170000;
-const S_IFDIR = 0o040000;
-const S_IFREG = 0o100000;
-const S_IFLNK = 0o120000;
 /** The first inode that is not reserved (lost+found). */
 const FIRST_INO = 11;
 const text = (s: string) => new TextEncoder().encode(s);
