@@ -45,7 +45,7 @@ import {
   mountRecorded,
   remount,
 } from '../support/crash-harness';
-import { firstDifference, outcome, pattern } from './write-support';
+import { firstDifference, outcome, pattern, setattrArbitrary } from './write-support';
 
 const ROOT = 2;
 const T0 = 1_650_000_000;
@@ -353,15 +353,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ k: fc.constant('sync' as const), node: sel, whole: fc.boolean() }) },
   {
     weight: 3,
-    arbitrary: fc.record({
-      k: fc.constant('setattr' as const),
-      node: sel,
-      mode: fc.option(fc.nat({ max: 0o7777 })),
-      uid: fc.option(fc.constantFrom(...IDS)),
-      gid: fc.option(fc.constantFrom(...IDS)),
-      atime: fc.option(fc.nat({ max: 0xffffffff })),
-      mtime: fc.option(fc.nat({ max: 0xffffffff })),
-    }),
+    arbitrary: setattrArbitrary(sel, IDS),
   },
 );
 

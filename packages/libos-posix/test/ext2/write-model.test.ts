@@ -19,6 +19,7 @@ import {
   parseLs,
   parseStat,
   pattern,
+  setattrArbitrary,
 } from './write-support';
 
 const ROOT = 2;
@@ -246,15 +247,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   },
   {
     weight: 2,
-    arbitrary: fc.record({
-      k: fc.constant('setattr' as const),
-      node: sel,
-      mode: fc.option(fc.integer({ min: 0, max: 0o7777 })),
-      uid: fc.option(fc.constantFrom(...ids)),
-      gid: fc.option(fc.constantFrom(...ids)),
-      atime: fc.option(fc.nat({ max: 0xffffffff })),
-      mtime: fc.option(fc.nat({ max: 0xffffffff })),
-    }),
+    arbitrary: setattrArbitrary(sel, ids),
   },
 );
 

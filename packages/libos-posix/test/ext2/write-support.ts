@@ -1,9 +1,11 @@
 /**
  * Helpers for the ext2 writing tests: one debugfs run for many requests (its output split per request),
- * `stat` and `ls -p` parsed, many files dumped at once, and deterministic file contents.
+ * `stat` and `ls -p` parsed, many files dumped at once, deterministic file contents, and the random
+ * attribute changes the model tests make.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { debugfs, scratchDir } from '../support/e2fsprogs';
 
 /** Runs the requests in one debugfs and returns each one's output, in order. */
@@ -126,4 +128,17 @@ export function outcome(body: () => unknown): string {
     if (e instanceof Error && e.name === 'Ext2Error') return (e as Error & { code: string }).code;
     throw e;
   }
+}
+
+/** A random setAttributes of the node `node` selects: any permission bits, owners from `ids`, any times. */
+export function setattrArbitrary(node: fc.Arbitrary<number>, ids: readonly number[]) {
+  return fc.record({
+    k: fc.constant('setattr' as const),
+    node,
+    mode: fc.option(fc.nat({ max: 0o7777 })),
+    uid: fc.option(fc.constantFrom(...ids)),
+    gid: fc.option(fc.constantFrom(...ids)),
+    atime: fc.option(fc.nat({ max: 0xffffffff })),
+    mtime: fc.option(fc.nat({ max: 0xffffffff })),
+  });
 }
