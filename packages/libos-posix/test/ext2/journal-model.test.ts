@@ -45,7 +45,7 @@ import {
   mountRecorded,
   remount,
 } from '../support/crash-harness';
-import { firstDifference, outcome, pattern, setattrArbitrary } from './write-support';
+import { firstDifference, outcome, pattern, drawnAttributes, setattrArbitrary } from './write-support';
 
 const ROOT = 2;
 const T0 = 1_650_000_000;
@@ -673,13 +673,7 @@ function plan(op: Op, seen: Observation, bs: number, doubleIndirect: boolean): P
     case 'setattr': {
       const all = [ROOT, ...new Set(entries.map((e) => e.ino))];
       const ino = all[op.node % all.length] as number;
-      const attributes = {
-        ...(op.mode !== null ? { mode: op.mode } : {}),
-        ...(op.uid !== null ? { uid: op.uid } : {}),
-        ...(op.gid !== null ? { gid: op.gid } : {}),
-        ...(op.atime !== null ? { atime: op.atime } : {}),
-        ...(op.mtime !== null ? { mtime: op.mtime } : {}),
-      };
+      const attributes = drawnAttributes(op);
       return {
         desc: `setAttributes ${ino} ${JSON.stringify(attributes)}`,
         tags: Object.keys(attributes).map((key) => `setAttributes ${key}`),

@@ -14,6 +14,7 @@ import { e2fsck, haveE2fsprogs } from '../support/e2fsprogs';
 import {
   debugfsDumpAll,
   debugfsEach,
+  drawnAttributes,
   firstDifference,
   outcome,
   parseLs,
@@ -583,13 +584,7 @@ class Model {
       case 'setattr': {
         const all = this.all();
         const n = all[op.node % all.length] as Node;
-        const attributes = {
-          ...(op.mode !== null ? { mode: op.mode } : {}),
-          ...(op.uid !== null ? { uid: op.uid } : {}),
-          ...(op.gid !== null ? { gid: op.gid } : {}),
-          ...(op.atime !== null ? { atime: op.atime } : {}),
-          ...(op.mtime !== null ? { mtime: op.mtime } : {}),
-        };
+        const attributes = drawnAttributes(op);
         return {
           desc: `setAttributes(${n.ino}, ${JSON.stringify(attributes)})`,
           expected: 'ok',

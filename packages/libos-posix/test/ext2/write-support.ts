@@ -142,3 +142,20 @@ export function setattrArbitrary(node: fc.Arbitrary<number>, ids: readonly numbe
     mtime: fc.option(fc.nat({ max: 0xffffffff })),
   });
 }
+
+/** The attributes a drawn setattr sets (the ones it leaves out are not in the object). */
+export function drawnAttributes(op: {
+  mode: number | null;
+  uid: number | null;
+  gid: number | null;
+  atime: number | null;
+  mtime: number | null;
+}) {
+  return {
+    ...(op.mode !== null ? { mode: op.mode } : {}),
+    ...(op.uid !== null ? { uid: op.uid } : {}),
+    ...(op.gid !== null ? { gid: op.gid } : {}),
+    ...(op.atime !== null ? { atime: op.atime } : {}),
+    ...(op.mtime !== null ? { mtime: op.mtime } : {}),
+  };
+}
