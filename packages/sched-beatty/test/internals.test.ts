@@ -5,9 +5,9 @@ import { goldenTieKey } from '../src/golden.js';
 import { SeededRandom } from '../src/index.js';
 import { floorDiv } from '../src/internal/exact.js';
 import { Fenwick } from '../src/internal/fenwick.js';
-import { RationalHeap } from '../src/internal/rational-heap.js';
 import { SlotList } from '../src/internal/slot-list.js';
 import { WeightClasses } from '../src/internal/weight-classes.js';
+import { WinnerTree } from '../src/internal/winner-tree.js';
 
 describe('floorDiv', () => {
   test('equals bigint floor division on safe integers', () => {
@@ -29,59 +29,92 @@ describe('floorDiv', () => {
   });
 });
 
-type HeapOp =
+type QueueOp =
   | { kind: 'insert' | 'update'; slot: number; num: number; den: number }
   | { kind: 'remove'; slot: number }
+  | { kind: 'shift'; by: number }
   | { kind: 'pop' };
 
-describe.each([0, 19])('RationalHeap (coarse bits %i)', (bits) => {
-  test('pops in exact (num / den, tie) order under random inserts, updates and removals', () => {
-    const op: fc.Arbitrary<HeapOp> = fc.oneof(
+// Coarse keys of three resolutions: the key itself (den = 1), floor(num / den) (many distinct fractions
+// share a coarse key, so the exact comparison and the tree's stopping rule are exercised), and the
+// 2^19 scale of the virtual-time policies.
+describe.each([
+  { bits: 0, maxDen: 1 },
+  { bits: 0, maxDen: 12 },
+  { bits: 19, maxDen: 12 },
+])('WinnerTree (coarse bits $bits, den up to $maxDen)', ({ bits, maxDen }) => {
+  test('its top is the exact (num / den, tie) minimum under random inserts, updates, removals and shifts', () => {
+    const op: fc.Arbitrary<QueueOp> = fc.oneof(
       fc.record({
         kind: fc.constantFrom('insert' as const, 'update' as const),
         slot: fc.integer({ min: 0, max: 40 }),
         num: fc.integer({ min: -1000, max: 1000 }),
-        den: bits === 0 ? fc.constant(1) : fc.integer({ min: 1, max: 12 }),
+        den: fc.integer({ min: 1, max: maxDen }),
       }),
       fc.record({ kind: fc.constant('remove' as const), slot: fc.integer({ min: 0, max: 40 }) }),
+      fc.record({ kind: fc.constant('shift' as const), by: fc.integer({ min: -3, max: 3 }) }),
       fc.record({ kind: fc.constant('pop' as const) }),
     );
+    type Key = { num: number; den: number; tie: number };
     fc.assert(
       fc.property(fc.array(op, { maxLength: 300 }), (ops) => {
-        const heap = new RationalHeap(4, bits);
-        heap.ensureSlots(41);
-        const model = new Map<number, { num: number; den: number; tie: number }>();
+        const queue = new WinnerTree(4, bits);
+        queue.ensureSlots(41);
+        const model = new Map<number, Key>();
         let tie = 0;
-        const less = (
-          a: { num: number; den: number; tie: number },
-          b: { num: number; den: number; tie: number },
-        ) => a.num * b.den < b.num * a.den || (a.num * b.den === b.num * a.den && a.tie < b.tie);
+        const less = (a: Key, b: Key) =>
+          a.num * b.den < b.num * a.den || (a.num * b.den === b.num * a.den && a.tie < b.tie);
         const min = () =>
-          [...model].reduce<[number, { num: number; den: number; tie: number }] | undefined>(
+          [...model].reduce<[number, Key] | undefined>(
             (best, e) => (best === undefined || less(e[1], best[1]) ? e : best),
             undefined,
           );
         for (const o of ops) {
           if (o.kind === 'insert' && !model.has(o.slot)) {
             model.set(o.slot, { num: o.num, den: o.den, tie: tie });
-            heap.insert(o.slot, o.num, o.den, tie++);
+            queue.insert(o.slot, o.num, o.den, tie++);
           } else if (o.kind === 'update' && model.has(o.slot)) {
             model.set(o.slot, { num: o.num, den: o.den, tie: tie });
-            heap.update(o.slot, o.num, o.den, tie++);
+            queue.update(o.slot, o.num, o.den, tie++);
           } else if (o.kind === 'remove') {
             model.delete(o.slot);
-            heap.remove(o.slot);
+            queue.remove(o.slot);
+          } else if (o.kind === 'shift') {
+            for (const key of model.values()) key.num -= key.den * o.by;
+            queue.subtractScaled(o.by);
           } else if (o.kind === 'pop') {
             const m = min();
-            expect(heap.pop()).toBe(m === undefined ? -1 : m[0]);
+            expect(queue.pop()).toBe(m === undefined ? -1 : m[0]);
             if (m) model.delete(m[0]);
           }
-          expect(heap.size).toBe(model.size);
-          expect(heap.top()).toBe(min()?.[0] ?? -1);
+          expect(queue.size).toBe(model.size);
+          const m = min();
+          expect(queue.top()).toBe(m?.[0] ?? -1);
+          if (m) expect(queue.topCoarse()).toBe(Math.floor((m[1].num * 2 ** bits) / m[1].den));
+          expect(queue.slots()).toEqual([...model.keys()].sort((a, b) => a - b));
+          for (let s = 0; s <= 40; s++) expect(queue.has(s)).toBe(model.has(s));
         }
       }),
       { numRuns: 200 },
     );
+  });
+
+  test('a change within one coarse key is carried past nodes whose winner stays the same', () => {
+    // 7/4, 6/4 and 13/8 share floor(num / den) = 1 at bits 0 (with den = 1 the coarse key is exact and
+    // the case cannot arise). Slots 0 and 1 share a subtree, 2 and 3 the other.
+    if (bits !== 0 || maxDen === 1) return;
+    const queue = new WinnerTree(4, bits);
+    queue.insert(0, 7, 4, 0); // 1.75
+    queue.insert(1, 100, 1, 1);
+    queue.insert(2, 13, 8, 2); // 1.625
+    queue.insert(3, 100, 1, 3);
+    expect(queue.top()).toBe(2);
+    // Slot 0 still wins its subtree with the same coarse key, but now beats slot 2.
+    queue.update(0, 6, 4, 0); // 1.5
+    expect(queue.top()).toBe(0);
+    // And back: the top itself changes within its coarse key.
+    queue.update(0, 7, 4, 0);
+    expect(queue.top()).toBe(2);
   });
 });
 

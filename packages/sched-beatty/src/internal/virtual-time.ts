@@ -24,20 +24,22 @@
  * than mis-scheduled. Quotients come from `floorDiv`, which is exact.
  *
  * Data structures. Tasks are grouped by weight (weight-classes.ts); within a class the order by e, by
- * deadline and by tie key coincide, so only each class's head competes. Class heads live in two heaps:
- * `ready` holds the heads known to be eligible, keyed by virtual deadline (E + R) / w; `pending` holds the
- * others, keyed by eligible time E / w. pickNext moves the newly eligible heads from pending to ready and
- * returns ready's top; a ready head that a membership change made ineligible again (V moves backwards when
- * a task leaves owing service) is found when it reaches the top and sent back. The result is exactly the
- * eligible task with the earliest deadline, ties by the policy's rule (`headTie` between classes, the tie
- * key within one). Cost per operation: O(log C) for C distinct
- * weights, plus O(1) in a class when tasks are charged whole quanta and O(log) otherwise.
+ * deadline and by tie key coincide, so only each class's head competes. Class heads live in two priority
+ * queues (winner-tree.ts): `ready` holds the heads known to have been eligible, keyed by virtual deadline
+ * (E + R) / w; `pending` holds the others, keyed by eligible time E / w. pickNext moves the newly eligible
+ * heads from pending to ready and returns ready's top. A ready head that is no longer eligible (its task
+ * was charged, or V moved backwards when a task left owing service) stays in ready until it reaches the
+ * top, and is sent back to pending then. With many classes its deadline is far behind the top and V
+ * passes its eligible time first, so a decision is most often one re-keying in `ready`. The result is
+ * exactly the eligible task with the earliest deadline, ties by the policy's rule (`headTie` between
+ * classes, the tie key within one). Cost per operation: O(log C) for C distinct weights, plus O(1) in a
+ * class when tasks are charged whole quanta and O(log) otherwise.
  */
 import { CapacityError } from '../errors.js';
 import { BaseScheduler, type EnterReason, type LeaveReason } from '../scheduler.js';
 import { floorDiv } from './exact.js';
 import { growFloat64 } from './grow.js';
-import { RationalHeap } from './rational-heap.js';
+import { WinnerTree } from './winner-tree.js';
 import { WeightClasses } from './weight-classes.js';
 import { wideFields } from './wide-fields.js';
 
@@ -45,7 +47,7 @@ import { wideFields } from './wide-fields.js';
 export const SUBTICKS = 1024;
 const REBASE_AFTER = 2 ** 32;
 const MAGNITUDE_LIMIT = 2 ** 33 - 2 ** 31;
-// Heap coarse keys floor(x * 2^19 / w): |x| < 2^33 keeps x * 2^19 below 2^53.
+// Queue coarse keys floor(x * 2^19 / w): |x| < 2^33 keeps x * 2^19 below 2^53.
 const COARSE_BITS = 19;
 const COARSE = 2 ** COARSE_BITS;
 // Fields of the per-slot record (see `rec`).
@@ -89,8 +91,8 @@ export abstract class VirtualTimeScheduler<T> extends BaseScheduler<T> {
     this.sums[2] = value;
   }
   private readonly classes = new WeightClasses(this.rec);
-  private readonly ready = new RationalHeap(16, COARSE_BITS);
-  private readonly pending = new RationalHeap(16, COARSE_BITS);
+  private readonly ready = new WinnerTree(16, COARSE_BITS);
+  private readonly pending = new WinnerTree(16, COARSE_BITS);
 
   protected constructor(requestTicks: number, lookahead: boolean) {
     super();
@@ -103,7 +105,7 @@ export abstract class VirtualTimeScheduler<T> extends BaseScheduler<T> {
   protected abstract tieKeyForAdd(slot: number): number;
 
   /**
-   * Tie key of a class head in the heaps (heads of different classes have different weights). Only
+   * Tie key of a class head in the queues (heads of different classes have different weights). Only
    * consulted when two heads' deadlines (or eligible times) are exactly equal.
    */
   protected abstract headTie(tie: number, weight: number): number;
@@ -175,7 +177,7 @@ export abstract class VirtualTimeScheduler<T> extends BaseScheduler<T> {
     const W = this.W;
     const x = this.sumE + this.lookahead;
     const { pending, ready, classes, rec } = this;
-    // Eligibility threshold V_end = x / W, as the coarse integer floor(x * 2^19 / W) (the heaps' coarse
+    // Eligibility threshold V_end = x / W, as the coarse integer floor(x * 2^19 / W) (the queues' coarse
     // scale). A candidate's e = E / w compares against it by one multiplication: E * 2^19 < thr * w means
     // floor(e * 2^19) < thr, so e < V_end; E * 2^19 >= (thr + 1) * w means e > V_end. Only the band in
     // between needs the exact test.
@@ -220,7 +222,7 @@ export abstract class VirtualTimeScheduler<T> extends BaseScheduler<T> {
     if (E >= MAGNITUDE_LIMIT || this.sumE >= MAGNITUDE_LIMIT) this.checkMagnitude(slot);
   }
 
-  /** Add a contending slot (E set) to its class and the class to the heaps. */
+  /** Add a contending slot (E set) to its class and the class to the queues. */
   private join(slot: number, w: number): void {
     this.rec[4 * slot + HEAD_AT] = this.headTie(this.rec[4 * slot + TIE_AT], w);
     const c = this.classes.insert(slot, w);
@@ -231,7 +233,7 @@ export abstract class VirtualTimeScheduler<T> extends BaseScheduler<T> {
     }
   }
 
-  /** Take a slot out of its class; drop the class from the heaps if it empties. */
+  /** Take a slot out of its class; drop the class from the queues if it empties. */
   private part(slot: number): void {
     const c = this.classes.classOf(slot);
     const wasHead = this.classes.head(c) === slot;

@@ -17,7 +17,10 @@
  * Layout: the keys are read from the scheduler's per-slot records (E at 4 * slot, tie at 4 * slot + 1),
  * and a slot's links (next, prev, class, where) sit together in one 16-byte record. Tasks run in rank
  * order, which is scattered over the slots; keeping each slot's hot fields in one or two cache lines
- * instead of one line per array is what keeps large task sets fast.
+ * instead of one line per array is what keeps large task sets fast. For the same reason a class's list
+ * ends, size and heap length sit together in one 16-byte record, and a class's heap array is read only
+ * when that length is not zero (with all weights distinct there are as many classes as tasks, and an
+ * array object per class read on every decision was a cache miss each time).
  */
 const NONE = 0;
 const IN_LIST = 1;
@@ -29,6 +32,12 @@ const PREV = 1;
 const CLASS = 2;
 const WHERE = 3;
 
+// Per-class record.
+const FIRST = 0;
+const LAST = 1;
+const COUNT = 2;
+const HEAP_LENGTH = 3;
+
 export class WeightClasses {
   /** The scheduler's per-slot records: E at 4 * slot, tie at 4 * slot + 1 (rebound when it grows them). */
   private keys: Float64Array;
@@ -36,11 +45,11 @@ export class WeightClasses {
   private link: Int32Array;
   private heapPos: Int32Array;
 
-  private readonly classWeight: number[] = [];
-  private readonly first: number[] = [];
-  private readonly last: number[] = [];
-  private readonly count: number[] = [];
+  private classWeight = new Float64Array(4);
+  /** Per-class record: first and last of the list, member count, heap length. */
+  private classRec = new Int32Array(4 * 4);
   private readonly heap: number[][] = [];
+  private classCount = 0;
   private readonly idOfWeight = new Map<number, number>();
   private readonly freeIds: number[] = [];
 
@@ -73,14 +82,14 @@ export class WeightClasses {
   }
 
   size(cls: number): number {
-    return this.count[cls];
+    return this.classRec[4 * cls + COUNT];
   }
 
   /** The class's first task by (E, tie). The class must not be empty. */
   head(cls: number): number {
-    const a = this.first[cls];
+    const a = this.classRec[4 * cls + FIRST];
+    if (this.classRec[4 * cls + HEAP_LENGTH] === 0) return a;
     const h = this.heap[cls];
-    if (h.length === 0) return a;
     if (a < 0) return h[0];
     return this.less(h[0], a) ? h[0] : a;
   }
@@ -89,12 +98,13 @@ export class WeightClasses {
   insert(slot: number, w: number): number {
     let cls = this.idOfWeight.get(w);
     if (cls === undefined) {
-      cls = this.freeIds.pop() ?? this.classWeight.length;
+      cls = this.freeIds.pop() ?? this.newClassId();
       this.classWeight[cls] = w;
-      this.first[cls] = -1;
-      this.last[cls] = -1;
-      this.count[cls] = 0;
-      this.heap[cls] = this.heap[cls] ?? [];
+      const o = 4 * cls;
+      this.classRec[o + FIRST] = -1;
+      this.classRec[o + LAST] = -1;
+      this.classRec[o + COUNT] = 0;
+      this.classRec[o + HEAP_LENGTH] = 0;
       this.idOfWeight.set(w, cls);
     }
     this.link[4 * slot + CLASS] = cls;
@@ -105,6 +115,8 @@ export class WeightClasses {
   /** Re-place a slot whose key changed, within its class; returns the class's new head. */
   reinsert(slot: number): number {
     const cls = this.link[4 * slot + CLASS];
+    // A class of one (every class, when all weights differ) has nothing to reorder.
+    if (this.classRec[4 * cls + COUNT] === 1) return slot;
     this.detach(cls, slot);
     this.place(cls, slot);
     return this.head(cls);
@@ -115,7 +127,7 @@ export class WeightClasses {
     const cls = this.link[4 * slot + CLASS];
     this.detach(cls, slot);
     this.link[4 * slot + CLASS] = -1;
-    if (this.count[cls] === 0) {
+    if (this.classRec[4 * cls + COUNT] === 0) {
       this.idOfWeight.delete(this.classWeight[cls]);
       this.freeIds.push(cls);
     }
@@ -125,8 +137,8 @@ export class WeightClasses {
   /** Every slot in every class. */
   forEachSlot(fn: (slot: number) => void): void {
     for (const cls of this.idOfWeight.values()) {
-      for (let s = this.first[cls]; s >= 0; s = this.link[4 * s + NEXT]) fn(s);
-      for (const s of this.heap[cls]) fn(s);
+      for (let s = this.classRec[4 * cls + FIRST]; s >= 0; s = this.link[4 * s + NEXT]) fn(s);
+      for (let i = 0; i < this.classRec[4 * cls + HEAP_LENGTH]; i++) fn(this.heap[cls][i]);
     }
   }
 
@@ -137,41 +149,64 @@ export class WeightClasses {
     return ea < eb || (ea === eb && k[4 * a + 1] < k[4 * b + 1]);
   }
 
+  private newClassId(): number {
+    const cls = this.classCount++;
+    if (cls >= this.classWeight.length) {
+      const weights = new Float64Array(2 * this.classWeight.length);
+      weights.set(this.classWeight);
+      this.classWeight = weights;
+      const recs = new Int32Array(2 * this.classRec.length);
+      recs.set(this.classRec);
+      this.classRec = recs;
+    }
+    return cls;
+  }
+
   private place(cls: number, slot: number): void {
-    this.count[cls]++;
+    const c = 4 * cls;
+    const classRec = this.classRec;
+    classRec[c + COUNT]++;
     const link = this.link;
     const o = 4 * slot;
-    const tail = this.last[cls];
+    const tail = classRec[c + LAST];
     if (tail < 0 || this.less(tail, slot)) {
       link[o + WHERE] = IN_LIST;
       link[o + NEXT] = -1;
       link[o + PREV] = tail;
-      if (tail < 0) this.first[cls] = slot;
+      if (tail < 0) classRec[c + FIRST] = slot;
       else link[4 * tail + NEXT] = slot;
-      this.last[cls] = slot;
+      classRec[c + LAST] = slot;
       return;
     }
     link[o + WHERE] = IN_HEAP;
-    const h = this.heap[cls];
+    let h = this.heap[cls];
+    if (h === undefined) {
+      h = [];
+      this.heap[cls] = h;
+    }
     h.push(slot);
+    classRec[c + HEAP_LENGTH] = h.length;
     this.heapUp(h, h.length - 1);
   }
 
   private detach(cls: number, slot: number): void {
-    this.count[cls]--;
+    const c = 4 * cls;
+    const classRec = this.classRec;
+    classRec[c + COUNT]--;
     const link = this.link;
     const o = 4 * slot;
     if (link[o + WHERE] === IN_LIST) {
       const n = link[o + NEXT];
       const p = link[o + PREV];
-      if (p < 0) this.first[cls] = n;
+      if (p < 0) classRec[c + FIRST] = n;
       else link[4 * p + NEXT] = n;
-      if (n < 0) this.last[cls] = p;
+      if (n < 0) classRec[c + LAST] = p;
       else link[4 * n + PREV] = p;
     } else {
       const h = this.heap[cls];
       const i = this.heapPos[slot];
       const moved = h.pop() as number;
+      classRec[c + HEAP_LENGTH] = h.length;
       if (moved !== slot) {
         h[i] = moved;
         this.heapPos[moved] = i;

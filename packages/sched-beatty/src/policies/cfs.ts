@@ -22,7 +22,7 @@
 
 import { floorDiv } from '../internal/exact.js';
 import { growFloat64, growUint8 } from '../internal/grow.js';
-import { RationalHeap } from '../internal/rational-heap.js';
+import { WinnerTree } from '../internal/winner-tree.js';
 import { MAX_AMOUNT } from '../limits.js';
 import { NICE_0_WEIGHT } from '../nice.js';
 import { BaseScheduler, type EnterReason, type LeaveReason } from '../scheduler.js';
@@ -50,7 +50,7 @@ export class CfsScheduler<T> extends BaseScheduler<T> {
   private remainder = new Float64Array(16);
   private saved = new Float64Array(16);
   private hasSaved = new Uint8Array(16);
-  private readonly tree = new RationalHeap(16);
+  private readonly tree = new WinnerTree(16);
   private minVruntime = 0;
   private seq = 0;
 

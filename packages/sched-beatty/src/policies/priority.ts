@@ -4,7 +4,7 @@
  *
  * Aging (option `aging` = A ticks per level, 0 = off): a waiting task's effective priority is
  * p + (now - t) / A, where t is when it last stopped running (or became runnable). The comparison
- * p_i + (now - t_i) / A > p_j + (now - t_j) / A does not depend on `now`, so the heap is keyed by
+ * p_i + (now - t_i) / A > p_j + (now - t_j) / A does not depend on `now`, so the queue is keyed by
  * t - p * A and needs no re-sorting as time passes: O(log n) per operation. With aging every waiting task
  * eventually overtakes any fixed priority, so nothing starves; without it, a low-priority task starves
  * while a higher one is runnable (that is the policy, and the tests check it).
@@ -12,7 +12,7 @@
  * Weight 0 is background, as for every policy (see scheduler.ts): below priority 1 and never aged.
  */
 import { growFloat64 } from '../internal/grow.js';
-import { RationalHeap } from '../internal/rational-heap.js';
+import { WinnerTree } from '../internal/winner-tree.js';
 import { MAX_AMOUNT } from '../limits.js';
 import { BaseScheduler, type EnterReason, type LeaveReason } from '../scheduler.js';
 import { checkOptions, integerOption } from '../validate.js';
@@ -28,7 +28,7 @@ export class PriorityScheduler<T> extends BaseScheduler<T> {
   readonly policy = 'priority' as const;
   readonly aging: number;
   readonly quantum: number;
-  private readonly queue = new RationalHeap(16);
+  private readonly queue = new WinnerTree(16);
   private since = new Float64Array(16);
   private used = new Float64Array(16);
   private seq = 0;

@@ -21,7 +21,7 @@
  */
 import { CapacityError } from '../errors.js';
 import { growFloat64 } from '../internal/grow.js';
-import { RationalHeap } from '../internal/rational-heap.js';
+import { WinnerTree } from '../internal/winner-tree.js';
 import { BaseScheduler, type EnterReason, type LeaveReason } from '../scheduler.js';
 
 export const STRIDE1 = 2 ** 32;
@@ -32,7 +32,7 @@ export class StrideScheduler<T> extends BaseScheduler<T> {
   private pass = new Float64Array(16);
   private stride = new Float64Array(16);
   private remain = new Float64Array(16);
-  private readonly queue = new RationalHeap(16);
+  private readonly queue = new WinnerTree(16);
   private globalPass = 0;
   private seq = 0;
 
