@@ -36,7 +36,7 @@ describe.each(['beatty', 'eevdf'] as const)(
       );
     });
 
-    test('long static runs with many weights stay identical (exercises classes, heaps and rebasing)', () => {
+    test('long static runs with many weights stay identical (exercises classes, queues and rebasing)', () => {
       fc.assert(
         fc.property(
           fc.array(fc.integer({ min: 1, max: 50 }), { minLength: 2, maxLength: 40 }),

@@ -91,8 +91,11 @@ export class WinnerTree {
     this.set(slot, num, den, tie);
   }
 
-  /** Change the key of a slot already in the tree. */
+  /** Change the key of a slot already in the tree (nothing to do when the key is the same). */
   update(slot: number, num: number, den: number, tie: number): void {
+    const o = 3 * slot;
+    const exact = this.exact;
+    if (exact[o + NUM] === num && exact[o + DEN] === den && exact[o + TIE] === tie) return;
     this.set(slot, num, den, tie);
   }
 

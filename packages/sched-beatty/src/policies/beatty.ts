@@ -70,9 +70,12 @@ export class BeattyScheduler<T> extends VirtualTimeScheduler<T> {
     return goldenTieKey(this.joins++);
   }
 
-  protected headTie(tie: number, weight: number): number {
+  protected headTie(_tie: number, weight: number): number {
     // Equal deadlines: the earlier eligible time first. With d = e + q / w equal, that is the smaller
-    // weight; equal weights have equal e, and the golden rank (low 32 bits of the tie key) decides.
-    return weight * 2 ** 32 + (tie % 2 ** 32);
+    // weight. The heads compared here belong to different weight classes, so the weight alone decides
+    // (within a class, equal weights have equal e and the golden rank, the tie key, decides). A class's
+    // key therefore stays the same when its next head has the same eligible time as the last one, the
+    // common case of a round through the class, and the queue has nothing to do.
+    return weight;
   }
 }
