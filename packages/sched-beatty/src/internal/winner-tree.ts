@@ -150,7 +150,9 @@ export class WinnerTree {
    * come out as before ends the walk, unless that winner is the changed slot itself: its exact key may
    * have moved within the same coarse key, which can change comparisons further up. When the changed
    * slot was the overall winner, every node on its path had it as winner, so the walk goes to the root
-   * without that test (the common case: the task that just ran).
+   * without that test (the common case: the task that just ran). The walk is written out twice on
+   * purpose: one loop with a flag for the stopping test made a Beatty decision with all weights distinct
+   * about 5 % slower (141 against 148 ns, alternating runs), and so did a shared comparison helper.
    */
   private replay(node: number): void {
     const { key, winner } = this;
