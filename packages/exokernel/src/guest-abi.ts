@@ -85,8 +85,12 @@ export interface GuestServices {
   capTransfer(env: Environment, cap: number, toEnv: number): number;
   exit(env: Environment): void;
   endpointCreate(env: Environment): number;
-  /** A blocking IPC primitive with the six argument registers; 'stopped' when the environment now waits. */
-  ipc(env: Environment, kind: 'send' | 'recv' | 'call' | 'reply', regs: bigint[]): 'resume' | 'stopped';
+  /** A blocking IPC primitive with its decoded arguments; 'stopped' when the environment now waits. */
+  ipc(
+    env: Environment,
+    kind: 'send' | 'recv' | 'call' | 'reply',
+    args: GuestIpcArguments,
+  ): 'resume' | 'stopped';
   ipcListen(env: Environment, endpoint: number, entry: number, stackTop: number): void;
   /** 'stopped' when the environment now waits for an IPC upcall. */
   upcallWait(env: Environment): 'resume' | 'stopped';
@@ -113,16 +117,34 @@ function regNumber(regs: Int32Array, r: number): number {
   return (regs[2 * r + 1] as number) * 4294967296 + ((regs[2 * r] as number) >>> 0);
 }
 
-/** Scratch for reading a register pair as a signed 64-bit bigint (one allocation, any host byte order). */
+/** Scratch for reading a register pair as an unsigned 64-bit bigint (one allocation, any host byte order). */
 const wordScratch = new DataView(new ArrayBuffer(8));
 
-/** The IPC argument registers (RDI RSI RDX R10 R8 R9) of a lo/hi int32 register file as bigints. */
-function ipcArguments(regs: Int32Array): bigint[] {
-  return ARG_REGS.map((r) => {
-    wordScratch.setInt32(0, regs[2 * r] as number, true);
-    wordScratch.setInt32(4, regs[2 * r + 1] as number, true);
-    return wordScratch.getBigInt64(0, true);
-  });
+/** Register r of a lo/hi int32 register file as an unsigned 64-bit bigint. */
+function regWord(regs: Int32Array, r: number): bigint {
+  wordScratch.setInt32(0, regs[2 * r] as number, true);
+  wordScratch.setInt32(4, regs[2 * r + 1] as number, true);
+  return wordScratch.getBigUint64(0, true);
+}
+
+/** An IPC primitive's arguments: RDI the endpoint, RSI RDX R10 R8 the words, R9 a capability or -1. */
+export interface GuestIpcArguments {
+  readonly endpoint: number;
+  readonly words: [bigint, bigint, bigint, bigint];
+  readonly cap: number;
+}
+
+/**
+ * Decodes the IPC argument registers. The words are the only 64-bit values a message carries whole; the
+ * endpoint and capability ids are read as numbers (ids are safe integers; anything larger is refused as
+ * a capability id either way).
+ */
+function ipcArguments(regs: Int32Array): GuestIpcArguments {
+  return {
+    endpoint: regNumber(regs, 7),
+    words: [regWord(regs, 6), regWord(regs, 2), regWord(regs, 10), regWord(regs, 8)],
+    cap: regNumber(regs, 9),
+  };
 }
 
 function setRax(regs: Int32Array, value: number): void {

@@ -42,11 +42,18 @@ export type IpcResult =
 
 export type IpcOperation = 'send' | 'recv' | 'call';
 
+/** A message the kernel has checked: exactly four words, each already reduced to 64 bits. */
+export interface PreparedMessage {
+  readonly words: readonly [bigint, bigint, bigint, bigint];
+  readonly cap?: number;
+}
+
 /** A party waiting at an endpoint (or for a reply). `complete` is called exactly once. */
 export interface Waiter {
   readonly env: Environment;
   readonly op: IpcOperation;
-  readonly message: IpcMessage | null;
+  /** A sender's checked message (null for a receiver). */
+  readonly message: PreparedMessage | null;
   readonly badge: number | undefined;
   complete(result: IpcResult): void;
   /**
@@ -183,7 +190,7 @@ export class IpcSystem {
   }
 
   private deliver(sender: Waiter, receiver: Waiter): void {
-    const message = sender.message ?? {};
+    const message = sender.message ?? { words: ZERO_WORDS };
     let cap: number | null = null;
     if (message.cap !== undefined) {
       try {
@@ -197,8 +204,12 @@ export class IpcSystem {
         return;
       }
     }
-    const words = messageWords('deliver', message.words);
-    const received: ReceivedMessage = { words, badge: sender.badge, cap, sender: sender.env.id };
+    const received: ReceivedMessage = {
+      words: [...message.words],
+      badge: sender.badge,
+      cap,
+      sender: sender.env.id,
+    };
     if (sender.op === 'call') {
       // One reply right per receiver: a receiver that takes a new call before answering the last one
       // gives that caller up, and the caller is told rather than left waiting for ever.

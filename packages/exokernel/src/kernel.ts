@@ -40,6 +40,7 @@ import { ExoAddressSpace } from './address-space';
 import { CapabilityMappings, MappingRecord } from './mapping-record';
 import { PcidPool } from './pcid-pool';
 import { EnvApi } from './env-api';
+import type { GuestIpcArguments } from './guest-abi';
 import { GuestIpcUpcalls } from './guest-ipc-upcall';
 import { Environment, type RevocationNotice } from './environment';
 import { checkInteger, ExoErrno, ExoError, fromCapLattice } from './errors';
@@ -313,7 +314,8 @@ export class Exokernel {
       capTransfer: (env: Environment, cap: number, toEnv: number) => this.capTransfer(env, cap, toEnv),
       exit: (env: Environment) => this.endEnvironment(env, 'exited'),
       endpointCreate: (env: Environment) => this.endpointCreate(env),
-      ipc: (env: Environment, kind: IpcOperation | 'reply', regs: bigint[]) => this.guestIpc(env, kind, regs),
+      ipc: (env: Environment, kind: IpcOperation | 'reply', args: GuestIpcArguments) =>
+        this.guestIpc(env, kind, args),
       ipcListen: (env: Environment, endpoint: number, entry: number, stackTop: number) =>
         this.ipcUpcalls.listen(env, endpoint, entry, stackTop),
       upcallWait: (env: Environment) => this.ipcUpcalls.wait(env),
@@ -1184,21 +1186,17 @@ export class Exokernel {
   }
 
   /** A guest blocking IPC call: completes now if a partner waits, else blocks the environment. */
-  private guestIpc(env: Environment, kind: IpcOperation | 'reply', regs: bigint[]): 'resume' | 'stopped' {
-    const words = regs.slice(1, 5);
-    const capArg = Number(BigInt.asIntN(64, regs[5] as bigint));
-    const message: IpcMessage = { words, ...(capArg >= 0 ? { cap: capArg } : {}) };
+  private guestIpc(
+    env: Environment,
+    kind: IpcOperation | 'reply',
+    args: GuestIpcArguments,
+  ): 'resume' | 'stopped' {
+    const message: IpcMessage = args.cap >= 0 ? { words: args.words, cap: args.cap } : { words: args.words };
     if (kind === 'reply') {
       this.ipcReply(env, message); // (RAX, 0 or the error, is the caller's to write: see dispatchLive)
       return 'resume';
     }
-    const prepared = this.prepareIpc(
-      env,
-      kind,
-      Number(BigInt.asIntN(64, regs[0] as bigint)),
-      message,
-      `ipc ${kind}`,
-    );
+    const prepared = this.prepareIpc(env, kind, args.endpoint, message, `ipc ${kind}`);
     let done = false;
     const waiter: Waiter = {
       env,
