@@ -22,9 +22,9 @@
  * child at each level: several data-dependent branches per level that the processor cannot predict. A
  * winner tree keeps every slot at a fixed leaf, and every inner node holds the smaller of its two
  * children, so a change replays one leaf-to-root path with one comparison per level. For the same
- * sequence of changes on 10 000 keys this took about half the time of a 4-ary heap, and a Beatty
- * decision with all weights distinct went from 278 to 163 ns (see the README's benchmark). A change
- * that leaves a node's winner as it was stops there, since nothing above can change either.
+ * sequence of changes on 10 000 keys this took about half the time of a 4-ary heap; the README's
+ * benchmark section gives the effect on whole decisions. A change that leaves a node's winner as it was
+ * stops there, since nothing above can change either.
  *
  * Size: the tree has a leaf for each slot number below a power of two that covers the largest slot ever
  * inserted (not the capacity announced by `ensureSlots`), so that a few small slot numbers (weight
