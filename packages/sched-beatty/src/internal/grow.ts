@@ -10,3 +10,9 @@ export function growUint8(a: Uint8Array, capacity: number): Uint8Array<ArrayBuff
   b.set(a);
   return b;
 }
+
+export function growInt32(a: Int32Array, capacity: number): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(capacity);
+  b.set(a);
+  return b;
+}

@@ -22,6 +22,8 @@
  * when that length is not zero (with all weights distinct there are as many classes as tasks, and an
  * array object per class read on every decision was a cache miss each time).
  */
+import { growFloat64, growInt32 } from './grow.js';
+
 const NONE = 0;
 const IN_LIST = 1;
 const IN_HEAP = 2;
@@ -68,9 +70,7 @@ export class WeightClasses {
     const link = newLinks(cap);
     link.set(this.link);
     this.link = link;
-    const heapPos = new Int32Array(cap);
-    heapPos.set(this.heapPos);
-    this.heapPos = heapPos;
+    this.heapPos = growInt32(this.heapPos, cap);
   }
 
   classOf(slot: number): number {
@@ -152,12 +152,8 @@ export class WeightClasses {
   private newClassId(): number {
     const cls = this.classCount++;
     if (cls >= this.classWeight.length) {
-      const weights = new Float64Array(2 * this.classWeight.length);
-      weights.set(this.classWeight);
-      this.classWeight = weights;
-      const recs = new Int32Array(2 * this.classRec.length);
-      recs.set(this.classRec);
-      this.classRec = recs;
+      this.classWeight = growFloat64(this.classWeight, 2 * this.classWeight.length);
+      this.classRec = growInt32(this.classRec, 2 * this.classRec.length);
     }
     return cls;
   }

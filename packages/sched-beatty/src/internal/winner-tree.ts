@@ -32,6 +32,7 @@
  * O(log n) for slot numbers below n; `subtractScaled` and growth are O(n).
  */
 import { floorDiv } from './exact.js';
+import { growFloat64 } from './grow.js';
 
 const EMPTY = -1;
 // Per-slot exact key.
@@ -61,9 +62,7 @@ export class WinnerTree {
     if (3 * capacity <= this.exact.length) return;
     let cap = this.exact.length / 3;
     while (cap < capacity) cap *= 2;
-    const exact = new Float64Array(3 * cap);
-    exact.set(this.exact);
-    this.exact = exact;
+    this.exact = growFloat64(this.exact, 3 * cap);
   }
 
   has(slot: number): boolean {
