@@ -13,7 +13,7 @@
 import { GuestFault, PfError, Vector, linearToBigInt } from '../cpu/fault';
 import type { PhysicalMemory } from '../memory/physical-memory';
 import { tableIndex } from './address-space';
-import { Parked, ParkedTranslations } from './parked-translations';
+import { Parked, PARKED_ENTRY, ParkedTranslations } from './parked-translations';
 import { PTE_NX_HI, Pte } from './pte';
 
 export const TLB_SIZE = 4096;
@@ -64,8 +64,13 @@ export class Mmu {
   private cr3Value = 0;
   /** The current process-context identifier (CR3 bits 0..11 with CR4.PCIDE; 0 for plain CR3 writes). */
   private pcidValue = 0;
-  /** The translations of the contexts that are not current, by PCID (see `switchContext`). */
-  private readonly parked = new Map<number, ParkedTranslations>();
+  /**
+   * The translations of the contexts that are not current, by PCID (see `switchContext`), each record
+   * made when its context is first left. An array, not a map: a switch looks two of them up.
+   */
+  private readonly parked: (ParkedTranslations | undefined)[] = new Array(4096).fill(undefined);
+  /** The same records, for visiting them all. */
+  private readonly parkedRecords: ParkedTranslations[] = [];
   /** The last epoch value handed out: epochs are never reused, in any context. */
   private epochSeq = 0;
   /** Current privilege level for permission checks: 3 = user, 0 = supervisor. */
@@ -124,7 +129,7 @@ export class Mmu {
     }
     this.park();
     this.pcidValue = pcid;
-    const saved = this.parked.get(pcid);
+    const saved = this.parked[pcid];
     if (saved === undefined || !keep) {
       saved?.clear();
       this.freshEpoch();
@@ -142,13 +147,13 @@ export class Mmu {
       this.invlpg(la);
       return;
     }
-    this.parked.get(pcid)?.invalidatePage(Math.floor(la / 4096));
+    this.parked[pcid]?.invalidatePage(Math.floor(la / 4096));
   }
 
   /** Drops every non-global translation of the context `pcid`, current or not (INVPCID's single-context form). */
   flushContext(pcid: number): void {
     if (pcid === this.pcidValue) this.flush(false);
-    else this.parked.get(pcid)?.clear();
+    else this.parked[pcid]?.clear();
   }
 
   /**
@@ -157,7 +162,7 @@ export class Mmu {
    */
   breakLinks(): void {
     this.freshEpoch();
-    for (const p of this.parked.values()) p.epoch = -1;
+    for (const p of this.parkedRecords) p.epoch = -1;
   }
 
   private freshEpoch(): void {
@@ -167,10 +172,11 @@ export class Mmu {
 
   /** Moves the current context's non-global translations out of the TLB into its parked record. */
   private park(): void {
-    let p = this.parked.get(this.pcidValue);
+    let p = this.parked[this.pcidValue];
     if (p === undefined) {
       p = new ParkedTranslations();
-      this.parked.set(this.pcidValue, p);
+      this.parked[this.pcidValue] = p;
+      this.parkedRecords.push(p);
     }
     p.count = 0;
     p.epoch = this.epoch;
@@ -203,20 +209,23 @@ export class Mmu {
   /** Puts a parked context's translations back (a slot a global translation holds now stays with it). */
   private restore(p: ParkedTranslations): void {
     let lost = p.lostFetch;
-    for (let k = 0; k < p.count; k++) {
-      const slot = p.get(k, Parked.SLOT);
+    const e = p.entries;
+    for (let o = 0, end = p.count * PARKED_ENTRY; o < end; o += PARKED_ENTRY) {
+      const slot = (e[o + Parked.SLOT] as number) | 0; // (an int index: a float one is a slow load)
+      const fetched = e[o + Parked.FETCHED] as number;
       if (!Number.isNaN(this.tlbTag[slot] as number)) {
-        if (p.get(k, Parked.FETCHED) !== 0) lost = true; // not restored (a global translation holds the slot)
+        if (fetched !== 0) lost = true; // not restored (a global translation holds the slot)
         continue;
       }
       this.noteFilled(slot);
-      this.tlbFetched[slot] = p.get(k, Parked.FETCHED);
-      this.tlbTag[slot] = p.get(k, Parked.TAG);
-      this.tlbFrame[slot] = p.get(k, Parked.FRAME);
-      this.tlbPerm[slot] = p.get(k, Parked.PERM);
+      const large = e[o + Parked.LARGE] as number;
+      this.tlbFetched[slot] = fetched;
+      this.tlbTag[slot] = e[o + Parked.TAG] as number;
+      this.tlbFrame[slot] = e[o + Parked.FRAME] as number;
+      this.tlbPerm[slot] = e[o + Parked.PERM] as number;
       this.tlbGlobal[slot] = 0;
-      this.tlbLarge[slot] = p.get(k, Parked.LARGE);
-      if (p.get(k, Parked.LARGE) !== 0) this.largeFilled = true;
+      this.tlbLarge[slot] = large;
+      if (large !== 0) this.largeFilled = true;
     }
     if (p.epoch >= 0) {
       this.epoch = p.epoch;
@@ -242,7 +251,7 @@ export class Mmu {
    */
   flush(includeGlobal: boolean): void {
     this.freshEpoch();
-    if (includeGlobal) for (const p of this.parked.values()) p.clear();
+    if (includeGlobal) for (const p of this.parkedRecords) p.clear();
     let kept = 0;
     let keptLarge = false;
     for (let k = 0; k < this.filledCount; k++) {

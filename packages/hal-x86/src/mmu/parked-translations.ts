@@ -14,7 +14,9 @@
  */
 /** Fields of one kept entry, at `ENTRY * k + field` of `entries`. */
 export const Parked = { SLOT: 0, TAG: 1, FRAME: 2, PERM: 3, LARGE: 4, FETCHED: 5 } as const;
-const ENTRY = 6;
+/** Numbers per kept entry. */
+export const PARKED_ENTRY = 6;
+const ENTRY = PARKED_ENTRY;
 
 export class ParkedTranslations {
   /**
