@@ -8,6 +8,7 @@ import { CpuContext } from '@exov6/hal-x86';
 import type { ExoAddressSpace } from './address-space';
 import type { CapabilityMappings } from './mapping-record';
 import { ExoError } from './errors';
+import type { GuestWaiter } from './guest-ipc';
 import type { Endpoint, Waiter } from './ipc';
 import type { UpcallHandlers } from './upcalls';
 
@@ -40,6 +41,8 @@ export class Environment {
   upcalls: UpcallHandlers = {};
   /** The caller waiting for this environment's reply (set when it receives a call). */
   replyTo: Waiter | null = null;
+  /** Its guest code's IPC waiter (see guest-ipc.ts), made at its first IPC primitive. */
+  ipcWaiter: GuestWaiter | null = null;
   /** Where this environment's guest code is blocked in IPC, if it is. */
   waitingAt: { endpoint: Endpoint | null; waiter: Waiter } | null = null;
   /** A page-fault handler in guest code (JOS style), registered with the guest primitive. */
@@ -54,6 +57,8 @@ export class Environment {
   readonly mappingsByCap = new Map<number, CapabilityMappings>();
   /** Revocations not yet collected by the environment. */
   readonly revocations: RevocationNotice[] = [];
+  /** Whether a change of its status awaits the end of the current slice to reach the scheduler. */
+  unsettled = false;
   /** The address space its context runs in, once set. */
   addressSpace: ExoAddressSpace | null = null;
 

@@ -135,17 +135,80 @@ export class Executor {
     this.queued.push({ env, what, call });
   }
 
-  /** Makes `env` compete for the CPU. */
-  admit(env: Environment): void {
-    if (this.scheduler.has(env)) this.scheduler.unblock(env);
-    else this.scheduler.add(env, env.weight);
+  /**
+   * `env`'s status changed (it became runnable, or stopped being so): the scheduler's books follow. While a
+   * slice runs they follow at its end, not at once (lazy scheduling, as in L4): an environment that blocks
+   * in IPC and is woken again within the slice, as both sides of a call and its reply are, costs the
+   * scheduler nothing, and the environment the scheduler chose for the slice is still on its books,
+   * runnable, when the slice is charged to it.
+   */
+  statusChanged(env: Environment): void {
+    if (this.running === null) {
+      this.settle(env);
+      return;
+    }
+    if (env.unsettled) return;
+    env.unsettled = true;
+    this.unsettled.push(env);
   }
 
-  /** Takes `env` out of contention (suspended); `forget` drops it for good (dead). */
-  withdraw(env: Environment, forget: boolean): void {
-    if (!this.scheduler.has(env)) return;
-    if (forget) this.scheduler.remove(env);
-    else if (this.scheduler.isRunnable(env)) this.scheduler.block(env);
+  /** Drops `env` from the scheduler for good (it died). */
+  forget(env: Environment): void {
+    if (this.scheduler.has(env)) this.scheduler.remove(env);
+  }
+
+  /**
+   * A guest environment blocked in a primitive was woken by the one running: if the runner blocks in turn
+   * before its turn ends, the CPU goes straight to it (see `handoffTarget`).
+   */
+  noteWoken(env: Environment): void {
+    if (this.running !== null && env !== this.running) this.woken = env;
+  }
+
+  /** Environments whose status changed during the current slice (see `statusChanged`). */
+  private readonly unsettled: Environment[] = [];
+  /** The guest environment the running one last woke during its turn on the CPU. */
+  private woken: Environment | null = null;
+
+  /** Brings the scheduler's books in line with `env`'s status. */
+  private settle(env: Environment): void {
+    if (env.status === 'dead') return; // (removed when it died)
+    const runnable = env.status === 'runnable';
+    if (!this.scheduler.has(env)) {
+      if (runnable) this.scheduler.add(env, env.weight);
+    } else if (this.scheduler.isRunnable(env) !== runnable) {
+      if (runnable) this.scheduler.unblock(env);
+      else this.scheduler.block(env);
+    }
+  }
+
+  /** Settles every environment whose status changed during the slice but `owner` (see `run`). */
+  private settleAllBut(owner: Environment): void {
+    const list = this.unsettled;
+    if (list.length === 0) return;
+    // (settle may not add to the list: nothing is running now)
+    for (let i = 0; i < list.length; i++) {
+      const env = list[i] as Environment;
+      if (env === owner) continue;
+      env.unsettled = false;
+      this.settle(env);
+    }
+    list.length = 0;
+  }
+
+  /**
+   * IPC handoff: where the CPU goes when `env` has just blocked in a primitive with time left in the slice.
+   * If during its turn it woke a guest environment that is still runnable (the receiver of its call, the
+   * caller it replied to, the receiver of its send), that one runs next for the rest of the slice, without
+   * a scheduling decision, as L4's direct process switch and seL4's IPC fastpath do: a call goes straight
+   * to the server, and the server's next receive straight back to the client it answered. Null otherwise:
+   * the slice ends.
+   */
+  private handoffTarget(env: Environment, more: boolean): Environment | null {
+    const next = this.woken;
+    if (!more || next === null || env.status !== 'waiting') return null;
+    if (next.status !== 'runnable' || next.gas <= 0 || next.addressSpace === null) return null;
+    return next;
   }
 
   /** Runs environments until none is runnable or a limit is reached. */
@@ -160,7 +223,7 @@ export class Executor {
       if (slices >= maxSlices) return { reason: 'slice-limit', instructions, slices };
       this.deviceEvents();
       this.queuedUpcalls();
-      const env = this.scheduler.pickNext(this.now);
+      let env = this.scheduler.pickNext(this.now);
       if (env === undefined) {
         // Nothing runnable: if an environment waits for a timer, the machine idles until it (virtual time
         // jumps there) and the loop goes on; otherwise there is nothing left to do.
@@ -172,6 +235,7 @@ export class Executor {
         slices++;
         continue;
       }
+      const owner = env;
       const space = env.addressSpace;
       if (space === null) {
         this.kill(env, 'started without an address space');
@@ -188,13 +252,15 @@ export class Executor {
       // A message for the environment's IPC handler is delivered as it is about to run.
       this.guest.deliverUpcall(env);
       this.running = env;
+      this.woken = null;
       this.enterContext(env);
       let saved = false;
       // While tracing, every exit is recorded, so primitives go the exit way then.
       cpu.syscallHook = this.trace ? null : this.syscallHook;
       for (;;) {
         const before = cpu.instret;
-        const exit = cpu.run(slice - retired);
+        // (An environment handed the CPU by IPC runs on the rest of the slice, within its own gas.)
+        const exit = cpu.run(Math.min(slice - retired, env.gas));
         const n = cpu.instret - before;
         retired += n;
         env.gas -= n;
@@ -214,11 +280,20 @@ export class Executor {
             if (more && env.status === 'runnable') continue;
             break;
           }
-          if (outcome === 'stop-saved') {
-            saved = true;
-            break;
+          if (outcome !== 'not-mine') {
+            if (outcome === 'stop-saved') saved = true;
+            const next = this.handoffTarget(env, more);
+            if (next === null) break;
+            if (!saved) cpu.saveContext(env.context, NO_FPU);
+            env = next;
+            this.enterSpace(next.addressSpace as { root: number; pcid: number });
+            this.guest.deliverUpcall(env);
+            this.running = env;
+            this.woken = null;
+            this.enterContext(env);
+            saved = false;
+            continue;
           }
-          if (outcome !== 'not-mine') break;
         }
         cpu.saveContext(env.context, NO_FPU);
         saved = true;
@@ -233,17 +308,28 @@ export class Executor {
       cpu.syscallHook = null;
       cpu.fpuUse = null;
       this.running = null;
+      this.woken = null;
       if (!saved) cpu.saveContext(env.context, NO_FPU);
       instructions += retired;
       slices++;
       this.now += Math.max(1, retired);
-      // (An environment that ended or blocked during the slice has already left the scheduler's books.)
-      if (this.scheduler.has(env) && this.scheduler.isRunnable(env)) {
+      // The others' changes during the slice reach the scheduler before the slice is charged, as they would
+      // have at once (an environment started during the slice joins before its starter is charged).
+      this.settleAllBut(owner);
+      // The slice is charged to the environment the scheduler chose for it, whoever ran its instructions
+      // (the servers it called, by handoff) and whatever became of it (blocked during the slice, it is
+      // still runnable on the books until it is settled just after), unless it died.
+      if (this.scheduler.has(owner) && this.scheduler.isRunnable(owner)) {
         // A slice may be longer than the largest charge a policy takes (slices go up to 2^31).
         for (let left = Math.max(1, retired); left > 0; left -= MAX_AMOUNT) {
-          this.scheduler.charge(env, Math.min(left, MAX_AMOUNT));
+          this.scheduler.charge(owner, Math.min(left, MAX_AMOUNT));
         }
       }
+      if (owner.unsettled) {
+        owner.unsettled = false;
+        this.settle(owner);
+      }
+      // (Only the last environment of a slice can have run out of gas: a handoff needs gas left.)
       if (env.status === 'runnable' && env.gas <= 0) this.suspendForGas(env);
     }
   }

@@ -85,12 +85,12 @@ export interface GuestServices {
   capTransfer(env: Environment, cap: number, toEnv: number): number;
   exit(env: Environment): void;
   endpointCreate(env: Environment): number;
-  /** A blocking IPC primitive with its decoded arguments; 'stopped' when the environment now waits. */
-  ipc(
-    env: Environment,
-    kind: 'send' | 'recv' | 'call' | 'reply',
-    args: GuestIpcArguments,
-  ): 'resume' | 'stopped';
+  /**
+   * An IPC primitive on the caller's registers (the CPU's, or its saved context): RDI the endpoint, RSI RDX
+   * R10 R8 the words, R9 a capability or -1. Writes the results, RAX included, except a reply's RAX; throws
+   * ExoError when the request itself is refused. 'stopped' when the environment now waits.
+   */
+  ipc(env: Environment, kind: 'send' | 'recv' | 'call' | 'reply', regs: Int32Array): 'resume' | 'stopped';
   ipcListen(env: Environment, endpoint: number, entry: number, stackTop: number): void;
   /** 'stopped' when the environment now waits for an IPC upcall. */
   upcallWait(env: Environment): 'resume' | 'stopped';
@@ -113,38 +113,8 @@ export function isGuestPrimitive(low: number, high = 0): boolean {
 }
 
 /** Register r of a lo/hi int32 register file as a number (exact for values within +-2^53). */
-function regNumber(regs: Int32Array, r: number): number {
+export function regNumber(regs: Int32Array, r: number): number {
   return (regs[2 * r + 1] as number) * 4294967296 + ((regs[2 * r] as number) >>> 0);
-}
-
-/** Scratch for reading a register pair as an unsigned 64-bit bigint (one allocation, any host byte order). */
-const wordScratch = new DataView(new ArrayBuffer(8));
-
-/** Register r of a lo/hi int32 register file as an unsigned 64-bit bigint. */
-function regWord(regs: Int32Array, r: number): bigint {
-  wordScratch.setInt32(0, regs[2 * r] as number, true);
-  wordScratch.setInt32(4, regs[2 * r + 1] as number, true);
-  return wordScratch.getBigUint64(0, true);
-}
-
-/** An IPC primitive's arguments: RDI the endpoint, RSI RDX R10 R8 the words, R9 a capability or -1. */
-export interface GuestIpcArguments {
-  readonly endpoint: number;
-  readonly words: [bigint, bigint, bigint, bigint];
-  readonly cap: number;
-}
-
-/**
- * Decodes the IPC argument registers. The words are the only 64-bit values a message carries whole; the
- * endpoint and capability ids are read as numbers (ids are safe integers; anything larger is refused as
- * a capability id either way).
- */
-function ipcArguments(regs: Int32Array): GuestIpcArguments {
-  return {
-    endpoint: regNumber(regs, 7),
-    words: [regWord(regs, 6), regWord(regs, 2), regWord(regs, 10), regWord(regs, 8)],
-    cap: regNumber(regs, 9),
-  };
 }
 
 function setRax(regs: Int32Array, value: number): void {
@@ -153,11 +123,12 @@ function setRax(regs: Int32Array, value: number): void {
 }
 
 /**
- * The primitives that read their arguments from registers and write only RAX, run on the live register
- * file (the CPU's, with no context save); 'needs-context' for the ones that need the saved context (IPC
- * that may wait, whose result registers are written when the partner comes, and PGFAULT_RETURN, which
- * replaces them all). A reply never waits: it writes the caller's registers, which are saved (the caller
- * is blocked in its call), and the replier's RAX.
+ * The primitives that read their arguments from registers and write only registers, run on the live
+ * register file (the CPU's, with no context save): most write RAX only; synchronous IPC writes a received
+ * message's registers too, now, or into the saved context when the partner comes if the environment waits
+ * ('stopped'). 'needs-context' for the ones that need the saved context (PGFAULT_RETURN, which replaces
+ * every register, and the IPC upcall primitives). A reply never waits: it writes the caller's registers,
+ * which are saved (the caller is blocked in its call), and the replier's RAX.
  */
 export function dispatchLive(
   env: Environment,
@@ -212,8 +183,14 @@ export function dispatchLive(
         result = k.endpointCreate(env);
         break;
       case ExoSyscall.IPC_REPLY:
-        k.ipc(env, 'reply', ipcArguments(regs));
+        k.ipc(env, 'reply', regs);
         break;
+      case ExoSyscall.IPC_SEND:
+        return k.ipc(env, 'send', regs);
+      case ExoSyscall.IPC_RECV:
+        return k.ipc(env, 'recv', regs);
+      case ExoSyscall.IPC_CALL:
+        return k.ipc(env, 'call', regs);
       case ExoSyscall.EXIT:
         k.exit(env);
         return 'stopped';
@@ -254,13 +231,6 @@ export function dispatchGuestPrimitive(env: Environment, k: GuestServices): Gues
         k.ipcUpcallDone(env);
         restoreRegisters(ctx, frame);
         return 'resume';
-      }
-      case ExoSyscall.IPC_SEND:
-      case ExoSyscall.IPC_RECV:
-      case ExoSyscall.IPC_CALL: {
-        const kind = n === ExoSyscall.IPC_SEND ? 'send' : n === ExoSyscall.IPC_RECV ? 'recv' : 'call';
-        // The result registers are written by the IPC system, now or when the partner arrives.
-        return k.ipc(env, kind, ipcArguments(ctx.regs));
       }
       default:
         throw new ExoError('E_NOSYS', `no guest primitive ${n}`);

@@ -20,7 +20,7 @@
 import type { CpuContext } from '@exov6/hal-x86';
 import type { Environment } from './environment';
 import { ExoErrno, ExoError } from './errors';
-import type { Endpoint, IpcResult, ReceivedMessage, Waiter } from './ipc';
+import { type Endpoint, type IpcResult, type ReceivedMessage, ResultWaiter, type Waiter } from './ipc';
 import { UTRAPFRAME_SIZE, alignDown16, utrapframe } from './guest-abi';
 
 /** Bytes of `struct exo_msg`: four words, the capability (-1 for none) and the badge. */
@@ -86,13 +86,7 @@ export class GuestIpcUpcalls {
       inHandler: false,
       waiting: false,
       closed: false,
-      waiter: {
-        env,
-        op: 'recv',
-        message: null,
-        badge: undefined,
-        complete: (result) => this.received(listener, result),
-      },
+      waiter: new ResultWaiter(env, 'recv', (result) => this.received(listener, result)),
     };
     this.listeners.set(env, listener);
     this.arm(listener);

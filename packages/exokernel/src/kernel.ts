@@ -40,7 +40,8 @@ import { ExoAddressSpace } from './address-space';
 import { CapabilityMappings, MappingRecord } from './mapping-record';
 import { PcidPool } from './pcid-pool';
 import { EnvApi } from './env-api';
-import type { GuestIpcArguments } from './guest-abi';
+import { regNumber } from './guest-abi';
+import { GuestWaiter, readMessageRegisters } from './guest-ipc';
 import { GuestIpcUpcalls } from './guest-ipc-upcall';
 import { Environment, type RevocationNotice } from './environment';
 import { checkInteger, ExoErrno, ExoError, fromCapLattice } from './errors';
@@ -51,7 +52,9 @@ import {
   type IpcResult,
   IpcSystem,
   messageWords,
+  NO_WORDS,
   type ReceivedMessage,
+  ResultWaiter,
   type Waiter,
 } from './ipc';
 import {
@@ -235,7 +238,10 @@ export class Exokernel {
   /** The devices, when the machine has them (`platform` option). */
   readonly devices: DeviceLayer | null;
   private readonly bootCaps = new Map<Environment, BootCapabilities>();
-  private readonly endpoints = new Map<number, Endpoint>();
+  /** Endpoints by id (ids count up from 1 and are never reused; an array: IPC looks one up per call). */
+  private readonly endpoints: (Endpoint | undefined)[] = [];
+  /** A reply's words, copied from the replier's registers (a reply is delivered at once). */
+  private readonly replyWords = new Int32Array(8);
   private nextEndpointId = 1;
   private readonly ipc = new IpcSystem({
     moveCapability: (from, cap, to) => this.moveCapability(from, cap, to, 'ipc'),
@@ -245,7 +251,7 @@ export class Exokernel {
   private readonly ipcUpcalls = new GuestIpcUpcalls({
     receiveEndpoint: (env, cap, op) => {
       const c = this.capability(env, cap, ObjectType.ENDPOINT, Rights.IPC_RECV, op);
-      return this.endpoints.get(c.objectId) as Endpoint;
+      return this.endpoints[c.objectId] as Endpoint;
     },
     arriveReceiver: (endpoint, waiter) => this.ipc.arriveReceiver(endpoint, waiter, true),
     withdraw: (endpoint, waiter) => {
@@ -314,8 +320,8 @@ export class Exokernel {
       capTransfer: (env: Environment, cap: number, toEnv: number) => this.capTransfer(env, cap, toEnv),
       exit: (env: Environment) => this.endEnvironment(env, 'exited'),
       endpointCreate: (env: Environment) => this.endpointCreate(env),
-      ipc: (env: Environment, kind: IpcOperation | 'reply', args: GuestIpcArguments) =>
-        this.guestIpc(env, kind, args),
+      ipc: (env: Environment, kind: IpcOperation | 'reply', regs: Int32Array) =>
+        this.guestIpc(env, kind, regs),
       ipcListen: (env: Environment, endpoint: number, entry: number, stackTop: number) =>
         this.ipcUpcalls.listen(env, endpoint, entry, stackTop),
       upcallWait: (env: Environment) => this.ipcUpcalls.wait(env),
@@ -715,7 +721,7 @@ export class Exokernel {
         capId: m.capId,
       })),
     }));
-    const endpoints = [...this.endpoints.values()].map((ep) => ({
+    const endpoints = this.endpoints.filter((ep): ep is Endpoint => ep !== undefined).map((ep) => ({
       id: ep.id,
       senders: ep.senders.map((w) => ({ env: w.env.id, op: w.op })),
       receivers: ep.receivers.map((w) => w.env.id),
@@ -842,7 +848,7 @@ export class Exokernel {
     if (env.gas <= 0) throw new ExoError('E_STATE', `${op}: the environment has no gas`);
     env.status = 'runnable';
     env.reason = '';
-    this.executor.admit(env);
+    this.executor.statusChanged(env);
   }
 
   /** envSuspend: stops a runnable environment until envStart (INVOKE). */
@@ -851,7 +857,7 @@ export class Exokernel {
     if (env.status !== 'runnable') return;
     env.status = 'suspended';
     env.reason = 'suspended by its manager';
-    this.executor.withdraw(env, false);
+    this.executor.statusChanged(env);
   }
 
   /** envKill: ends an environment for good (INVOKE). */
@@ -870,7 +876,7 @@ export class Exokernel {
     if (env.status === 'dead') return;
     env.status = 'dead';
     env.reason = reason;
-    this.executor.withdraw(env, true);
+    this.executor.forget(env);
     // Its IPC: a blocked operation leaves its queue, a caller waiting for its reply is told, and its
     // asynchronous operations are cancelled.
     if (env.waitingAt?.endpoint) this.ipc.withdraw(env.waitingAt.endpoint, env.waitingAt.waiter);
@@ -878,7 +884,7 @@ export class Exokernel {
     this.ipcUpcalls.forget(env);
     const caller = env.replyTo;
     env.replyTo = null;
-    caller?.complete({ ok: false, error: 'E_STATE', detail: 'the environment that received the call ended' });
+    caller?.failed('E_STATE', 'the environment that received the call ended');
     for (const [token] of this.tokens.get(env) ?? []) this.cancelToken(env, token);
     this.tokens.delete(env);
     this.devices?.forget(env);
@@ -975,8 +981,10 @@ export class Exokernel {
     const op = 'endpointCreate';
     this.live(caller, op);
     const id = this.nextEndpointId++;
-    this.endpoints.set(id, new Endpoint(id));
-    const undo = () => this.endpoints.delete(id);
+    this.endpoints[id] = new Endpoint(id);
+    const undo = () => {
+      this.endpoints[id] = undefined;
+    };
     return this.issue(op, { type: ObjectType.ENDPOINT, id }, ENDPOINT_RIGHTS, caller.label, caller, undo).id;
   }
 
@@ -1006,7 +1014,7 @@ export class Exokernel {
       checkCapId(op, message.cap);
       this.wrap(op, () => caller.space.require(message.cap as number, Rights.TRANSFER));
     }
-    this.ipc.reply(caller, message, words);
+    this.ipc.reply(caller, words, message.cap ?? -1);
   }
 
   /** ipcSubmit: starts an operation that may wait; returns its completion token. */
@@ -1019,46 +1027,35 @@ export class Exokernel {
     if (request?.op !== 'send' && request?.op !== 'recv' && request?.op !== 'call') {
       throw new ExoError('E_INVAL', `${op}: op must be 'send', 'recv' or 'call'`);
     }
-    const { endpoint, badge, message } = this.prepareIpc(
-      caller,
-      request.op,
-      request.endpoint,
-      request.message ?? null,
-      op,
-    );
+    const prepared = this.prepareIpc(caller, request.op, request.endpoint, request.message ?? null, op);
     const token = this.nextToken++;
     let table = this.tokens.get(caller);
     if (table === undefined) {
       table = new Map();
       this.tokens.set(caller, table);
     }
-    const entry: AsyncIpc = {
-      waiter: {
-        env: caller,
-        op: request.op,
-        message,
-        badge,
-        complete: (result) => {
-          if (entry.result !== null) return;
-          entry.result = result;
-          for (const resolve of entry.resolvers.splice(0)) resolve(result);
-          const handler = caller.upcalls.ipc;
-          if (handler === undefined) return;
-          if (this.handingOff && request.op === 'recv') {
-            // The receiver of a direct call: its handler runs now, on the caller's time.
-            this.handingOff = false;
-            this.executor.runUpcall(caller, 'ipc', () => handler({ token, result }));
-          } else this.executor.queueUpcall(caller, 'ipc', () => handler({ token, result }));
-        },
-        answersInHandler: () => request.op === 'recv' && caller.upcalls.ipc !== undefined,
+    const waiter = new ResultWaiter(
+      caller,
+      request.op,
+      (result) => {
+        if (entry.result !== null) return;
+        entry.result = result;
+        for (const resolve of entry.resolvers.splice(0)) resolve(result);
+        const handler = caller.upcalls.ipc;
+        if (handler === undefined) return;
+        if (this.handingOff && request.op === 'recv') {
+          // The receiver of a direct call: its handler runs now, on the caller's time.
+          this.handingOff = false;
+          this.executor.runUpcall(caller, 'ipc', () => handler({ token, result }));
+        } else this.executor.queueUpcall(caller, 'ipc', () => handler({ token, result }));
       },
-      endpoint,
-      result: null,
-      resolvers: [],
-    };
+      () => request.op === 'recv' && caller.upcalls.ipc !== undefined,
+    );
+    prepared.fill(waiter);
+    const entry: AsyncIpc = { waiter, endpoint: prepared.endpoint, result: null, resolvers: [] };
     table.set(token, entry);
-    if (request.op === 'recv') this.ipc.arriveReceiver(endpoint, entry.waiter, true);
-    else this.ipc.arriveSender(endpoint, entry.waiter, true);
+    if (request.op === 'recv') this.ipc.arriveReceiver(prepared.endpoint, waiter, true);
+    else this.ipc.arriveSender(prepared.endpoint, waiter, true);
     return token;
   }
 
@@ -1078,15 +1075,10 @@ export class Exokernel {
     this.live(caller, op);
     const prepared = this.prepareIpc(caller, 'call', endpointCap, message, op);
     let result: IpcResult | null = null;
-    const waiter: Waiter = {
-      env: caller,
-      op: 'call',
-      message: prepared.message,
-      badge: prepared.badge,
-      complete: (r) => {
-        result ??= r;
-      },
-    };
+    const waiter = new ResultWaiter(caller, 'call', (r) => {
+      result ??= r;
+    });
+    prepared.fill(waiter);
     this.handingOff = true;
     try {
       this.ipc.arriveSender(prepared.endpoint, waiter, false, true);
@@ -1121,7 +1113,7 @@ export class Exokernel {
     if (entry === undefined || entry.result !== null) return;
     this.ipc.withdraw(entry.endpoint, entry.waiter);
     for (const env of this.environments.values()) if (env.replyTo === entry.waiter) env.replyTo = null;
-    entry.waiter.complete({ ok: false, error: 'E_CANCELED', detail: 'cancelled' });
+    entry.waiter.failed('E_CANCELED', 'cancelled');
   }
 
   private asyncEntry(caller: Environment, token: number, op: string): AsyncIpc {
@@ -1142,15 +1134,10 @@ export class Exokernel {
     this.live(caller, op);
     const prepared = this.prepareIpc(caller, kind, endpointCap, message, op);
     let result: IpcResult = { ok: false, error: 'E_AGAIN', detail: 'no partner' };
-    const waiter: Waiter = {
-      env: caller,
-      op: kind,
-      message: prepared.message,
-      badge: prepared.badge,
-      complete: (r) => {
-        result = r;
-      },
-    };
+    const waiter = new ResultWaiter(caller, kind, (r) => {
+      result = r;
+    });
+    prepared.fill(waiter);
     if (kind === 'recv') this.ipc.arriveReceiver(prepared.endpoint, waiter, false);
     else this.ipc.arriveSender(prepared.endpoint, waiter, false);
     return result;
@@ -1164,55 +1151,88 @@ export class Exokernel {
     message: IpcMessage | null,
     op: string,
   ) {
-    const right = kind === 'recv' ? Rights.IPC_RECV : Rights.IPC_SEND;
-    const c = this.capability(caller, endpointCap, ObjectType.ENDPOINT, right, op);
-    const endpoint = this.endpoints.get(c.objectId) as Endpoint;
-    if (kind === 'recv') return { endpoint, badge: c.badge, message: null };
-    if (message !== null && (typeof message !== 'object' || Array.isArray(message))) {
-      throw new ExoError('E_INVAL', `${op}: the message must be an object`);
-    }
-    const words = messageWords(op, message?.words);
-    if (message?.cap !== undefined) {
-      checkCapId(op, message.cap);
-      if (message.cap === endpointCap)
-        throw new ExoError('E_INVAL', `${op}: cannot send the endpoint capability in use`);
-      this.wrap(op, () => caller.space.require(message.cap as number, Rights.TRANSFER));
+    const { endpoint, badge } = this.ipcEndpoint(caller, kind, endpointCap, op);
+    let words = NO_WORDS;
+    let cap = -1;
+    if (kind !== 'recv') {
+      if (message !== null && (typeof message !== 'object' || Array.isArray(message))) {
+        throw new ExoError('E_INVAL', `${op}: the message must be an object`);
+      }
+      words = messageWords(op, message?.words);
+      if (message?.cap !== undefined) {
+        checkCapId(op, message.cap);
+        this.checkMovable(caller, message.cap, endpointCap, op);
+        cap = message.cap;
+      }
     }
     return {
       endpoint,
-      badge: c.badge,
-      message: { words, ...(message?.cap === undefined ? {} : { cap: message.cap }) },
+      /** Gives the waiter the checked message and the badge. */
+      fill(waiter: Waiter): void {
+        waiter.words = words;
+        waiter.cap = cap;
+        waiter.badge = badge;
+      },
     };
   }
 
-  /** A guest blocking IPC call: completes now if a partner waits, else blocks the environment. */
-  private guestIpc(
-    env: Environment,
-    kind: IpcOperation | 'reply',
-    args: GuestIpcArguments,
-  ): 'resume' | 'stopped' {
-    const message: IpcMessage = args.cap >= 0 ? { words: args.words, cap: args.cap } : { words: args.words };
+  /** The endpoint an IPC operation names, checked for the right it needs, and the capability's badge. */
+  private ipcEndpoint(caller: Environment, kind: IpcOperation, endpointCap: number, op: string) {
+    const right = kind === 'recv' ? Rights.IPC_RECV : Rights.IPC_SEND;
+    const c = this.capability(caller, endpointCap, ObjectType.ENDPOINT, right, op);
+    return { endpoint: this.endpoints[c.objectId] as Endpoint, badge: c.badge };
+  }
+
+  /** A capability a message may move: the caller's, with TRANSFER, and not the endpoint in use. */
+  private checkMovable(caller: Environment, cap: number, endpointCap: number, op: string): void {
+    if (cap === endpointCap) throw new ExoError('E_INVAL', `${op}: cannot send the endpoint capability in use`);
+    this.wrap(op, () => caller.space.require(cap, Rights.TRANSFER));
+  }
+
+  /**
+   * A guest's IPC primitive on its registers (see guest-ipc.ts): completes now if a partner waits (the
+   * results go into `regs`, RAX included), else blocks the environment ('stopped'), its results written
+   * into its saved context when the partner comes. A reply never waits; its RAX is the caller's to write.
+   */
+  private guestIpc(env: Environment, kind: IpcOperation | 'reply', regs: Int32Array): 'resume' | 'stopped' {
+    const op = GUEST_IPC_OP[kind];
+    // R9: a capability to move, or any negative value for none.
+    const cap = regNumber(regs, 9);
     if (kind === 'reply') {
-      this.ipcReply(env, message); // (RAX, 0 or the error, is the caller's to write: see dispatchLive)
+      this.live(env, op);
+      if (cap >= 0) {
+        checkCapId(op, cap);
+        this.wrap(op, () => env.space.require(cap, Rights.TRANSFER));
+      }
+      readMessageRegisters(regs, this.replyWords);
+      this.ipc.reply(env, this.replyWords, cap < 0 ? -1 : cap);
       return 'resume';
     }
-    const prepared = this.prepareIpc(env, kind, args.endpoint, message, `ipc ${kind}`);
-    let done = false;
-    const waiter: Waiter = {
-      env,
-      op: kind,
-      message: prepared.message,
-      badge: prepared.badge,
-      complete: (r) => {
-        done = true;
-        writeIpcResult(env, r);
-        if (env.status === 'waiting') this.wake(env);
-      },
-    };
-    if (kind === 'recv') this.ipc.arriveReceiver(prepared.endpoint, waiter, true);
-    else this.ipc.arriveSender(prepared.endpoint, waiter, true);
-    if (done) return 'resume';
-    this.block(env, { endpoint: prepared.endpoint, waiter });
+    const endpointCap = regNumber(regs, 7);
+    const { endpoint, badge } = this.ipcEndpoint(env, kind, endpointCap, op);
+    let waiter = env.ipcWaiter;
+    if (waiter === null) {
+      waiter = new GuestWaiter(env, (e) => this.wake(e));
+      env.ipcWaiter = waiter;
+    }
+    waiter.op = kind;
+    waiter.badge = badge;
+    waiter.cap = -1;
+    if (kind !== 'recv' && cap >= 0) {
+      checkCapId(op, cap);
+      this.checkMovable(env, cap, endpointCap, op);
+      waiter.cap = cap;
+    }
+    if (kind !== 'recv') readMessageRegisters(regs, waiter.words);
+    waiter.regs = regs;
+    waiter.done = false;
+    if (kind === 'recv') this.ipc.arriveReceiver(endpoint, waiter, true);
+    else this.ipc.arriveSender(endpoint, waiter, true);
+    if (waiter.done) return 'resume';
+    // The registers go to the saved context before anyone else runs, and the results with them.
+    waiter.regs = env.context.regs;
+    waiter.at.endpoint = endpoint;
+    this.block(env, waiter.at);
     return 'stopped';
   }
 
@@ -1220,20 +1240,21 @@ export class Exokernel {
   private block(env: Environment, at: Environment['waitingAt']): void {
     env.status = 'waiting';
     env.waitingAt = at;
-    this.executor.withdraw(env, false);
+    this.executor.statusChanged(env);
   }
 
   /** A blocked guest environment's wait is over: it competes for the CPU again. */
   private wake(env: Environment): void {
     env.status = 'runnable';
     env.waitingAt = null;
-    this.executor.admit(env);
+    this.executor.statusChanged(env);
+    this.executor.noteWoken(env);
   }
 
   private outOfGas(env: Environment): void {
     env.status = 'suspended';
     env.reason = 'out of gas';
-    this.executor.withdraw(env, false);
+    this.executor.statusChanged(env);
     const manager = env.parent;
     if (manager === null || manager.status === 'dead') return;
     try {
@@ -1717,24 +1738,8 @@ export class Exokernel {
   }
 }
 
-/** Guest registers after an IPC: RAX 0 or the error; RDI badge, RSI RDX R10 R8 the words, R9 the moved cap. */
-function writeIpcResult(env: Environment, r: IpcResult): void {
-  const ctx = env.context;
-  if (!r.ok) {
-    ctx.setReg(0, BigInt(ExoErrno[r.error]));
-    return;
-  }
-  ctx.setReg(0, 0n);
-  const m = r.message;
-  if (m === null) return;
-  ctx.setReg(7, BigInt(m.badge ?? 0));
-  const [w0, w1, w2, w3] = m.words;
-  ctx.setReg(6, w0);
-  ctx.setReg(2, w1);
-  ctx.setReg(10, w2);
-  ctx.setReg(8, w3);
-  ctx.setReg(9, m.cap === null ? -1n : BigInt(m.cap));
-}
+/** The names guest IPC primitives go by in errors. */
+const GUEST_IPC_OP = { send: 'ipc send', recv: 'ipc recv', call: 'ipc call', reply: 'ipc reply' } as const;
 
 /** Refuses anything that cannot be a capability id (caplattice ids are non-negative safe integers). */
 function checkCapId(op: string, id: unknown): asserts id is number {
