@@ -84,6 +84,8 @@ export function defaultDecoder(): Decoder {
 
 const JUMP_CACHE_SIZE = 4096;
 const VA_CACHE_SIZE = 16384;
+/** How far apart the slots of one address in different PCID contexts are (odd: spread over the cache). */
+const PCID_STRIDE = 4099;
 
 export class BlockCache {
   private readonly byPa = new Map<number, Block[]>();
@@ -137,7 +139,10 @@ export class BlockCache {
   }
 
   lookup(va: number): Block {
-    const vslot = va & (VA_CACHE_SIZE - 1);
+    // Programs of different address spaces run code at the same addresses (every static binary starts at
+    // 0x400000): the context's PCID moves them to different slots, so switching between them does not
+    // evict each other's entries.
+    const vslot = (va + this.cpu.mmu.pcid * PCID_STRIDE) & (VA_CACHE_SIZE - 1);
     const epoch = this.cpu.mmu.epoch;
     if (this.vaCacheEpoch[vslot] === epoch) {
       const b = this.vaCache[vslot] as Block;

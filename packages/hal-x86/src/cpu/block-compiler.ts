@@ -25,6 +25,7 @@ import { BlockEmitter, FAULT_LABEL } from './jit/emitter';
 import { INTEGER_FORMS, condition } from './jit/integer-forms';
 import { sseForm } from './jit/sse-forms';
 import { GuestFault, Vector } from './fault';
+import { syscall } from '../isa/exec/system';
 
 /**
  * Runs the block (possibly several times round a self-loop); returns the instructions retired, or -1
@@ -95,7 +96,9 @@ export function compileBlock(insns: readonly Insn[], va: number): CompiledBlock 
     e.handlerCall();
     const leave = i.sideExit ? `c.stop || c.rip !== ${i.next}` : 'c.stop';
     handlers.push(k);
-    e.emit(`c.rip = ${i.next}; X${k}(c, I${k}); if (${leave}) return n + ${k + 1};`);
+    // A SYSCALL tells the host how far the block has got (Cpu.syscallInstret).
+    const before = i.def.exec === syscall ? `c.syscallOffset = n + ${k}; ` : '';
+    e.emit(`c.rip = ${i.next}; ${before}X${k}(c, I${k}); if (${leave}) return n + ${k + 1};`);
   }
   if (inlined === 0) return null;
   e.flush();

@@ -93,6 +93,11 @@ export class Cpu extends LazyFlags {
   readonly compileThreshold: number;
   /** Instructions retired by completed passes of a compiled self-loop, for precise counts on a fault. */
   jitRetired = 0;
+  /**
+   * @internal Set just before a SYSCALL runs: the instructions the current block retired before it, which
+   * `instret` does not count yet (see `syscallInstret`).
+   */
+  syscallOffset = 0;
   /** The fault a compiled block caught and returned -1 for (see block-compiler.ts). */
   fault: unknown = null;
 
@@ -609,6 +614,24 @@ export class Cpu extends LazyFlags {
     if (instructions < this.runLimit) this.runLimit = instructions;
   }
 
+  /**
+   * Moves the end of the current `run` to when `instret` reaches `instructions`, sooner or later than its
+   * budget said (checked at the next block boundary). For a host that switches programs inside
+   * `syscallHook`: the next program runs on a budget of its own.
+   */
+  setRunEnd(instructions: number): void {
+    this.runLimit = instructions;
+  }
+
+  /**
+   * Inside `syscallHook`: the instructions retired before the SYSCALL. `instret` itself lags there, as a
+   * block counts its instructions when it ends; a host that accounts for time per program at a SYSCALL it
+   * serves (switching programs there, say) reads this instead.
+   */
+  get syscallInstret(): number {
+    return this.instret + this.syscallOffset;
+  }
+
   /** Queues a device interrupt; delivered as an `interrupt` exit when RFLAGS.IF is set. */
   raiseInterrupt(vector: number): void {
     this.pendingInterrupts.push(vector);
@@ -690,9 +713,13 @@ export class Cpu extends LazyFlags {
           return this.faultExit(fault);
         }
       } else {
+        this.jitRetired = 0; // (what faultExit adds: no compiled passes here)
+        this.syscallOffset = 0;
         while (k < n) {
           const ins = insns[k++] as Insn;
           this.rip = ins.next;
+          // (Side exits include every SYSCALL; see syscallInstret.)
+          if (ins.sideExit) this.syscallOffset = k - 1;
           ins.exec(this, ins);
           if (this.stop || (ins.sideExit && this.rip !== ins.next)) break;
           if (k === insns.length && k < remaining && block.resumeVa >= 0) {
@@ -717,6 +744,9 @@ export class Cpu extends LazyFlags {
 
   /** The same loop one instruction at a time, calling the trace hook before each. */
   private runTraced(): VcpuExit {
+    // One instruction at a time: `instret` is exact before each.
+    this.syscallOffset = 0;
+    this.jitRetired = 0;
     for (;;) {
       if ((this.pendingInterrupts.length > 0 || this.intr) && (this.fother & 0x200) !== 0) {
         const exit = this.takeInterrupt();

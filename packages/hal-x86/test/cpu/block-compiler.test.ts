@@ -49,13 +49,30 @@ function runBoth(code: number[], setup: (cpu: Cpu) => void, slice = 997) {
 
 // mov rcx, 0 ; loop: mov byte [rdi+rcx], cl ; add rcx, 1 ; cmp rcx, rdx ; jb loop ; add rax, rcx ; syscall
 const FILL_LOOP = [
-  0x48, 0xc7, 0xc1, 0x00, 0x00, 0x00, 0x00, // mov rcx, 0
-  0x88, 0x0c, 0x0f, // mov [rdi+rcx], cl
-  0x48, 0x83, 0xc1, 0x01, // add rcx, 1
-  0x48, 0x39, 0xd1, // cmp rcx, rdx
-  0x72, 0xf4, // jb -12
-  0x48, 0x01, 0xc8, // add rax, rcx
-  0x0f, 0x05, // syscall
+  0x48,
+  0xc7,
+  0xc1,
+  0x00,
+  0x00,
+  0x00,
+  0x00, // mov rcx, 0
+  0x88,
+  0x0c,
+  0x0f, // mov [rdi+rcx], cl
+  0x48,
+  0x83,
+  0xc1,
+  0x01, // add rcx, 1
+  0x48,
+  0x39,
+  0xd1, // cmp rcx, rdx
+  0x72,
+  0xf4, // jb -12
+  0x48,
+  0x01,
+  0xc8, // add rax, rcx
+  0x0f,
+  0x05, // syscall
 ];
 
 describe('block compiler', () => {
@@ -80,6 +97,23 @@ describe('block compiler', () => {
     expect(r.jit).toEqual(r.interp);
   });
 
+  it('counts exactly when a later, interpreted block faults in the run a compiled self-loop ended in', () => {
+    // mov rcx, 0 ; loop: add rcx, 1 ; cmp rcx, rdx ; jb loop ; mov rax, [0x10] (unmapped: #PF)
+    // The loop is compiled part-way and leaves normally; the load's block runs once, interpreted, and faults.
+    // biome-ignore format: one instruction per line
+    const code = [
+      0x48, 0xc7, 0xc1, 0x00, 0x00, 0x00, 0x00, // mov rcx, 0
+      0x48, 0x83, 0xc1, 0x01, // add rcx, 1
+      0x48, 0x39, 0xd1, // cmp rcx, rdx
+      0x72, 0xf8, // jb -8
+      0x48, 0x8b, 0x04, 0x25, 0x10, 0x00, 0x00, 0x00, // mov rax, [0x10]
+    ];
+    const r = runBoth(code, (cpu) => cpu.setReg(2, 200), 100_000);
+    expect(r.jit.exit).toBe('exception:14:16');
+    expect(r.jit).toEqual(r.interp);
+    expect(r.jit.instret).toBe(1 + 3 * 200);
+  });
+
   it('evaluates every condition code after CMP, SUB, TEST and ADD like the interpreter', () => {
     // For each cc: cmp/test/add rax, rbx ; jcc +3 ; inc r8 (not taken) ... ; accumulate into r9
     for (const producer of [
@@ -102,14 +136,25 @@ describe('block compiler', () => {
           const code = [
             // loop 60 times so the block is compiled: rcx counts down
             ...producer,
-            0x70 + cc, 0x04, // jcc +4
-            0x49, 0xff, 0xc0, // inc r8
+            0x70 + cc,
+            0x04, // jcc +4
+            0x49,
+            0xff,
+            0xc0, // inc r8
             0x90, // nop
-            0x49, 0xff, 0xc1, // inc r9 (both paths)
-            0x48, 0x89, 0xf0, // mov rax, rsi (restore a)
-            0x48, 0xff, 0xc9, // dec rcx
-            0x75, -(producer.length + 17) & 0xff, // jnz top
-            0x0f, 0x05,
+            0x49,
+            0xff,
+            0xc1, // inc r9 (both paths)
+            0x48,
+            0x89,
+            0xf0, // mov rax, rsi (restore a)
+            0x48,
+            0xff,
+            0xc9, // dec rcx
+            0x75,
+            -(producer.length + 17) & 0xff, // jnz top
+            0x0f,
+            0x05,
           ];
           const r = runBoth(code, (cpu) => {
             cpu.setReg(0, a);
@@ -128,13 +173,26 @@ describe('block compiler', () => {
     // add rax, rbx leaves its flags deferred; the load after it faults once rdi runs off the data pages,
     // and the exception must see ADD's flags, RIP at the load and every earlier store done.
     const code = [
-      0x48, 0x01, 0xd8, // add rax, rbx
-      0x48, 0x8b, 0x0f, // mov rcx, [rdi]
-      0x48, 0x83, 0xc7, 0x08, // add rdi, 8
-      0x48, 0xff, 0xca, // dec rdx
-      0x48, 0x89, 0x16, // mov [rsi], rdx
-      0x75, 0xee, // jnz top
-      0x0f, 0x05, // syscall
+      0x48,
+      0x01,
+      0xd8, // add rax, rbx
+      0x48,
+      0x8b,
+      0x0f, // mov rcx, [rdi]
+      0x48,
+      0x83,
+      0xc7,
+      0x08, // add rdi, 8
+      0x48,
+      0xff,
+      0xca, // dec rdx
+      0x48,
+      0x89,
+      0x16, // mov [rsi], rdx
+      0x75,
+      0xee, // jnz top
+      0x0f,
+      0x05, // syscall
     ];
     for (const [a, b] of [
       [0x7fffffffffffffffn, 1n], // OF
@@ -178,7 +236,15 @@ describe('block compiler', () => {
   it('falls through a side exit that ends a block at its size limit', () => {
     // 63 x inc rax ; jz far (never taken: a conditional branch is the 64th and last instruction of the
     // block) ; inc rbx ; dec rcx ; jnz top (rel32) ; syscall
-    const body = [...Array.from({ length: 63 }, () => [0x48, 0xff, 0xc0]).flat(), 0x0f, 0x84, 0x00, 0x01, 0x00, 0x00];
+    const body = [
+      ...Array.from({ length: 63 }, () => [0x48, 0xff, 0xc0]).flat(),
+      0x0f,
+      0x84,
+      0x00,
+      0x01,
+      0x00,
+      0x00,
+    ];
     const tail = [0x48, 0xff, 0xc3, 0x48, 0xff, 0xc9];
     const back = -(body.length + tail.length + 6);
     const code = [...body, ...tail, 0x0f, 0x85, ...[0, 8, 16, 24].map((s) => (back >> s) & 0xff), 0x0f, 0x05];
@@ -195,13 +261,25 @@ describe('block compiler', () => {
   it('leaves a block at a taken side exit and goes on after one not taken', () => {
     // top: add rax, 1 ; test al, 1 ; jnz odd ; add rbx, 1 ; odd: dec rcx ; jnz top ; syscall
     const code = [
-      0x48, 0x83, 0xc0, 0x01, // add rax, 1
-      0xa8, 0x01, // test al, 1
-      0x75, 0x04, // jnz +4 (side exit)
-      0x48, 0x83, 0xc3, 0x01, // add rbx, 1
-      0x48, 0xff, 0xc9, // dec rcx
-      0x75, 0xef, // jnz top
-      0x0f, 0x05,
+      0x48,
+      0x83,
+      0xc0,
+      0x01, // add rax, 1
+      0xa8,
+      0x01, // test al, 1
+      0x75,
+      0x04, // jnz +4 (side exit)
+      0x48,
+      0x83,
+      0xc3,
+      0x01, // add rbx, 1
+      0x48,
+      0xff,
+      0xc9, // dec rcx
+      0x75,
+      0xef, // jnz top
+      0x0f,
+      0x05,
     ];
     const r = runBoth(code, (cpu) => cpu.setReg(1, 1001));
     expect(r.jit.exit).toBe('syscall');
@@ -212,16 +290,34 @@ describe('block compiler', () => {
   it('follows direct jumps and calls within the page, faults in the followed code included', () => {
     // top: add rax, 1 ; jmp L1 ; ud2 ; L1: call F ; dec rcx ; jnz top ; syscall ; F: add rbx, [rdi] ; ret
     const code = [
-      0x48, 0x83, 0xc0, 0x01, // 0: add rax, 1
-      0xeb, 0x02, // 4: jmp +2 -> 8
-      0x0f, 0x0b, // 6: ud2 (never executed)
-      0xe8, 0x08, 0x00, 0x00, 0x00, // 8: call +8 -> 21
-      0x48, 0xff, 0xc9, // 13: dec rcx
-      0x75, 0xef, // 16: jnz -17 -> 0
-      0x0f, 0x05, // 18: syscall
+      0x48,
+      0x83,
+      0xc0,
+      0x01, // 0: add rax, 1
+      0xeb,
+      0x02, // 4: jmp +2 -> 8
+      0x0f,
+      0x0b, // 6: ud2 (never executed)
+      0xe8,
+      0x08,
+      0x00,
+      0x00,
+      0x00, // 8: call +8 -> 21
+      0x48,
+      0xff,
+      0xc9, // 13: dec rcx
+      0x75,
+      0xef, // 16: jnz -17 -> 0
+      0x0f,
+      0x05, // 18: syscall
       0x90, // 20: nop
-      0x48, 0x03, 0x1f, // 21: add rbx, [rdi]
-      0x48, 0x83, 0xc7, 0x08, // 24: add rdi, 8
+      0x48,
+      0x03,
+      0x1f, // 21: add rbx, [rdi]
+      0x48,
+      0x83,
+      0xc7,
+      0x08, // 24: add rdi, 8
       0xc3, // 28: ret
     ];
     const setup = (cpu: Cpu) => {
@@ -319,13 +415,30 @@ describe('block compiler', () => {
     // A counted loop that adds 1 to rax; when rcx reaches 100 it patches its own "add rax, 1" into
     // "add rax, 2" (the block is compiled long before that).
     const code = [
-      0x48, 0x83, 0xc0, 0x01, // 0: add rax, 1
-      0x48, 0x83, 0xf9, 0x64, // 4: cmp rcx, 100
-      0x75, 0x07, // 8: jne +7 -> 17
-      0xc6, 0x05, 0xf2, 0xff, 0xff, 0xff, 0x02, // 10: mov byte [rip-14] (= CODE+3), 2
-      0x48, 0xff, 0xc9, // 17: dec rcx
-      0x75, 0xea, // 20: jnz -> 0
-      0x0f, 0x05, // 22: syscall
+      0x48,
+      0x83,
+      0xc0,
+      0x01, // 0: add rax, 1
+      0x48,
+      0x83,
+      0xf9,
+      0x64, // 4: cmp rcx, 100
+      0x75,
+      0x07, // 8: jne +7 -> 17
+      0xc6,
+      0x05,
+      0xf2,
+      0xff,
+      0xff,
+      0xff,
+      0x02, // 10: mov byte [rip-14] (= CODE+3), 2
+      0x48,
+      0xff,
+      0xc9, // 17: dec rcx
+      0x75,
+      0xea, // 20: jnz -> 0
+      0x0f,
+      0x05, // 22: syscall
     ];
     const r = runBoth(code, (cpu) => {
       cpu.setReg(1, 300);

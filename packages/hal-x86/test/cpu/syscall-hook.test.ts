@@ -1,6 +1,7 @@
 /**
  * `cpu.syscallHook`: a host that serves a SYSCALL on the live registers keeps the guest running in the same
- * `run`; one that declines gets the usual `syscall` exit. Both tiers behave alike.
+ * `run`; one that declines gets the usual `syscall` exit. Both tiers behave alike. Inside the hook,
+ * `syscallInstret` counts the instructions before the SYSCALL exactly, and `setRunEnd` moves the run's end.
  */
 import { describe, expect, it } from 'vitest';
 import { AddressSpace, Cpu, FrameAllocator, PhysicalMemory } from '../../src/index';
@@ -71,4 +72,41 @@ describe('syscall hook', () => {
     expect(exits).toBe(3);
     expect(cpu.getReg(3)).toBe(9n);
   });
+
+  for (const jit of [true, false]) {
+    const tier = jit ? 'compiled' : 'interpreted';
+    it(`counts the instructions before each SYSCALL exactly inside the hook (${tier})`, () => {
+      const cpu = machine(jit);
+      cpu.setReg(12, 200);
+      const counts: number[] = [];
+      cpu.syscallHook = (c) => {
+        if (c.getReg(0) !== 7n) return false;
+        counts.push(c.syscallInstret);
+        c.setReg(0, 3n);
+        return true;
+      };
+      cpu.run(1e6);
+      // Each pass of the loop is five instructions, the SYSCALL the second: k passes and one instruction
+      // come before the SYSCALL of pass k. (`instret` itself lags there while a compiled loop runs.)
+      expect(counts).toEqual(Array.from({ length: 200 }, (_, k) => 5 * k + 1));
+    });
+
+    it(`lets the hook move the end of the run, later as well as sooner (${tier})`, () => {
+      const cpu = machine(jit);
+      cpu.setReg(12, 1000);
+      let calls = 0;
+      cpu.syscallHook = (c) => {
+        if (c.getReg(0) !== 7n) return false;
+        calls++;
+        // The first call gives the run 50 instructions from here, more than the 20 it was started with.
+        if (calls === 1) c.setRunEnd(c.syscallInstret + 1 + 50);
+        return true;
+      };
+      const exit = cpu.run(20);
+      expect(exit.kind).toBe('budget');
+      // The run stops at a block boundary at or after the new end, as with its own budget.
+      expect(cpu.instret).toBeGreaterThanOrEqual(51);
+      expect(cpu.instret).toBeLessThan(51 + 5);
+    });
+  }
 });
