@@ -35,6 +35,7 @@
 #define EXO_SYS_IPC_LISTEN 20
 #define EXO_SYS_UPCALL_WAIT 21
 #define EXO_SYS_IPC_UPCALL_RETURN 22
+#define EXO_SYS_IPC_REPLY_RECV 23
 
 /* Refusals (negative results). */
 #define EXO_E_INVAL (-1)
@@ -156,6 +157,11 @@ static inline long exo_ipc_send(long ep, struct exo_msg *m) { return exo_ipc_(EX
 static inline long exo_ipc_recv(long ep, struct exo_msg *m) { return exo_ipc_(EXO_SYS_IPC_RECV, ep, m); }
 static inline long exo_ipc_call(long ep, struct exo_msg *m) { return exo_ipc_(EXO_SYS_IPC_CALL, ep, m); }
 static inline long exo_ipc_reply(struct exo_msg *m) { return exo_ipc_(EXO_SYS_IPC_REPLY, -1, m); }
+/* A server's loop in one primitive: replies with m to the call last received, then receives the next
+ * message on ep into m (the endpoint is checked first: a refusal replies to nobody). */
+static inline long exo_ipc_reply_recv(long ep, struct exo_msg *m) {
+  return exo_ipc_(EXO_SYS_IPC_REPLY_RECV, ep, m);
+}
 
 /* IPC upcalls: messages on an endpoint delivered to a handler instead of waiting in exo_ipc_recv. When the
  * environment next runs after a message arrived, the kernel saves its registers in a frame just below

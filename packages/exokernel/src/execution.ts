@@ -104,9 +104,27 @@ export class Executor {
     const live = dispatchLive(env, regs, this.guest);
     if (live === 'needs-context') return false;
     if (live === 'resume' && env.status === 'runnable') return true;
+    if (live === 'stopped' && this.handOffInRun(env)) return true;
     this.servedInLoop = live === 'resume' ? 'resume' : 'stop';
     return false;
   };
+
+  /**
+   * An IPC handoff (see `handoffTarget`) made inside the CPU's run, without leaving it: the same decision
+   * the run loop makes after a `syscall` exit, so tracing (which takes the exit way) changes nothing.
+   */
+  private handOffInRun(env: Environment): boolean {
+    const cpu = this.cpu;
+    const at = cpu.syscallInstret + 1; // (the SYSCALL is the blocked environment's)
+    const next = this.handoffTarget(env, at < this.sliceEnd && env.gas - (at - this.gasMark) > 0);
+    if (next === null) return false;
+    this.chargeGas(env, at);
+    this.handOff(env, next, false);
+    cpu.setRunEnd(this.runEnd(next, at));
+    // The block ends at the SYSCALL: the code after it is the other environment's.
+    cpu.stop = true;
+    return true;
+  }
 
   constructor(
     private readonly cpu: Cpu,
@@ -163,6 +181,35 @@ export class Executor {
    */
   noteWoken(env: Environment): void {
     if (this.running !== null && env !== this.running) this.woken = env;
+  }
+
+  /** Where the current slice ends, as a CPU `instret` value. */
+  private sliceEnd = 0;
+  /** The CPU's `instret` when the running environment's gas was last charged. */
+  private gasMark = 0;
+
+  /** Charges the running environment's gas for the instructions since the last charge, up to `instret`. */
+  private chargeGas(env: Environment, instret: number): void {
+    env.gas -= instret - this.gasMark;
+    this.gasMark = instret;
+  }
+
+  /** Where `env`'s run from `instret` on must stop: the slice's end, or sooner if its gas runs out first. */
+  private runEnd(env: Environment, instret: number): number {
+    return Math.min(this.sliceEnd, instret + env.gas);
+  }
+
+  /**
+   * Hands the CPU from `from`, which just blocked, to `to` for the rest of the slice: `from`'s registers go
+   * to its context (unless `saved` already), `to`'s space and registers come in.
+   */
+  private handOff(from: Environment, to: Environment, saved: boolean): void {
+    if (!saved) this.cpu.saveContext(from.context, NO_FPU);
+    this.enterSpace(to.addressSpace as { root: number; pcid: number });
+    this.guest.deliverUpcall(to);
+    this.running = to;
+    this.woken = null;
+    this.enterContext(to);
   }
 
   /** Environments whose status changed during the current slice (see `statusChanged`). */
@@ -245,6 +292,9 @@ export class Executor {
       let slice = Math.max(1, Math.min(this.sliceInstructions, env.gas, maxInstructions - instructions));
       // A slice ends at the next device event, so timers and interrupts are on time.
       if (this.devices !== null) slice = this.devices.platform.clock.instructionsUntilNextEvent(slice);
+      const sliceStart = cpu.instret;
+      this.sliceEnd = sliceStart + slice;
+      this.gasMark = sliceStart;
       let retired = 0;
       // A slice goes on through the kernel's own guest primitives; anything else ends it. The simple
       // primitives work on the registers in the CPU, so the context is saved only when the slice ends or
@@ -258,12 +308,11 @@ export class Executor {
       // While tracing, every exit is recorded, so primitives go the exit way then.
       cpu.syscallHook = this.trace ? null : this.syscallHook;
       for (;;) {
-        const before = cpu.instret;
-        // (An environment handed the CPU by IPC runs on the rest of the slice, within its own gas.)
-        const exit = cpu.run(Math.min(slice - retired, env.gas));
-        const n = cpu.instret - before;
-        retired += n;
-        env.gas -= n;
+        const exit = cpu.run(this.runEnd(env, cpu.instret) - cpu.instret);
+        // (The SYSCALL hook may have handed the CPU to another environment: see handOffInRun.)
+        env = this.running as Environment;
+        this.chargeGas(env, cpu.instret);
+        retired = cpu.instret - sliceStart;
         if (this.trace) {
           this.exitTrace.push({
             env: env.id,
@@ -284,13 +333,8 @@ export class Executor {
             if (outcome === 'stop-saved') saved = true;
             const next = this.handoffTarget(env, more);
             if (next === null) break;
-            if (!saved) cpu.saveContext(env.context, NO_FPU);
+            this.handOff(env, next, saved);
             env = next;
-            this.enterSpace(next.addressSpace as { root: number; pcid: number });
-            this.guest.deliverUpcall(env);
-            this.running = env;
-            this.woken = null;
-            this.enterContext(env);
             saved = false;
             continue;
           }

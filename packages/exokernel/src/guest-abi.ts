@@ -64,6 +64,11 @@ export const ExoSyscall = {
   UPCALL_WAIT: 21,
   /** ipc_upcall_return(utrapframe): ends the IPC handler, resumes the interrupted code; does not return. */
   IPC_UPCALL_RETURN: 22,
+  /**
+   * ipc_reply_recv(ep, w0, w1, w2, w3, cap | -1): ipc_reply, then ipc_recv on ep (registers as ipc_recv):
+   * a server's loop in one primitive. The endpoint is checked before the reply is made.
+   */
+  IPC_REPLY_RECV: 23,
 } as const;
 
 /** The highest guest primitive number. */
@@ -90,7 +95,7 @@ export interface GuestServices {
    * R10 R8 the words, R9 a capability or -1. Writes the results, RAX included, except a reply's RAX; throws
    * ExoError when the request itself is refused. 'stopped' when the environment now waits.
    */
-  ipc(env: Environment, kind: 'send' | 'recv' | 'call' | 'reply', regs: Int32Array): 'resume' | 'stopped';
+  ipc(env: Environment, kind: GuestIpcKind, regs: Int32Array): 'resume' | 'stopped';
   ipcListen(env: Environment, endpoint: number, entry: number, stackTop: number): void;
   /** 'stopped' when the environment now waits for an IPC upcall. */
   upcallWait(env: Environment): 'resume' | 'stopped';
@@ -101,6 +106,9 @@ export interface GuestServices {
   /** Reads guest memory of the environment's space (user-readable pages), or null if it cannot. */
   readGuest(env: Environment, va: number, length: number): Uint8Array | null;
 }
+
+/** The guest's IPC primitives. */
+export type GuestIpcKind = 'send' | 'recv' | 'call' | 'reply' | 'reply-recv';
 
 /** What the run loop should do after a guest primitive. */
 export type GuestOutcome = 'resume' | 'yield' | 'stopped';
@@ -191,6 +199,8 @@ export function dispatchLive(
         return k.ipc(env, 'recv', regs);
       case ExoSyscall.IPC_CALL:
         return k.ipc(env, 'call', regs);
+      case ExoSyscall.IPC_REPLY_RECV:
+        return k.ipc(env, 'reply-recv', regs);
       case ExoSyscall.EXIT:
         k.exit(env);
         return 'stopped';

@@ -95,7 +95,7 @@ export class ResultWaiter extends Waiter {
   }
 
   override answersInHandler(): boolean {
-    return this.inHandler !== null && this.inHandler();
+    return this.inHandler?.() === true;
   }
 
   delivered(words: WordHalves, badge: number | undefined, cap: number | null, sender: number): void {

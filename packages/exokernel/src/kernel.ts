@@ -40,11 +40,11 @@ import { ExoAddressSpace } from './address-space';
 import { CapabilityMappings, MappingRecord } from './mapping-record';
 import { PcidPool } from './pcid-pool';
 import { EnvApi } from './env-api';
-import { regNumber } from './guest-abi';
+import { type GuestIpcKind, regNumber } from './guest-abi';
 import { GuestWaiter, readMessageRegisters } from './guest-ipc';
 import { GuestIpcUpcalls } from './guest-ipc-upcall';
 import { Environment, type RevocationNotice } from './environment';
-import { checkInteger, ExoErrno, ExoError, fromCapLattice } from './errors';
+import { checkInteger, ExoError, fromCapLattice } from './errors';
 import {
   Endpoint,
   type IpcMessage,
@@ -240,6 +240,14 @@ export class Exokernel {
   private readonly bootCaps = new Map<Environment, BootCapabilities>();
   /** Endpoints by id (ids count up from 1 and are never reused; an array: IPC looks one up per call). */
   private readonly endpoints: (Endpoint | undefined)[] = [];
+  /** The endpoint capability's fields in an IPC lookup (read at once: one object serves every call). */
+  private readonly ipcCap: CapabilityFields<number> = {
+    type: '',
+    objectId: 0,
+    rights: 0,
+    label: 0,
+    badge: undefined,
+  };
   /** A reply's words, copied from the replier's registers (a reply is delivered at once). */
   private readonly replyWords = new Int32Array(8);
   private nextEndpointId = 1;
@@ -320,8 +328,7 @@ export class Exokernel {
       capTransfer: (env: Environment, cap: number, toEnv: number) => this.capTransfer(env, cap, toEnv),
       exit: (env: Environment) => this.endEnvironment(env, 'exited'),
       endpointCreate: (env: Environment) => this.endpointCreate(env),
-      ipc: (env: Environment, kind: IpcOperation | 'reply', regs: Int32Array) =>
-        this.guestIpc(env, kind, regs),
+      ipc: (env: Environment, kind: GuestIpcKind, regs: Int32Array) => this.guestIpc(env, kind, regs),
       ipcListen: (env: Environment, endpoint: number, entry: number, stackTop: number) =>
         this.ipcUpcalls.listen(env, endpoint, entry, stackTop),
       upcallWait: (env: Environment) => this.ipcUpcalls.wait(env),
@@ -721,11 +728,13 @@ export class Exokernel {
         capId: m.capId,
       })),
     }));
-    const endpoints = this.endpoints.filter((ep): ep is Endpoint => ep !== undefined).map((ep) => ({
-      id: ep.id,
-      senders: ep.senders.map((w) => ({ env: w.env.id, op: w.op })),
-      receivers: ep.receivers.map((w) => w.env.id),
-    }));
+    const endpoints = this.endpoints
+      .filter((ep): ep is Endpoint => ep !== undefined)
+      .map((ep) => ({
+        id: ep.id,
+        senders: ep.senders.map((w) => ({ env: w.env.id, op: w.op })),
+        receivers: ep.receivers.map((w) => w.env.id),
+      }));
     const d = this.devices;
     const devices =
       d === null
@@ -1151,7 +1160,8 @@ export class Exokernel {
     message: IpcMessage | null,
     op: string,
   ) {
-    const { endpoint, badge } = this.ipcEndpoint(caller, kind, endpointCap, op);
+    const endpoint = this.ipcEndpoint(caller, kind, endpointCap, op);
+    const badge = this.ipcCap.badge;
     let words = NO_WORDS;
     let cap = -1;
     if (kind !== 'recv') {
@@ -1176,16 +1186,20 @@ export class Exokernel {
     };
   }
 
-  /** The endpoint an IPC operation names, checked for the right it needs, and the capability's badge. */
-  private ipcEndpoint(caller: Environment, kind: IpcOperation, endpointCap: number, op: string) {
+  /**
+   * The endpoint an IPC operation names, checked for the right it needs; the capability's badge is left in
+   * `ipcCap.badge`, for the caller to read at once.
+   */
+  private ipcEndpoint(caller: Environment, kind: IpcOperation, endpointCap: number, op: string): Endpoint {
     const right = kind === 'recv' ? Rights.IPC_RECV : Rights.IPC_SEND;
-    const c = this.capability(caller, endpointCap, ObjectType.ENDPOINT, right, op);
-    return { endpoint: this.endpoints[c.objectId] as Endpoint, badge: c.badge };
+    const c = this.capabilityInto(caller, endpointCap, ObjectType.ENDPOINT, right, op, this.ipcCap);
+    return this.endpoints[c.objectId] as Endpoint;
   }
 
   /** A capability a message may move: the caller's, with TRANSFER, and not the endpoint in use. */
   private checkMovable(caller: Environment, cap: number, endpointCap: number, op: string): void {
-    if (cap === endpointCap) throw new ExoError('E_INVAL', `${op}: cannot send the endpoint capability in use`);
+    if (cap === endpointCap)
+      throw new ExoError('E_INVAL', `${op}: cannot send the endpoint capability in use`);
     this.wrap(op, () => caller.space.require(cap, Rights.TRANSFER));
   }
 
@@ -1193,40 +1207,50 @@ export class Exokernel {
    * A guest's IPC primitive on its registers (see guest-ipc.ts): completes now if a partner waits (the
    * results go into `regs`, RAX included), else blocks the environment ('stopped'), its results written
    * into its saved context when the partner comes. A reply never waits; its RAX is the caller's to write.
+   * A reply-recv replies, then receives: its endpoint is checked first, so a refused one changes nothing.
    */
-  private guestIpc(env: Environment, kind: IpcOperation | 'reply', regs: Int32Array): 'resume' | 'stopped' {
-    const op = GUEST_IPC_OP[kind];
+  private guestIpc(env: Environment, kind: GuestIpcKind, regs: Int32Array): 'resume' | 'stopped' {
+    // (Constant strings, not a lookup by kind: this runs on every guest IPC.)
+    const op =
+      kind === 'call'
+        ? 'ipc call'
+        : kind === 'recv'
+          ? 'ipc recv'
+          : kind === 'reply-recv'
+            ? 'ipc reply-recv'
+            : kind === 'reply'
+              ? 'ipc reply'
+              : 'ipc send';
     // R9: a capability to move, or any negative value for none.
     const cap = regNumber(regs, 9);
     if (kind === 'reply') {
-      this.live(env, op);
-      if (cap >= 0) {
-        checkCapId(op, cap);
-        this.wrap(op, () => env.space.require(cap, Rights.TRANSFER));
-      }
-      readMessageRegisters(regs, this.replyWords);
-      this.ipc.reply(env, this.replyWords, cap < 0 ? -1 : cap);
+      this.guestReply(env, cap, regs, op);
       return 'resume';
     }
+    const arrival: IpcOperation = kind === 'reply-recv' ? 'recv' : kind;
     const endpointCap = regNumber(regs, 7);
-    const { endpoint, badge } = this.ipcEndpoint(env, kind, endpointCap, op);
+    const endpoint = this.ipcEndpoint(env, arrival, endpointCap, op);
+    const badge = this.ipcCap.badge;
+    if (kind === 'reply-recv') this.guestReply(env, cap, regs, op);
     let waiter = env.ipcWaiter;
     if (waiter === null) {
       waiter = new GuestWaiter(env, (e) => this.wake(e));
       env.ipcWaiter = waiter;
     }
-    waiter.op = kind;
+    waiter.op = arrival;
     waiter.badge = badge;
     waiter.cap = -1;
-    if (kind !== 'recv' && cap >= 0) {
-      checkCapId(op, cap);
-      this.checkMovable(env, cap, endpointCap, op);
-      waiter.cap = cap;
+    if (arrival !== 'recv') {
+      if (cap >= 0) {
+        checkCapId(op, cap);
+        this.checkMovable(env, cap, endpointCap, op);
+        waiter.cap = cap;
+      }
+      readMessageRegisters(regs, waiter.words);
     }
-    if (kind !== 'recv') readMessageRegisters(regs, waiter.words);
     waiter.regs = regs;
     waiter.done = false;
-    if (kind === 'recv') this.ipc.arriveReceiver(endpoint, waiter, true);
+    if (arrival === 'recv') this.ipc.arriveReceiver(endpoint, waiter, true);
     else this.ipc.arriveSender(endpoint, waiter, true);
     if (waiter.done) return 'resume';
     // The registers go to the saved context before anyone else runs, and the results with them.
@@ -1234,6 +1258,17 @@ export class Exokernel {
     waiter.at.endpoint = endpoint;
     this.block(env, waiter.at);
     return 'stopped';
+  }
+
+  /** A guest's reply: the words from its message registers, and the capability `cap` unless negative. */
+  private guestReply(env: Environment, cap: number, regs: Int32Array, op: string): void {
+    this.live(env, op);
+    if (cap >= 0) {
+      checkCapId(op, cap);
+      this.wrap(op, () => env.space.require(cap, Rights.TRANSFER));
+    }
+    readMessageRegisters(regs, this.replyWords);
+    this.ipc.reply(env, this.replyWords, cap < 0 ? -1 : cap);
   }
 
   /** A guest environment blocks in a primitive (IPC, or waiting for an IPC upcall): off the scheduler. */
@@ -1689,10 +1724,21 @@ export class Exokernel {
 
   /** The capability `id` of `caller`, which must name an object of `type` and hold `rights`. */
   private capability(caller: Environment, id: number, type: ObjectTypeName, rights: number, op: string) {
+    const c: CapabilityFields<number> = { type: '', objectId: 0, rights: 0, label: 0, badge: undefined };
+    return this.capabilityInto(caller, id, type, rights, op, c);
+  }
+
+  /** As `capability`, the fields written into `c` (caplattice's allocation-free lookup). */
+  private capabilityInto(
+    caller: Environment,
+    id: number,
+    type: ObjectTypeName,
+    rights: number,
+    op: string,
+    c: CapabilityFields<number>,
+  ): CapabilityFields<number> {
     this.live(caller, op); // a dead environment's capabilities authorise nothing
     checkCapId(op, id);
-    // caplattice's allocation-free lookup: this runs on every primitive.
-    const c: CapabilityFields<number> = { type: '', objectId: 0, rights: 0, label: 0, badge: undefined };
     if (!caller.space.lookup(id, c)) {
       throw new ExoError(
         'E_BADCAP',
@@ -1737,9 +1783,6 @@ export class Exokernel {
     }
   }
 }
-
-/** The names guest IPC primitives go by in errors. */
-const GUEST_IPC_OP = { send: 'ipc send', recv: 'ipc recv', call: 'ipc call', reply: 'ipc reply' } as const;
 
 /** Refuses anything that cannot be a capability id (caplattice ids are non-negative safe integers). */
 function checkCapId(op: string, id: unknown): asserts id is number {

@@ -228,3 +228,61 @@ describe('IPC_REPLY, served on the live registers', () => {
     },
   );
 });
+
+describe('IPC_REPLY_RECV, a server loop in one primitive', () => {
+  // biome-ignore format: one instruction per line
+  const SERVER = [
+    0x4c, 0x89, 0xe7, // mov rdi, r12 (the endpoint)
+    ...movEaxPrimitive(ExoSyscall.IPC_RECV), // call A arrives
+    ...SYSCALL,
+    0x4c, 0x89, 0xee, // mov rsi, r13 (the reply's words)
+    0x4c, 0x89, 0xf2, // mov rdx, r14
+    0x4d, 0x89, 0xfa, // mov r10, r15
+    0x49, 0x89, 0xd8, // mov r8, rbx
+    0x49, 0xc7, 0xc1, 0xff, 0xff, 0xff, 0xff, // mov r9, -1 (no capability)
+    0xbf, 0x0f, 0x27, 0x00, 0x00, // mov edi, 9999: no such endpoint capability
+    ...movEaxPrimitive(ExoSyscall.IPC_REPLY_RECV),
+    ...SYSCALL,
+    0x48, 0x89, 0xc5, // mov rbp, rax (refused: nobody was answered)
+    0x4c, 0x89, 0xe7, // mov rdi, r12
+    ...movEaxPrimitive(ExoSyscall.IPC_REPLY_RECV), // answers A, then takes call B, which waits already
+    ...SYSCALL,
+    0x49, 0xc7, 0xc1, 0xff, 0xff, 0xff, 0xff, // mov r9, -1
+    ...movEaxPrimitive(ExoSyscall.IPC_REPLY), // answers B with B's own words
+    ...SYSCALL,
+    0x4c, 0x89, 0xe7, // mov rdi, r12
+    ...movEaxPrimitive(ExoSyscall.IPC_REPLY_RECV), // no call to answer: E_STATE, and no wait
+    ...SYSCALL,
+    0x0f, 0x0b, // ud2: the exception upcall reads the registers
+  ];
+
+  it.each([false, true])('answers, then receives; refuses before answering (tracing: %s)', (trace) => {
+    const kernel = new Exokernel({ memoryBytes: 8 << 20 });
+    kernel.executor.trace = trace;
+    const os = kernel.bind(kernel.createRootEnvironment({ quota: 64 }));
+    const ep = os.endpointCreate();
+    const answer = [0x1111n, 0xffff_ffff_ffff_fffen, 0x8000_0000_0000_0000n, 0x1234_5678_9abc_def0n];
+    const server = startMachineCode(os, SERVER, {});
+    const ctx = os.envReadContext(server);
+    ctx.setReg(12, os.capGrant(ep, { rights: Rights.IPC_RECV }, server));
+    for (const [r, w] of [13, 14, 15, 3].map((r, i) => [r, answer[i] as bigint] as const)) ctx.setReg(r, w);
+    os.envWriteContext(server, ctx);
+    let seen: bigint[] = [];
+    os.envSetUpcalls(server, {
+      exception: (_e, c) => {
+        seen = [c.getReg(5), c.getReg(0), c.getReg(6), c.getReg(2), c.getReg(10), c.getReg(8)];
+        return 'kill';
+      },
+    });
+    const a = os.ipcSubmit({ op: 'call', endpoint: ep, message: { words: [1n, 2n, 3n, 4n] } });
+    const b = os.ipcSubmit({ op: 'call', endpoint: ep, message: { words: [5n, 6n, 7n, 8n] } });
+    os.envStart(server);
+    kernel.run();
+    expect(os.ipcPoll(a)).toMatchObject({ ok: true, message: { words: answer } });
+    expect(os.ipcPoll(b)).toMatchObject({ ok: true, message: { words: [5n, 6n, 7n, 8n] } });
+    const [refused, noCall, ...received] = seen;
+    expect(refused).toBe(BigInt(ExoErrno.E_BADCAP));
+    expect(noCall).toBe(BigInt(ExoErrno.E_STATE));
+    expect(received).toEqual([5n, 6n, 7n, 8n]); // B's message, received by the second IPC_REPLY_RECV
+  });
+});

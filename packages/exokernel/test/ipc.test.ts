@@ -148,29 +148,32 @@ describe('IPC completion upcalls', () => {
 });
 
 describe.skipIf(!haveGcc)('IPC with guest code', () => {
-  it('a guest client calls a guest server 100 times, each blocking in turn', () => {
-    const { kernel, os } = boot();
-    const ep = os.endpointCreate();
-    const server = loadGuest(os, buildGuest('echo-server'));
-    const client = loadGuest(os, buildGuest('echo-client'));
-    const serverEp = os.capGrant(ep, { rights: Rights.IPC_RECV }, server.child);
-    const clientEp = os.capGrant(ep, { rights: Rights.IPC_SEND, badge: 5 }, client.child);
-    setArg(os, server.child, serverEp);
-    setArg(os, client.child, clientEp);
-    const exits: number[] = [];
-    os.envSetUpcalls(client.child, {
-      syscall: (e, ctx) => {
-        if (e.number === 60) exits.push(Number(BigInt.asIntN(64, ctx.getReg(7))));
-        return 'kill';
-      },
-    });
-    os.envStart(server.child);
-    os.envStart(client.child);
-    kernel.run({ maxInstructions: 10_000_000 });
-    // replies i+1 for i = 1..100, plus the badge 5 each time
-    expect(exits).toEqual([5150 + 500]);
-    expect(os.envStatus(server.child)).toMatchObject({ status: 'dead', reason: 'exited' });
-  });
+  it.each(['echo-server', 'echo-server-reply-recv'])(
+    'a guest client calls %s 100 times, each blocking in turn',
+    (name) => {
+      const { kernel, os } = boot();
+      const ep = os.endpointCreate();
+      const server = loadGuest(os, buildGuest(name));
+      const client = loadGuest(os, buildGuest('echo-client'));
+      const serverEp = os.capGrant(ep, { rights: Rights.IPC_RECV }, server.child);
+      const clientEp = os.capGrant(ep, { rights: Rights.IPC_SEND, badge: 5 }, client.child);
+      setArg(os, server.child, serverEp);
+      setArg(os, client.child, clientEp);
+      const exits: number[] = [];
+      os.envSetUpcalls(client.child, {
+        syscall: (e, ctx) => {
+          if (e.number === 60) exits.push(Number(BigInt.asIntN(64, ctx.getReg(7))));
+          return 'kill';
+        },
+      });
+      os.envStart(server.child);
+      os.envStart(client.child);
+      kernel.run({ maxInstructions: 10_000_000 });
+      // replies i+1 for i = 1..100, plus the badge 5 each time
+      expect(exits).toEqual([5150 + 500]);
+      expect(os.envStatus(server.child)).toMatchObject({ status: 'dead', reason: 'exited' });
+    },
+  );
 
   it('a library OS calls a guest server; killing a server waiting in recv takes it off the endpoint', async () => {
     const { kernel, os } = boot();
