@@ -5,7 +5,8 @@
  * environment's registers into its `context`, loads the next one's and its address space (CR3, which
  * flushes the TLB only when the space changes). The next environment is the sched-beatty policy's choice
  * (Beatty by default); a time slice is `sliceInstructions` retired instructions (10 000 by default: 10 µs
- * of the 1 ns-per-instruction virtual clock), cut short by the environment's gas.
+ * of the 1 ns-per-instruction virtual clock), cut short by the environment's gas. Within a slice, IPC may
+ * hand the CPU from one environment to another without a scheduling decision (see `handoffTarget`).
  *
  * Each exit of the vCPU becomes an upcall to the environment's library OS (see upcalls.ts): a syscall
  * outside the kernel's range, a page fault, another exception. Gas is charged for every retired

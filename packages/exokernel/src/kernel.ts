@@ -1271,7 +1271,10 @@ export class Exokernel {
     this.ipc.reply(env, this.replyWords, cap < 0 ? -1 : cap);
   }
 
-  /** A guest environment blocks in a primitive (IPC, or waiting for an IPC upcall): off the scheduler. */
+  /**
+   * A guest environment blocks in a primitive (IPC, or waiting for an IPC upcall): off the scheduler (which
+   * learns of it when the slice ends: see Executor.statusChanged).
+   */
   private block(env: Environment, at: Environment['waitingAt']): void {
     env.status = 'waiting';
     env.waitingAt = at;
