@@ -12,11 +12,10 @@
  * only if nothing that could change a translation of that context happened while it was parked. Epoch
  * values are never reused across contexts, so a link made in one context never matches in another.
  */
-/** Fields of one kept entry, at `ENTRY * k + field` of `entries`. */
+/** Fields of one kept entry, at `PARKED_ENTRY * k + field` of `entries`. */
 export const Parked = { SLOT: 0, TAG: 1, FRAME: 2, PERM: 3, LARGE: 4, FETCHED: 5 } as const;
 /** Numbers per kept entry. */
 export const PARKED_ENTRY = 6;
-const ENTRY = PARKED_ENTRY;
 
 export class ParkedTranslations {
   /**
@@ -24,7 +23,7 @@ export class ParkedTranslations {
    * number), frame, permissions, whether a 2 MiB page filled it, and whether it served an instruction
    * fetch (see `Mmu.tlbFetched`).
    */
-  entries = new Float64Array(16 * ENTRY);
+  entries = new Float64Array(16 * PARKED_ENTRY);
   count = 0;
   /** The context's `Mmu.lostFetch` when it was parked. */
   lostFetch = false;
@@ -33,24 +32,19 @@ export class ParkedTranslations {
 
   /** Adds one entry. */
   push(slot: number, tag: number, frame: number, perm: number, large: number, fetched: number): void {
-    if ((this.count + 1) * ENTRY > this.entries.length) {
+    if ((this.count + 1) * PARKED_ENTRY > this.entries.length) {
       const grown = new Float64Array(this.entries.length * 2);
       grown.set(this.entries);
       this.entries = grown;
     }
     const e = this.entries;
-    const o = ENTRY * this.count++;
+    const o = PARKED_ENTRY * this.count++;
     e[o + Parked.SLOT] = slot;
     e[o + Parked.TAG] = tag;
     e[o + Parked.FRAME] = frame;
     e[o + Parked.PERM] = perm;
     e[o + Parked.LARGE] = large;
     e[o + Parked.FETCHED] = fetched;
-  }
-
-  /** Field `field` (a `Parked` offset) of entry `k`. */
-  get(k: number, field: number): number {
-    return this.entries[ENTRY * k + field] as number;
   }
 
   /**
@@ -63,7 +57,7 @@ export class ParkedTranslations {
     let kept = 0;
     let links = this.lostFetch;
     for (let k = 0; k < this.count; k++) {
-      const o = ENTRY * k;
+      const o = PARKED_ENTRY * k;
       const tag = e[o + Parked.TAG] as number;
       const large = e[o + Parked.LARGE] !== 0;
       if (large) links = true;
@@ -71,7 +65,7 @@ export class ParkedTranslations {
         if (e[o + Parked.FETCHED] !== 0) links = true;
         continue;
       }
-      if (kept !== k) e.copyWithin(ENTRY * kept, o, o + ENTRY);
+      if (kept !== k) e.copyWithin(PARKED_ENTRY * kept, o, o + PARKED_ENTRY);
       kept++;
     }
     this.count = kept;
