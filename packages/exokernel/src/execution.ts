@@ -206,11 +206,19 @@ export class Executor {
    */
   private handOff(from: Environment, to: Environment, saved: boolean): void {
     if (!saved) this.cpu.saveContext(from.context, NO_FPU);
-    this.enterSpace(to.addressSpace as { root: number; pcid: number });
-    this.guest.deliverUpcall(to);
-    this.running = to;
+    this.giveCpu(to, to.addressSpace as { root: number; pcid: number });
+  }
+
+  /**
+   * Puts `env` on the CPU in `space`: a message for its IPC handler is delivered as it is about to run,
+   * then its registers come in (its x87/SSE state when it first uses it).
+   */
+  private giveCpu(env: Environment, space: { root: number; pcid: number }): void {
+    this.enterSpace(space);
+    this.guest.deliverUpcall(env);
+    this.running = env;
     this.woken = null;
-    this.enterContext(to);
+    this.enterContext(env);
   }
 
   /** Environments whose status changed during the current slice (see `statusChanged`). */
@@ -289,7 +297,6 @@ export class Executor {
         this.kill(env, 'started without an address space');
         continue;
       }
-      this.enterSpace(space);
       let slice = Math.max(1, Math.min(this.sliceInstructions, env.gas, maxInstructions - instructions));
       // A slice ends at the next device event, so timers and interrupts are on time.
       if (this.devices !== null) slice = this.devices.platform.clock.instructionsUntilNextEvent(slice);
@@ -300,11 +307,7 @@ export class Executor {
       // A slice goes on through the kernel's own guest primitives; anything else ends it. The simple
       // primitives work on the registers in the CPU, so the context is saved only when the slice ends or
       // something needs it (an upcall, a primitive that touches another environment's registers).
-      // A message for the environment's IPC handler is delivered as it is about to run.
-      this.guest.deliverUpcall(env);
-      this.running = env;
-      this.woken = null;
-      this.enterContext(env);
+      this.giveCpu(env, space);
       let saved = false;
       // While tracing, every exit is recorded, so primitives go the exit way then.
       cpu.syscallHook = this.trace ? null : this.syscallHook;

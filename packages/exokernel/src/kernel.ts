@@ -1019,10 +1019,7 @@ export class Exokernel {
       throw new ExoError('E_INVAL', `${op}: the message must be an object`);
     }
     const words = messageWords(op, message?.words);
-    if (message.cap !== undefined) {
-      checkCapId(op, message.cap);
-      this.wrap(op, () => caller.space.require(message.cap as number, Rights.TRANSFER));
-    }
+    if (message.cap !== undefined) this.checkTransferable(caller, message.cap, op);
     this.ipc.reply(caller, words, message.cap ?? -1);
   }
 
@@ -1170,7 +1167,6 @@ export class Exokernel {
       }
       words = messageWords(op, message?.words);
       if (message?.cap !== undefined) {
-        checkCapId(op, message.cap);
         this.checkMovable(caller, message.cap, endpointCap, op);
         cap = message.cap;
       }
@@ -1197,9 +1193,15 @@ export class Exokernel {
   }
 
   /** A capability a message may move: the caller's, with TRANSFER, and not the endpoint in use. */
-  private checkMovable(caller: Environment, cap: number, endpointCap: number, op: string): void {
+  private checkMovable(caller: Environment, cap: unknown, endpointCap: number, op: string): void {
     if (cap === endpointCap)
       throw new ExoError('E_INVAL', `${op}: cannot send the endpoint capability in use`);
+    this.checkTransferable(caller, cap, op);
+  }
+
+  /** A capability a reply or message may move: a capability id of the caller's, with TRANSFER. */
+  private checkTransferable(caller: Environment, cap: unknown, op: string): asserts cap is number {
+    checkCapId(op, cap);
     this.wrap(op, () => caller.space.require(cap, Rights.TRANSFER));
   }
 
@@ -1210,17 +1212,7 @@ export class Exokernel {
    * A reply-recv replies, then receives: its endpoint is checked first, so a refused one changes nothing.
    */
   private guestIpc(env: Environment, kind: GuestIpcKind, regs: Int32Array): 'resume' | 'stopped' {
-    // (Constant strings, not a lookup by kind: this runs on every guest IPC.)
-    const op =
-      kind === 'call'
-        ? 'ipc call'
-        : kind === 'recv'
-          ? 'ipc recv'
-          : kind === 'reply-recv'
-            ? 'ipc reply-recv'
-            : kind === 'reply'
-              ? 'ipc reply'
-              : 'ipc send';
+    const op = guestIpcName(kind);
     // R9: a capability to move, or any negative value for none.
     const cap = regNumber(regs, 9);
     if (kind === 'reply') {
@@ -1242,7 +1234,6 @@ export class Exokernel {
     waiter.cap = -1;
     if (arrival !== 'recv') {
       if (cap >= 0) {
-        checkCapId(op, cap);
         this.checkMovable(env, cap, endpointCap, op);
         waiter.cap = cap;
       }
@@ -1263,10 +1254,7 @@ export class Exokernel {
   /** A guest's reply: the words from its message registers, and the capability `cap` unless negative. */
   private guestReply(env: Environment, cap: number, regs: Int32Array, op: string): void {
     this.live(env, op);
-    if (cap >= 0) {
-      checkCapId(op, cap);
-      this.wrap(op, () => env.space.require(cap, Rights.TRANSFER));
-    }
+    if (cap >= 0) this.checkTransferable(env, cap, op);
     readMessageRegisters(regs, this.replyWords);
     this.ipc.reply(env, this.replyWords, cap < 0 ? -1 : cap);
   }
@@ -1784,6 +1772,22 @@ export class Exokernel {
     } catch (e) {
       throw fromCapLattice(e, op);
     }
+  }
+}
+
+/** A guest IPC primitive's name in refusals (a switch over constants: this runs on every guest IPC). */
+function guestIpcName(kind: GuestIpcKind): string {
+  switch (kind) {
+    case 'send':
+      return 'ipc send';
+    case 'recv':
+      return 'ipc recv';
+    case 'call':
+      return 'ipc call';
+    case 'reply':
+      return 'ipc reply';
+    case 'reply-recv':
+      return 'ipc reply-recv';
   }
 }
 
