@@ -133,12 +133,13 @@ export class Cpu extends LazyFlags {
   readonly bytes: Uint8Array;
   /** @internal (read by compiled blocks) */
   readonly view: DataView;
+  // The MMU's current TLB arrays, kept here for the memory fast paths; they change with the MMU context.
   /** @internal (read by compiled blocks) */
-  readonly tlbTag: Float64Array;
+  tlbTag: Float64Array;
   /** @internal (read by compiled blocks) */
-  readonly tlbFrame: Int32Array;
+  tlbFrame: Int32Array;
   /** @internal (read by compiled blocks) */
-  readonly tlbPerm: Uint8Array;
+  tlbPerm: Uint8Array;
   /** @internal (read by compiled blocks) */
   readonly codeFrames: Uint8Array;
 
@@ -156,12 +157,24 @@ export class Cpu extends LazyFlags {
     this.tlbTag = this.mmu.tlbTag;
     this.tlbFrame = this.mmu.tlbFrame;
     this.tlbPerm = this.mmu.tlbPerm;
+    this.mmu.onContextArrays = () => this.takeTlbArrays();
     this.codeFrames = memory.codeFrames;
     this.blocks = new BlockCache(this);
   }
 
   get cpl(): number {
     return this.mmu.cpl;
+  }
+
+  /**
+   * The MMU switched to another context's TLB arrays. A compiled block holds the arrays it started with,
+   * so a switch inside one (a host's SYSCALL hook running another address space) also ends the block.
+   */
+  private takeTlbArrays(): void {
+    this.tlbTag = this.mmu.tlbTag;
+    this.tlbFrame = this.mmu.tlbFrame;
+    this.tlbPerm = this.mmu.tlbPerm;
+    this.stop = true;
   }
 
   // ---------------------------------------------------------------- registers (host-facing, bigint)

@@ -8,16 +8,16 @@
  *
  * The TLB is direct-mapped over 4 KiB virtual page numbers. Each entry caches the frame and what the
  * current privilege level may do there (read, write with D already set, execute); the CPU's memory fast
- * path reads these arrays directly. A 2 MiB page fills 4 KiB entries on demand.
+ * path reads these arrays directly. A 2 MiB page fills 4 KiB entries on demand. Each address-space
+ * context (PCID) has arrays of its own (see TlbContext).
  */
 import { GuestFault, PfError, Vector, linearToBigInt } from '../cpu/fault';
 import type { PhysicalMemory } from '../memory/physical-memory';
 import { tableIndex } from './address-space';
-import { Parked, PARKED_ENTRY, ParkedTranslations } from './parked-translations';
 import { PTE_NX_HI, Pte } from './pte';
+import { TLB_MASK, TlbContext } from './tlb-context';
 
-export const TLB_SIZE = 4096;
-export const TLB_MASK = TLB_SIZE - 1;
+export { TLB_MASK, TLB_SIZE } from './tlb-context';
 
 export const Access = { READ: 0, WRITE: 1, FETCH: 2 } as const;
 export type AccessKind = (typeof Access)[keyof typeof Access];
@@ -27,50 +27,44 @@ export const TlbPerm = { READ: 1, WRITE: 2, EXEC: 4 } as const;
 
 const CANONICAL_LIMIT = 2 ** 47;
 
+/**
+ * How many contexts keep TLB arrays of their own (about 90 KB each). Switching to one more takes the
+ * arrays of the context left longest ago, whose translations are dropped, as a TLB may drop any entry;
+ * hardware keeps far fewer (a handful of PCIDs' worth of entries).
+ */
+export const KEPT_TLB_CONTEXTS = 64;
+
 export class Mmu {
+  // The current context's TLB arrays (see TlbContext), which the CPU's memory fast paths read too. They
+  // are replaced, not copied, when the context changes (`onContextArrays` tells the CPU).
   /** Virtual page number cached in each TLB slot (NaN = empty). */
-  readonly tlbTag = new Float64Array(TLB_SIZE).fill(Number.NaN);
+  tlbTag: Float64Array;
   /** Physical address of the 4 KiB frame for each slot (as uint32 bits). */
-  readonly tlbFrame = new Int32Array(TLB_SIZE);
-  readonly tlbPerm = new Uint8Array(TLB_SIZE);
-  readonly tlbGlobal = new Uint8Array(TLB_SIZE);
-  /**
-   * Slots filled since the last flush (possibly repeated, possibly invalidated since), so a CR3 write
-   * clears only those instead of scanning every slot: an address-space switch costs what the previous
-   * space used, not the TLB's size.
-   */
-  private readonly filled = new Int32Array(TLB_SIZE);
-  private filledCount = 0;
+  tlbFrame: Int32Array;
+  tlbPerm: Uint8Array;
+  tlbGlobal: Uint8Array;
   /** Size of the page that filled each slot (for INVLPG of a 2 MiB page). */
-  readonly tlbLarge = new Uint8Array(TLB_SIZE);
+  tlbLarge: Uint8Array;
+  /** Whether each slot's translation has served an instruction fetch (see TlbContext.fetched). */
+  private tlbFetched: Uint8Array;
+  /** The current context's TLB. */
+  private ctx: TlbContext;
   /**
-   * Whether each slot's translation has served an instruction fetch since it was filled. Block links
-   * (see `epoch`) are derived from fetch translations only, so invalidating a page that no link can have
-   * used (a data page: what a page-fault handler unmaps) need not break every link.
+   * Called after the TLB arrays above were replaced by another context's, so that whoever keeps
+   * references to them (the CPU's fast paths) takes the new ones.
    */
-  private readonly tlbFetched = new Uint8Array(TLB_SIZE);
-  /**
-   * A translation that served a fetch left the TLB (evicted by another page) without a new epoch: links
-   * may rest on a page the TLB no longer shows, so the next INVLPG must break them all.
-   */
-  private lostFetch = false;
-  /**
-   * Whether a slot may hold a 2 MiB page's translation: until one does, INVLPG need not look for the
-   * 512 slots a large page can fill (a page-fault handler's unmap then costs one slot, not 512).
-   */
-  private largeFilled = false;
+  onContextArrays: (() => void) | null = null;
 
   /** Physical address of the PML4 (CR3 bits 12..51). */
   private cr3Value = 0;
   /** The current process-context identifier (CR3 bits 0..11 with CR4.PCIDE; 0 for plain CR3 writes). */
   private pcidValue = 0;
-  /**
-   * The translations of the contexts that are not current, by PCID (see `switchContext`), each record
-   * made when its context is first left. An array, not a map: a switch looks two of them up.
-   */
-  private readonly parked: (ParkedTranslations | undefined)[] = new Array(4096).fill(undefined);
-  /** The same records, for visiting them all. */
-  private readonly parkedRecords: ParkedTranslations[] = [];
+  /** The contexts that keep translations, by PCID (an array, not a map: a switch looks one up). */
+  private readonly contexts: (TlbContext | undefined)[] = new Array(4096).fill(undefined);
+  /** Every TlbContext made, at most KEPT_TLB_CONTEXTS, the current one included. */
+  private readonly kept: TlbContext[] = [];
+  /** Switches so far, to tell which context was left longest ago. */
+  private switches = 0;
   /** The last epoch value handed out: epochs are never reused, in any context. */
   private epochSeq = 0;
   /** Current privilege level for permission checks: 3 = user, 0 = supervisor. */
@@ -86,7 +80,19 @@ export class Mmu {
    */
   epoch = 0;
 
-  constructor(readonly memory: PhysicalMemory) {}
+  constructor(readonly memory: PhysicalMemory) {
+    const first = new TlbContext();
+    first.pcid = 0;
+    this.contexts[0] = first;
+    this.kept.push(first);
+    this.ctx = first;
+    this.tlbTag = first.tag;
+    this.tlbFrame = first.frame;
+    this.tlbPerm = first.perm;
+    this.tlbGlobal = first.global;
+    this.tlbLarge = first.large;
+    this.tlbFetched = first.fetched;
+  }
 
   get cr3(): number {
     return this.cr3Value;
@@ -111,7 +117,7 @@ export class Mmu {
    * kept for `pcid` come back, else they are dropped, as such a CR3 write drops them. A host that keeps
    * contexts must tell the MMU when it changes the page tables of one that is not current
    * (`invalidatePage` and `flushContext` with its PCID, as an OS uses INVPCID), or stale translations of
-   * that context come back with it, exactly as on hardware.
+   * that context come back with it, exactly as on hardware. Global translations stay, in every context.
    */
   switchContext(root: number, pcid: number, keep: boolean): void {
     if (!Number.isInteger(root) || root < 0 || root % 4096 !== 0 || root >= this.memory.size) {
@@ -127,15 +133,44 @@ export class Mmu {
       if (!keep) this.flush(false);
       return;
     }
-    this.park();
+    const from = this.ctx;
+    from.epoch = this.epoch;
+    from.lastUsed = ++this.switches;
+    const to = this.contexts[pcid] ?? this.giveArrays(pcid);
+    if (!keep) to.flush(false);
+    from.moveGlobalsTo(to);
     this.pcidValue = pcid;
-    const saved = this.parked[pcid];
-    if (saved === undefined || !keep) {
-      saved?.clear();
-      this.freshEpoch();
-      return;
+    this.ctx = to;
+    this.tlbTag = to.tag;
+    this.tlbFrame = to.frame;
+    this.tlbPerm = to.perm;
+    this.tlbGlobal = to.global;
+    this.tlbLarge = to.large;
+    this.tlbFetched = to.fetched;
+    if (keep && to.epoch >= 0) this.epoch = to.epoch;
+    else this.freshEpoch();
+    this.onContextArrays?.();
+  }
+
+  /**
+   * TLB arrays for the context `pcid`: new ones while fewer than KEPT_TLB_CONTEXTS exist, else those of
+   * the context left longest ago, emptied (that context's translations are dropped).
+   */
+  private giveArrays(pcid: number): TlbContext {
+    let ctx: TlbContext;
+    if (this.kept.length < KEPT_TLB_CONTEXTS) {
+      ctx = new TlbContext();
+      this.kept.push(ctx);
+    } else {
+      ctx = this.kept[0] === this.ctx ? (this.kept[1] as TlbContext) : (this.kept[0] as TlbContext);
+      for (const c of this.kept) if (c !== this.ctx && c.lastUsed < ctx.lastUsed) ctx = c;
+      this.contexts[ctx.pcid] = undefined;
+      ctx.flush(true);
     }
-    this.restore(saved);
+    ctx.epoch = -1;
+    ctx.pcid = pcid;
+    this.contexts[pcid] = ctx;
+    return ctx;
   }
 
   /**
@@ -147,91 +182,37 @@ export class Mmu {
       this.invlpg(la);
       return;
     }
-    this.parked[pcid]?.invalidatePage(Math.floor(la / 4096));
+    const ctx = this.contexts[pcid];
+    if (ctx === undefined) return;
+    const links = ctx.invalidatePage(Math.floor(la / 4096));
+    if (links === 'all') this.breakLinks();
+    else if (links === 'context') ctx.epoch = -1;
   }
 
   /** Drops every non-global translation of the context `pcid`, current or not (INVPCID's single-context form). */
   flushContext(pcid: number): void {
-    if (pcid === this.pcidValue) this.flush(false);
-    else this.parked[pcid]?.clear();
+    if (pcid === this.pcidValue) {
+      this.flush(false);
+      return;
+    }
+    const ctx = this.contexts[pcid];
+    if (ctx === undefined) return;
+    ctx.flush(false);
+    ctx.epoch = -1;
   }
 
   /**
-   * Something other than a translation changed what block links may rely on (code was written): every
+   * Something other than a translation changed what block links may rest on (code was written): every
    * context's links become invalid, its translations stay.
    */
   breakLinks(): void {
     this.freshEpoch();
-    for (const p of this.parkedRecords) p.epoch = -1;
+    for (const c of this.kept) if (c !== this.ctx) c.epoch = -1;
   }
 
   private freshEpoch(): void {
     this.epoch = ++this.epochSeq;
-    this.lostFetch = false; // no link made before this epoch is followed any more
-  }
-
-  /** Moves the current context's non-global translations out of the TLB into its parked record. */
-  private park(): void {
-    let p = this.parked[this.pcidValue];
-    if (p === undefined) {
-      p = new ParkedTranslations();
-      this.parked[this.pcidValue] = p;
-      this.parkedRecords.push(p);
-    }
-    p.count = 0;
-    p.epoch = this.epoch;
-    p.lostFetch = this.lostFetch;
-    let kept = 0;
-    let keptLarge = false;
-    for (let k = 0; k < this.filledCount; k++) {
-      const i = this.filled[k] as number;
-      const tag = this.tlbTag[i] as number;
-      if (Number.isNaN(tag)) continue; // invalidated already, or listed twice
-      if (this.tlbGlobal[i] !== 0) {
-        this.filled[kept++] = i;
-        if (this.tlbLarge[i] !== 0) keptLarge = true;
-        continue;
-      }
-      p.push(
-        i,
-        tag,
-        this.tlbFrame[i] as number,
-        this.tlbPerm[i] as number,
-        this.tlbLarge[i] as number,
-        this.tlbFetched[i] as number,
-      );
-      this.tlbTag[i] = Number.NaN;
-    }
-    this.filledCount = kept;
-    this.largeFilled = keptLarge;
-  }
-
-  /** Puts a parked context's translations back (a slot a global translation holds now stays with it). */
-  private restore(p: ParkedTranslations): void {
-    let lost = p.lostFetch;
-    const e = p.entries;
-    for (let o = 0, end = p.count * PARKED_ENTRY; o < end; o += PARKED_ENTRY) {
-      const slot = (e[o + Parked.SLOT] as number) | 0; // (an int index: a float one is a slow load)
-      const fetched = e[o + Parked.FETCHED] as number;
-      if (!Number.isNaN(this.tlbTag[slot] as number)) {
-        if (fetched !== 0) lost = true; // not restored (a global translation holds the slot)
-        continue;
-      }
-      this.noteFilled(slot);
-      const large = e[o + Parked.LARGE] as number;
-      this.tlbFetched[slot] = fetched;
-      this.tlbTag[slot] = e[o + Parked.TAG] as number;
-      this.tlbFrame[slot] = e[o + Parked.FRAME] as number;
-      this.tlbPerm[slot] = e[o + Parked.PERM] as number;
-      this.tlbGlobal[slot] = 0;
-      this.tlbLarge[slot] = large;
-      if (large !== 0) this.largeFilled = true;
-    }
-    if (p.epoch >= 0) {
-      this.epoch = p.epoch;
-      this.lostFetch = lost;
-    } else this.freshEpoch();
-    p.clear();
+    this.ctx.lostFetch = false; // no link made before this epoch is followed any more
   }
 
   get cpl(): number {
@@ -250,53 +231,23 @@ export class Mmu {
    * Drops cached translations: all of them, in every context, or the current context's non-global ones.
    */
   flush(includeGlobal: boolean): void {
-    this.freshEpoch();
-    if (includeGlobal) for (const p of this.parkedRecords) p.clear();
-    let kept = 0;
-    let keptLarge = false;
-    for (let k = 0; k < this.filledCount; k++) {
-      const i = this.filled[k] as number;
-      if (Number.isNaN(this.tlbTag[i] as number)) continue; // invalidated already, or listed twice
-      if (includeGlobal || this.tlbGlobal[i] === 0) this.tlbTag[i] = Number.NaN;
-      else {
-        this.filled[kept++] = i;
-        if (this.tlbLarge[i] !== 0) keptLarge = true;
+    if (includeGlobal) {
+      for (const c of this.kept) {
+        if (c === this.ctx) continue;
+        c.flush(true);
+        c.epoch = -1;
       }
     }
-    this.filledCount = kept;
-    this.largeFilled = keptLarge;
-  }
-
-  /** Records a slot that goes from empty to filled (see `filled`). */
-  private noteFilled(slot: number): void {
-    if (this.filledCount === TLB_SIZE) {
-      // Listed entries can repeat (invalidated, then refilled): rebuild the list from the slots in use.
-      this.filledCount = 0;
-      for (let i = 0; i < TLB_SIZE; i++)
-        if (!Number.isNaN(this.tlbTag[i] as number)) this.filled[this.filledCount++] = i;
-    }
-    this.filled[this.filledCount++] = slot;
+    this.ctx.flush(includeGlobal);
+    this.freshEpoch();
   }
 
   /** INVLPG: drops the translation for the page holding `la`, including every slot of a 2 MiB page. */
   invlpg(la: number): void {
-    const vpn = Math.floor(la / 4096);
-    const slot = vpn & TLB_MASK;
-    // Block links rest on fetch translations: they must go if this page served a fetch (or may have:
-    // one that did left the TLB unnoticed, or a 2 MiB page is cached); a global page's go in every context.
-    let links = this.lostFetch || this.largeFilled;
-    if (this.tlbTag[slot] === vpn) {
-      if (this.tlbGlobal[slot] !== 0) this.breakLinks();
-      else if (this.tlbFetched[slot] !== 0) links = true;
-      this.tlbTag[slot] = Number.NaN;
-    }
-    if (links) this.freshEpoch();
-    if (!this.largeFilled) return;
-    const base = Math.floor(vpn / 512) * 512;
-    for (let v = base; v < base + 512; v++) {
-      const s = v & TLB_MASK;
-      if (this.tlbTag[s] === v && this.tlbLarge[s] !== 0) this.tlbTag[s] = Number.NaN;
-    }
+    const links = this.ctx.invalidatePage(Math.floor(la / 4096));
+    // Block links rest on fetch translations; a global page's rest in every context.
+    if (links === 'all') this.breakLinks();
+    else if (links === 'context') this.freshEpoch();
   }
 
   /**
@@ -412,8 +363,9 @@ export class Mmu {
     const slot = vpn & TLB_MASK;
     // (A refill of the same page, to set D on a first write, keeps its fetch mark; another page's evicts it.)
     const samePage = this.tlbTag[slot] === vpn;
-    if (Number.isNaN(this.tlbTag[slot] as number)) this.noteFilled(slot);
-    else if (!samePage && this.tlbFetched[slot] !== 0) this.lostFetch = true;
+    const ctx = this.ctx;
+    if (Number.isNaN(this.tlbTag[slot] as number)) ctx.noteFilled(slot);
+    else if (!samePage && this.tlbFetched[slot] !== 0) ctx.lostFetch = true;
     this.tlbFetched[slot] =
       (samePage ? (this.tlbFetched[slot] as number) : 0) | (access === Access.FETCH ? 1 : 0);
     this.tlbTag[slot] = vpn;
@@ -422,7 +374,8 @@ export class Mmu {
     this.tlbPerm[slot] = TlbPerm.READ | (writable && dirty ? TlbPerm.WRITE : 0) | (execOk ? TlbPerm.EXEC : 0);
     this.tlbGlobal[slot] = global ? 1 : 0;
     this.tlbLarge[slot] = large ? 1 : 0;
-    if (large) this.largeFilled = true;
+    if (large) ctx.largeFilled = true;
+    if (global) ctx.globalsFilled = true;
     return null;
   }
 

@@ -6,7 +6,15 @@
  * never follows the other's links.
  */
 import { describe, expect, it } from 'vitest';
-import { Access, AddressSpace, Cpu, FrameAllocator, Mmu, PhysicalMemory } from '../../src/index';
+import {
+  Access,
+  AddressSpace,
+  Cpu,
+  FrameAllocator,
+  KEPT_TLB_CONTEXTS,
+  Mmu,
+  PhysicalMemory,
+} from '../../src/index';
 
 const VA = 0x400000;
 
@@ -119,4 +127,100 @@ describe('switchContext', () => {
       }
     }
   });
+
+  it('gives a new context the arrays of the one left longest ago once KEPT_TLB_CONTEXTS keep theirs', () => {
+    const { a, b, mmu } = setup();
+    // Contexts 1..KEPT+1, all on A (the page tables do not matter here), each translating VA once. PCID 0
+    // (where the MMU started) and then context 1 are the ones left longest ago when arrays run out.
+    for (let pcid = 1; pcid <= KEPT_TLB_CONTEXTS + 1; pcid++) {
+      mmu.switchContext(a.root, pcid, true);
+      mmu.translate(VA, Access.READ);
+    }
+    let walks = mmu.walks;
+    mmu.switchContext(a.root, 2, true);
+    expect(mmu.translate(VA, Access.READ)).toBe(0x200000);
+    expect(mmu.walks).toBe(walks); // still kept
+    // Context 1 lost its arrays (to context KEPT+1): it comes back empty, with no old epoch, and walks
+    // its own tables, here B's.
+    const epochs = new Set<number>();
+    for (let pcid = 2; pcid <= KEPT_TLB_CONTEXTS + 1; pcid++) {
+      mmu.switchContext(a.root, pcid, true);
+      epochs.add(mmu.epoch);
+    }
+    walks = mmu.walks;
+    mmu.switchContext(b.root, 1, true);
+    expect(epochs.has(mmu.epoch)).toBe(false);
+    expect(mmu.translate(VA, Access.READ)).toBe(0x300000);
+    expect(mmu.walks).toBe(walks + 1);
+  });
+
+  it('shows a global translation in every context until an INVLPG of it in any one', () => {
+    const { a, b, mmu } = setup();
+    a.map(0x800000, 0x500000, { global: true });
+    // B maps a page on the global page's TLB slot (4096 pages further), which the global one displaces.
+    const SAME_SLOT = 0x800000 + 4096 * 4096;
+    b.map(SAME_SLOT, 0x600000, {});
+    mmu.switchContext(b.root, 2, false);
+    mmu.translate(SAME_SLOT, Access.READ);
+    mmu.switchContext(a.root, 1, false);
+    mmu.translate(0x800000, Access.READ);
+    let walks = mmu.walks;
+    mmu.switchContext(b.root, 2, true);
+    expect(mmu.translate(0x800000, Access.READ)).toBe(0x500000); // B does not map it: the global entry
+    expect(mmu.walks).toBe(walks);
+    expect(mmu.translate(SAME_SLOT, Access.READ)).toBe(0x600000); // displaced: walked again
+    expect(mmu.walks).toBe(walks + 1);
+    // That walk evicted the global entry in turn; a fresh one is made in A and invalidated from C.
+    mmu.switchContext(a.root, 1, true);
+    mmu.translate(0x800000, Access.READ);
+    mmu.switchContext(a.root, 3, true);
+    walks = mmu.walks;
+    expect(mmu.translate(0x800000, Access.READ)).toBe(0x500000);
+    expect(mmu.walks).toBe(walks);
+    const epoch3 = mmu.epoch;
+    mmu.invlpg(0x800000);
+    expect(mmu.epoch).not.toBe(epoch3);
+    a.map(0x800000, 0x580000, { global: true });
+    mmu.switchContext(a.root, 1, true);
+    expect(mmu.translate(0x800000, Access.READ)).toBe(0x580000); // gone from every context: walked
+    expect(mmu.walks).toBe(walks + 1);
+  });
+
+  for (const jit of [true, false]) {
+    it(`a host switching address spaces inside its SYSCALL hook gets the new space's translations (jit ${jit})`, () => {
+      const { memory, a, b } = setup();
+      const DATA = 0x600000;
+      a.map(DATA, 0x210000, {});
+      b.map(DATA, 0x310000, {});
+      a.write(DATA, Uint8Array.of(1));
+      b.write(DATA, Uint8Array.of(2));
+      // The same loop in both spaces: syscall; rbx += [DATA]; again. (The load follows the SYSCALL in
+      // one block, so a compiled block must not go on with the arrays it started with.)
+      // biome-ignore format: one instruction per line
+      const code = Uint8Array.of(
+        0x0f, 0x05, // syscall
+        0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x60, 0x00, // mov rax, [0x600000]
+        0x48, 0x01, 0xc3, // add rbx, rax
+        0xeb, 0xf1, // jmp back to the syscall
+      );
+      a.write(VA, code);
+      b.write(VA, code);
+      const cpu = new Cpu(memory, { jit, compileThreshold: 2 });
+      cpu.mmu.switchContext(a.root, 1, false);
+      cpu.rip = VA;
+      let calls = 0;
+      // Each SYSCALL is served by switching to the other space, which goes on at the same address.
+      cpu.syscallHook = (c) => {
+        calls++;
+        if (calls === 200) return false;
+        if (calls % 2 === 1) c.mmu.switchContext(b.root, 2, true);
+        else c.mmu.switchContext(a.root, 1, true);
+        return true;
+      };
+      expect(cpu.run(1_000_000).kind).toBe('syscall');
+      expect(calls).toBe(200);
+      // Loads alternate between B's 2 (after odd calls) and A's 1: 100 and 99 of them.
+      expect(cpu.getReg(3)).toBe(100n * 2n + 99n * 1n);
+    });
+  }
 });
