@@ -409,7 +409,7 @@ export class Executor {
     const outcome = dispatchGuestPrimitive(env, this.guest);
     if (outcome !== 'resume') return 'stop-saved';
     if (env.status === 'runnable') this.guest.deliverUpcall(env);
-    this.cpu.loadContext(env.context, NO_FPU);
+    this.cpu.loadContext(env.context, NO_FPU_SHARED);
     return 'resume';
   }
 
@@ -525,7 +525,7 @@ export class Executor {
 
   /** Loads `env`'s general registers; its x87/SSE state comes when it first uses it (if not there already). */
   private enterContext(env: Environment): void {
-    this.cpu.loadContext(env.context, NO_FPU);
+    this.cpu.loadContext(env.context, NO_FPU_SHARED);
     this.cpu.fpuUse = this.fpuOwner === env ? null : this.takeFpu;
   }
 
@@ -617,8 +617,14 @@ export class Executor {
   }
 }
 
-/** Context saves and loads of the run loop: general registers only (see "lazy x87/SSE switching"). */
+/** Context saves of the run loop: general registers only (see "lazy x87/SSE switching"). */
 const NO_FPU = { fpu: false } as const;
+/**
+ * Context loads of the run loop: general registers only, and the CPU runs on the environment's own
+ * register array, so the running environment's context always holds its live registers (and neither the
+ * load nor the save at a switch copies them).
+ */
+const NO_FPU_SHARED = { fpu: false, shareRegisters: true } as const;
 
 function detailOf(exit: VcpuExit): number {
   if (exit.kind === 'exception') return exit.vector;

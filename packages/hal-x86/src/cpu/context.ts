@@ -48,8 +48,11 @@ const GPR_COUNT = 16;
 export class CpuContext {
   /** RAX..R15 as lo/hi int32 pairs, as in `Cpu.regs`: regs[2*n] is the low half of register n. */
   readonly regs = new Int32Array(2 * GPR_COUNT);
-  /** The same registers as 64-bit integers (see wideRegisterView), for getReg/setReg. */
-  private readonly regs64 = wideRegisterView(this.regs);
+  /**
+   * @internal The same registers as 64-bit integers (see wideRegisterView), for getReg/setReg (and the
+   * CPU's, while it shares this register file).
+   */
+  readonly regs64 = wideRegisterView(this.regs);
   /** Instruction pointer (signed canonical linear address). */
   rip = 0;
   fsBase = 0;
@@ -124,9 +127,16 @@ function checkReg(r: number): void {
   }
 }
 
-/** Which parts of the state a save or load copies: `fpu: false` leaves out the x87, SSE and MXCSR state. */
+/**
+ * Which parts of the state a save or load copies: `fpu: false` leaves out the x87, SSE and MXCSR state.
+ * `shareRegisters: true` (a load) makes the CPU run on the context's general-register array instead of a
+ * copy of it, until the next load: saving the registers back then costs nothing, and the context always
+ * shows the live values (writing them is writing the CPU's). A load without it gives the CPU its own
+ * array back, so a context shared before keeps the values it had.
+ */
 export interface ContextParts {
   fpu?: boolean;
+  shareRegisters?: boolean;
 }
 
 /**
@@ -139,7 +149,7 @@ export function saveCpuContext(
   into: CpuContext = new CpuContext(),
   parts?: ContextParts,
 ): CpuContext {
-  into.regs.set(cpu.regs);
+  if (into.regs !== cpu.regs) into.regs.set(cpu.regs); // (a shared register file holds them already)
   into.rip = cpu.rip;
   into.fsBase = cpu.fsBase;
   into.gsBase = cpu.gsBase;
@@ -148,9 +158,16 @@ export function saveCpuContext(
   return into;
 }
 
-/** Makes `ctx` the CPU's architectural state (the context is copied, not kept). Call between runs. */
+/**
+ * Makes `ctx` the CPU's architectural state (the context is copied, not kept, but for the general
+ * registers with `shareRegisters`). Call between runs, or in a SYSCALL hook (which then ends the block).
+ */
 export function loadCpuContext(cpu: Cpu, ctx: CpuContext, parts?: ContextParts): void {
-  cpu.regs.set(ctx.regs);
+  if (parts?.shareRegisters === true) cpu.useRegisterFile(ctx.regs, ctx.regs64);
+  else {
+    cpu.useRegisterFile(null, null);
+    cpu.regs.set(ctx.regs);
+  }
   cpu.rip = ctx.rip;
   cpu.fsBase = ctx.fsBase;
   cpu.gsBase = ctx.gsBase;

@@ -50,10 +50,16 @@ export interface CpuOptions {
 export class Cpu extends LazyFlags {
   readonly memory: PhysicalMemory;
   readonly mmu: Mmu;
-  /** RAX..R15 as lo/hi int32 pairs: regs[2*n] is the low half of register n. */
-  readonly regs = new Int32Array(32);
+  /**
+   * RAX..R15 as lo/hi int32 pairs: regs[2*n] is the low half of register n. The CPU's own array, or the
+   * one of the context loaded with `{ shareRegisters: true }` (see `loadContext`).
+   */
+  regs: Int32Array;
   /** The same registers as 64-bit integers (see wideRegisterView), for getReg/setReg. */
-  private readonly regs64 = wideRegisterView(this.regs);
+  private regs64: BigInt64Array | null;
+  /** The register file the CPU was made with, used again when no context shares its own. */
+  private readonly ownRegs = new Int32Array(32);
+  private readonly ownRegs64 = wideRegisterView(this.ownRegs);
   /** Instruction pointer as a signed canonical linear address. */
   rip = 0;
   /** FS and GS base (set by arch_prctl in the host), as signed canonical linear addresses. */
@@ -146,6 +152,8 @@ export class Cpu extends LazyFlags {
   constructor(memory: PhysicalMemory, options: CpuOptions = {}) {
     super();
     this.memory = memory;
+    this.regs = this.ownRegs;
+    this.regs64 = this.ownRegs64;
     this.mmu = new Mmu(memory);
     this.mmu.cpl = options.cpl ?? 3;
     this.trace = options.trace ?? null;
@@ -612,10 +620,24 @@ export class Cpu extends LazyFlags {
 
   /**
    * Makes `ctx` the architectural state (CR3 and CPL stay as the host set them); see context.ts. With
-   * `{ fpu: false }` the x87, SSE and MXCSR state stays as it is.
+   * `{ fpu: false }` the x87, SSE and MXCSR state stays as it is. With `{ shareRegisters: true }` the CPU
+   * runs on `ctx.regs` itself until the next load, so the context always holds the live general registers
+   * and neither this load nor the next save copies them.
    */
   loadContext(ctx: CpuContext, parts?: ContextParts): void {
     loadCpuContext(this, ctx, parts);
+  }
+
+  /**
+   * @internal Makes `regs` (and its wide view) the register file, or the CPU's own with null. Compiled
+   * blocks hold the array they started with, so a change inside one (from a SYSCALL hook) ends the block.
+   */
+  useRegisterFile(regs: Int32Array | null, regs64: BigInt64Array | null): void {
+    const next = regs ?? this.ownRegs;
+    if (next === this.regs) return;
+    this.regs = next;
+    this.regs64 = regs === null ? this.ownRegs64 : regs64;
+    this.stop = true;
   }
 
   /**

@@ -234,10 +234,13 @@ function machine(jit: boolean, code = MIXED, data = mixedData()) {
   return { cpu, mixed, scrambler };
 }
 
-/** Makes `env` the running environment: its address space, then its registers. */
-function switchTo(cpu: Cpu, env: Environment): void {
+/**
+ * Makes `env` the running environment: its address space, then its registers (with `share`, the CPU runs
+ * on the context's register array itself).
+ */
+function switchTo(cpu: Cpu, env: Environment, share = false): void {
   cpu.mmu.cr3 = env.space.root;
-  cpu.loadContext(env.context);
+  cpu.loadContext(env.context, { shareRegisters: share });
 }
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -270,9 +273,14 @@ function runAlone(jit: boolean) {
 }
 
 /** Runs the mixed program in slices of `slice` instructions, switching to the scrambler between slices. */
-function runInterrupted(jit: boolean, slice: number, loseOnResume?: (cpu: Cpu, other: CpuContext) => void) {
+function runInterrupted(
+  jit: boolean,
+  slice: number,
+  loseOnResume?: (cpu: Cpu, other: CpuContext) => void,
+  share = false,
+) {
   const { cpu, mixed, scrambler } = machine(jit);
-  switchTo(cpu, mixed);
+  switchTo(cpu, mixed, share);
   let exit: VcpuExit;
   let switches = 0;
   let lazyAtSwitch = 0;
@@ -282,10 +290,10 @@ function runInterrupted(jit: boolean, slice: number, loseOnResume?: (cpu: Cpu, o
     if (exit.kind !== 'budget') break;
     cpu.saveContext(mixed.context);
     if (mixed.context.flags.fop !== FlagOp.CONCRETE) lazyAtSwitch++;
-    switchTo(cpu, scrambler);
+    switchTo(cpu, scrambler, share);
     if (cpu.run(1 + (switches % 7)).kind !== 'budget') scramblerStopped++;
     cpu.saveContext(scrambler.context);
-    switchTo(cpu, mixed);
+    switchTo(cpu, mixed, share);
     loseOnResume?.(cpu, scrambler.context);
     switches++;
   }
@@ -293,8 +301,14 @@ function runInterrupted(jit: boolean, slice: number, loseOnResume?: (cpu: Cpu, o
 }
 
 describe('CpuContext: a context switch is invisible to the program', () => {
-  for (const jit of [false, true]) {
-    it(`every slice length 1..37 ends exactly like the uninterrupted run (${jit ? 'compiled' : 'interpreted'})`, () => {
+  for (const [jit, share] of [
+    [false, false],
+    [true, false],
+    [false, true],
+    [true, true],
+  ] as const) {
+    const how = `${jit ? 'compiled' : 'interpreted'}${share ? ', register files shared' : ''}`;
+    it(`every slice length 1..37 ends exactly like the uninterrupted run (${how})`, () => {
       const alone = runAlone(jit);
       expect(alone.exit).toBe('syscall');
       // The program did what it is meant to: the scrambler's settings would change these.
@@ -302,7 +316,7 @@ describe('CpuContext: a context switch is invisible to the program', () => {
       expect(alone.x87[1]).toBe(0x0e7f);
       expect(alone.rflags & Flag.DF).toBe(0);
       for (let slice = 1; slice <= 37; slice++) {
-        const run = runInterrupted(jit, slice);
+        const run = runInterrupted(jit, slice, undefined, share);
         expect(run.switches).toBeGreaterThan(50);
         expect(run.lazyAtSwitch).toBeGreaterThan(0);
         expect(run.scramblerStopped).toBe(0);
@@ -708,4 +722,78 @@ describe('CpuContext: host interface', () => {
     expect(cpu.rflags).toBe(ctx.rflags);
     expect(cpu.cond(4)).toBe(true); // E
   });
+
+  it('with shareRegisters the context holds the live registers, and a later copying load leaves it be', () => {
+    const cpu = busyCpu();
+    const shared = cpu.saveContext();
+    const other = cpu.saveContext();
+    cpu.loadContext(shared, { shareRegisters: true });
+    expect(cpu.regs).toBe(shared.regs);
+    cpu.run(50);
+    // No save: the context shows what the CPU did (RCX counts the loop down).
+    expect(shared.getReg(Reg.RCX)).toBe(cpu.getReg(Reg.RCX));
+    expect(shared.getReg(Reg.RCX)).not.toBe(other.getReg(Reg.RCX));
+    cpu.setReg(Reg.R15, 7n); // writing the CPU's is writing the context's, and back
+    expect(shared.getReg(Reg.R15)).toBe(7n);
+    shared.setReg(Reg.R14, 9n);
+    expect(cpu.getReg(Reg.R14)).toBe(9n);
+    expect(Array.from(cpu.saveContext(shared).regs)).toEqual(Array.from(shared.regs));
+    // A load without sharing gives the CPU its own array back: the two contexts keep their values.
+    const before = Array.from(shared.regs);
+    cpu.loadContext(other);
+    expect(cpu.regs).not.toBe(shared.regs);
+    expect(cpu.regs).not.toBe(other.regs);
+    cpu.setReg(Reg.R15, 1n);
+    cpu.run(50);
+    expect(Array.from(shared.regs)).toEqual(before);
+    expect(other.getReg(Reg.R15)).not.toBe(1n);
+  });
+
+  for (const jit of [true, false]) {
+    it(`a SYSCALL hook sharing another context's registers runs the code after the SYSCALL on them (jit ${jit})`, () => {
+      const memory = new PhysicalMemory(4 << 20);
+      const space = new AddressSpace(memory, new FrameAllocator(memory, 16));
+      space.map(CODE, 0x200000, { executable: true });
+      // One block with work on both sides of the SYSCALL, so a compiled block would go on past it.
+      // biome-ignore format: one instruction per line
+      space.write(CODE, Uint8Array.of(
+        0x48, 0x83, 0xc3, 0x01, // add rbx, 1
+        0x0f, 0x05, // syscall
+        0x48, 0x83, 0xc3, 0x10, // add rbx, 16
+        0xeb, 0xf4, // jmp back to the first add
+      ));
+      const cpu = new Cpu(memory, { jit, compileThreshold: 2 });
+      cpu.mmu.cr3 = space.root;
+      const a = CpuContext.initial();
+      const b = CpuContext.initial();
+      a.rip = CODE;
+      b.rip = CODE + 6; // as if b had just made its SYSCALL
+      cpu.loadContext(a, { shareRegisters: true });
+      let calls = 0;
+      const seen: bigint[] = [];
+      // Each SYSCALL switches to the other context there and then, as a kernel's IPC handoff does.
+      cpu.syscallHook = (c) => {
+        calls++;
+        seen.push(c.getReg(Reg.RBX)); // the caller's RBX
+        if (calls === 200) return false;
+        const [from, to] = calls % 2 === 1 ? [a, b] : [b, a];
+        c.saveContext(from, { fpu: false });
+        c.loadContext(to, { fpu: false, shareRegisters: true });
+        return true;
+      };
+      expect(cpu.run(1_000_000).kind).toBe('syscall');
+      // What each caller's RBX must be at each call: a starts, and whoever is switched to adds 16 and 1.
+      const rbx = [1n, 0n];
+      const expected: bigint[] = [];
+      for (let k = 1, caller = 0; k <= 200; k++, caller ^= 1) {
+        expected.push(rbx[caller] as bigint);
+        rbx[caller ^ 1] = (rbx[caller ^ 1] as bigint) + 17n;
+      }
+      expect(seen).toEqual(expected);
+      // a makes the odd calls, b the even ones; after each of the first 199 the other adds 16 and 1. The
+      // 200th is b's, so b is on the CPU at the end: no save needed to read its registers.
+      expect(a.getReg(Reg.RBX)).toBe(1n + 99n * 17n);
+      expect(b.getReg(Reg.RBX)).toBe(100n * 17n);
+    });
+  }
 });
