@@ -120,12 +120,13 @@ export class Mmu {
    * that context come back with it, exactly as on hardware. Global translations stay, in every context.
    */
   switchContext(root: number, pcid: number, keep: boolean): void {
-    if (!Number.isInteger(root) || root < 0 || root % 4096 !== 0 || root >= this.memory.size) {
+    // (A multiple of 4096 in range is an integer; NaN fails every comparison.)
+    if (!(root >= 0 && root < this.memory.size && root % 4096 === 0)) {
       throw new RangeError(
         `CR3 must be a 4 KiB-aligned physical address inside memory, got 0x${root.toString(16)}`,
       );
     }
-    if (!Number.isInteger(pcid) || pcid < 0 || pcid > 4095) {
+    if (!(pcid >= 0 && pcid <= 4095 && (pcid | 0) === pcid)) {
       throw new RangeError(`a PCID is 0..4095, got ${pcid}`);
     }
     this.cr3Value = root;
