@@ -10,7 +10,7 @@ export {
   PAGE_SHIFT,
 } from './memory/physical-memory';
 export { Mmu, Access, TlbPerm, TLB_SIZE, KEPT_TLB_CONTEXTS } from './mmu/mmu';
-export type { AccessKind } from './mmu/mmu';
+export type { AccessKind, TlbReader } from './mmu/mmu';
 export { Pte, PTE_NX_HI, makePte } from './mmu/pte';
 export { AddressSpace, AddressSpaceError, tableIndex, tableIndices } from './mmu/address-space';
 export type { PagePermissions } from './mmu/address-space';

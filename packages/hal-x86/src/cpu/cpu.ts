@@ -165,24 +165,13 @@ export class Cpu extends LazyFlags {
     this.tlbTag = this.mmu.tlbTag;
     this.tlbFrame = this.mmu.tlbFrame;
     this.tlbPerm = this.mmu.tlbPerm;
-    this.mmu.onContextArrays = () => this.takeTlbArrays();
+    this.mmu.tlbReader = this; // (a switch hands the CPU the new arrays and stops the current block)
     this.codeFrames = memory.codeFrames;
     this.blocks = new BlockCache(this);
   }
 
   get cpl(): number {
     return this.mmu.cpl;
-  }
-
-  /**
-   * The MMU switched to another context's TLB arrays. A compiled block holds the arrays it started with,
-   * so a switch inside one (a host's SYSCALL hook running another address space) also ends the block.
-   */
-  private takeTlbArrays(): void {
-    this.tlbTag = this.mmu.tlbTag;
-    this.tlbFrame = this.mmu.tlbFrame;
-    this.tlbPerm = this.mmu.tlbPerm;
-    this.stop = true;
   }
 
   // ---------------------------------------------------------------- registers (host-facing, bigint)

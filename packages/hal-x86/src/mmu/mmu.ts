@@ -27,6 +27,15 @@ export const TlbPerm = { READ: 1, WRITE: 2, EXEC: 4 } as const;
 
 const CANONICAL_LIMIT = 2 ** 47;
 
+/** What reads the current context's TLB arrays besides the MMU (the CPU; see `Mmu.tlbReader`). */
+export interface TlbReader {
+  tlbTag: Float64Array;
+  tlbFrame: Int32Array;
+  tlbPerm: Uint8Array;
+  /** Set on a switch: the block being run holds the arrays it started with. */
+  stop: boolean;
+}
+
 /**
  * How many contexts keep TLB arrays of their own (about 90 KB each). Switching to one more takes the
  * arrays of the context left longest ago, whose translations are dropped, as a TLB may drop any entry;
@@ -36,7 +45,7 @@ export const KEPT_TLB_CONTEXTS = 64;
 
 export class Mmu {
   // The current context's TLB arrays (see TlbContext), which the CPU's memory fast paths read too. They
-  // are replaced, not copied, when the context changes (`onContextArrays` tells the CPU).
+  // are replaced, not copied, when the context changes (and given to `tlbReader`).
   /** Virtual page number cached in each TLB slot (NaN = empty). */
   tlbTag: Float64Array;
   /** Physical address of the 4 KiB frame for each slot (as uint32 bits). */
@@ -50,10 +59,11 @@ export class Mmu {
   /** The current context's TLB. */
   private ctx: TlbContext;
   /**
-   * Called after the TLB arrays above were replaced by another context's, so that whoever keeps
-   * references to them (the CPU's fast paths) takes the new ones.
+   * Who else reads the TLB arrays (the CPU's memory fast paths and compiled blocks): given the new
+   * arrays on a switch, and told to stop its current block, which holds the old ones. Fields rather than
+   * a callback: a switch is on every IPC's path.
    */
-  onContextArrays: (() => void) | null = null;
+  tlbReader: TlbReader | null = null;
 
   /** Physical address of the PML4 (CR3 bits 12..51). */
   private cr3Value = 0;
@@ -139,7 +149,7 @@ export class Mmu {
     from.lastUsed = ++this.switches;
     const to = this.contexts[pcid] ?? this.giveArrays(pcid);
     if (!keep) to.flush(false);
-    from.moveGlobalsTo(to);
+    if (from.globalsFilled) from.moveGlobalsTo(to); // (rare: most hosts map no global page)
     this.pcidValue = pcid;
     this.ctx = to;
     this.tlbTag = to.tag;
@@ -150,7 +160,13 @@ export class Mmu {
     this.tlbFetched = to.fetched;
     if (keep && to.epoch >= 0) this.epoch = to.epoch;
     else this.freshEpoch();
-    this.onContextArrays?.();
+    const reader = this.tlbReader;
+    if (reader !== null) {
+      reader.tlbTag = to.tag;
+      reader.tlbFrame = to.frame;
+      reader.tlbPerm = to.perm;
+      reader.stop = true;
+    }
   }
 
   /**
