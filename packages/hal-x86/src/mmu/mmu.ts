@@ -47,17 +47,17 @@ export class Mmu {
   // The current context's TLB arrays (see TlbContext), which the CPU's memory fast paths read too. They
   // are replaced, not copied, when the context changes (and given to `tlbReader`).
   /** Virtual page number cached in each TLB slot (NaN = empty). */
-  tlbTag: Float64Array;
+  tlbTag!: Float64Array;
   /** Physical address of the 4 KiB frame for each slot (as uint32 bits). */
-  tlbFrame: Int32Array;
-  tlbPerm: Uint8Array;
-  tlbGlobal: Uint8Array;
+  tlbFrame!: Int32Array;
+  tlbPerm!: Uint8Array;
+  tlbGlobal!: Uint8Array;
   /** Size of the page that filled each slot (for INVLPG of a 2 MiB page). */
-  tlbLarge: Uint8Array;
+  tlbLarge!: Uint8Array;
   /** Whether each slot's translation has served an instruction fetch (see TlbContext.fetched). */
-  private tlbFetched: Uint8Array;
+  private tlbFetched!: Uint8Array;
   /** The current context's TLB. */
-  private ctx: TlbContext;
+  private ctx!: TlbContext;
   /**
    * Who else reads the TLB arrays (the CPU's memory fast paths and compiled blocks): given the new
    * arrays on a switch, and told to stop its current block, which holds the old ones. Fields rather than
@@ -96,12 +96,7 @@ export class Mmu {
     this.contexts[0] = first;
     this.kept.push(first);
     this.ctx = first;
-    this.tlbTag = first.tag;
-    this.tlbFrame = first.frame;
-    this.tlbPerm = first.perm;
-    this.tlbGlobal = first.global;
-    this.tlbLarge = first.large;
-    this.tlbFetched = first.fetched;
+    this.useArrays(first);
   }
 
   get cr3(): number {
@@ -152,12 +147,7 @@ export class Mmu {
     if (from.globalsFilled) from.moveGlobalsTo(to); // (rare: most hosts map no global page)
     this.pcidValue = pcid;
     this.ctx = to;
-    this.tlbTag = to.tag;
-    this.tlbFrame = to.frame;
-    this.tlbPerm = to.perm;
-    this.tlbGlobal = to.global;
-    this.tlbLarge = to.large;
-    this.tlbFetched = to.fetched;
+    this.useArrays(to);
     if (keep && to.epoch >= 0) this.epoch = to.epoch;
     else this.freshEpoch();
     const reader = this.tlbReader;
@@ -167,6 +157,16 @@ export class Mmu {
       reader.tlbPerm = to.perm;
       reader.stop = true;
     }
+  }
+
+  /** Makes `ctx`'s arrays the ones the MMU's own paths read (the CPU's are handed over separately). */
+  private useArrays(ctx: TlbContext): void {
+    this.tlbTag = ctx.tag;
+    this.tlbFrame = ctx.frame;
+    this.tlbPerm = ctx.perm;
+    this.tlbGlobal = ctx.global;
+    this.tlbLarge = ctx.large;
+    this.tlbFetched = ctx.fetched;
   }
 
   /**
