@@ -95,8 +95,7 @@ export class Mmu {
     first.pcid = 0;
     this.contexts[0] = first;
     this.kept.push(first);
-    this.ctx = first;
-    this.useArrays(first);
+    this.makeCurrent(first);
   }
 
   get cr3(): number {
@@ -146,8 +145,7 @@ export class Mmu {
     if (!keep) to.flush(false);
     if (from.globalsFilled) from.moveGlobalsTo(to); // (rare: most hosts map no global page)
     this.pcidValue = pcid;
-    this.ctx = to;
-    this.useArrays(to);
+    this.makeCurrent(to);
     if (keep && to.epoch >= 0) this.epoch = to.epoch;
     else this.freshEpoch();
     const reader = this.tlbReader;
@@ -159,8 +157,9 @@ export class Mmu {
     }
   }
 
-  /** Makes `ctx`'s arrays the ones the MMU's own paths read (the CPU's are handed over separately). */
-  private useArrays(ctx: TlbContext): void {
+  /** Makes `ctx` the current context, its arrays the ones the MMU's own paths read (see `tlbReader`). */
+  private makeCurrent(ctx: TlbContext): void {
+    this.ctx = ctx;
     this.tlbTag = ctx.tag;
     this.tlbFrame = ctx.frame;
     this.tlbPerm = ctx.perm;
@@ -174,17 +173,16 @@ export class Mmu {
    * the context left longest ago, emptied (that context's translations are dropped).
    */
   private giveArrays(pcid: number): TlbContext {
-    let ctx: TlbContext;
+    let ctx: TlbContext | null = null;
     if (this.kept.length < KEPT_TLB_CONTEXTS) {
       ctx = new TlbContext();
       this.kept.push(ctx);
     } else {
-      ctx = this.kept[0] === this.ctx ? (this.kept[1] as TlbContext) : (this.kept[0] as TlbContext);
-      for (const c of this.kept) if (c !== this.ctx && c.lastUsed < ctx.lastUsed) ctx = c;
+      for (const c of this.kept) if (c !== this.ctx && (ctx === null || c.lastUsed < ctx.lastUsed)) ctx = c;
+      ctx = ctx as TlbContext; // (KEPT_TLB_CONTEXTS > 1: some context is not current)
       this.contexts[ctx.pcid] = undefined;
-      ctx.flush(true);
+      ctx.discard(true);
     }
-    ctx.epoch = -1;
     ctx.pcid = pcid;
     this.contexts[pcid] = ctx;
     return ctx;
@@ -212,10 +210,7 @@ export class Mmu {
       this.flush(false);
       return;
     }
-    const ctx = this.contexts[pcid];
-    if (ctx === undefined) return;
-    ctx.flush(false);
-    ctx.epoch = -1;
+    this.contexts[pcid]?.discard(false);
   }
 
   /**
@@ -249,11 +244,7 @@ export class Mmu {
    */
   flush(includeGlobal: boolean): void {
     if (includeGlobal) {
-      for (const c of this.kept) {
-        if (c === this.ctx) continue;
-        c.flush(true);
-        c.epoch = -1;
-      }
+      for (const c of this.kept) if (c !== this.ctx) c.discard(true);
     }
     this.ctx.flush(includeGlobal);
     this.freshEpoch();

@@ -86,6 +86,12 @@ export class TlbContext {
     this.lostFetch = false;
   }
 
+  /** For a context that is not current: drops its translations (as `flush`) and its links' epoch. */
+  discard(includeGlobal: boolean): void {
+    this.flush(includeGlobal);
+    this.epoch = -1;
+  }
+
   /**
    * INVLPG: drops the translation of the 4 KiB page `vpn`, and every slot of a 2 MiB page holding it.
    * Returns what that means for block links: 'none' (no link can rest on what went), 'context' (this
