@@ -1,3 +1,4 @@
+import { constBindings } from '@exov6/build-tools';
 import { defineConfig } from 'tsup';
 
 // The library and the compiler (as a library) are ESM entries with bundled .d.ts files. Neither uses a
@@ -12,6 +13,8 @@ export default defineConfig([
     dts: true,
     sourcemap: true,
     clean: true,
+    // Top-level bindings nothing reassigns are declared const again (see @exov6/build-tools).
+    plugins: [constBindings()],
   },
   {
     entry: { 'bin/capnpc-lite': 'src/bin/capnpc-lite.ts' },
@@ -19,5 +22,6 @@ export default defineConfig([
     target: 'node20',
     platform: 'node',
     sourcemap: true,
+    plugins: [constBindings()],
   },
 ]);

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { constBindings } from '@exov6/build-tools';
 import { defineConfig } from 'tsup';
 
 // One build, two entries: the library (ESM + bundled .d.ts) and the x86run CLI.
@@ -17,9 +18,11 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   splitting: true,
-  // A per-entry banner: tsup's `banner` option applies to every entry, only the CLI needs a shebang.
-  // The source map is shifted by one line (a leading ';' in `mappings`) to stay accurate.
   plugins: [
+    // Top-level bindings nothing reassigns are declared const again (see @exov6/build-tools).
+    constBindings(),
+    // A per-entry banner: tsup's `banner` option applies to every entry, only the CLI needs a shebang.
+    // The source map is shifted by one line (a leading ';' in `mappings`) to stay accurate.
     {
       name: 'x86run-shebang',
       renderChunk(code, chunk) {

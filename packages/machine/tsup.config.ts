@@ -1,3 +1,4 @@
+import { constBindings } from '@exov6/build-tools';
 import { defineConfig } from 'tsup';
 
 // The library and the command line; the workspace packages stay external.
@@ -9,4 +10,6 @@ export default defineConfig({
   dts: { entry: { index: 'src/index.ts' } },
   sourcemap: true,
   clean: true,
+  // Top-level bindings nothing reassigns are declared const again (see @exov6/build-tools).
+  plugins: [constBindings()],
 });

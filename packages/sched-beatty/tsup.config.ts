@@ -1,3 +1,4 @@
+import { constBindings } from '@exov6/build-tools';
 import { defineConfig } from 'tsup';
 
 // One entry, the library: ESM with a bundled .d.ts. The package has no runtime dependencies and uses no
@@ -10,4 +11,6 @@ export default defineConfig({
   dts: true,
   sourcemap: true,
   clean: true,
+  // Top-level bindings nothing reassigns are declared const again (see @exov6/build-tools).
+  plugins: [constBindings()],
 });
