@@ -43,6 +43,18 @@ export class Environment {
   replyTo: Waiter | null = null;
   /** Its guest code's IPC waiter (see guest-ipc.ts), made at its first IPC primitive. */
   ipcWaiter: GuestWaiter | null = null;
+  /**
+   * The endpoint capability its IPC last named, as resolved then (cap -1: none yet). While the CapSpace
+   * still accepts that id with the right an operation needs, it names the same capability: an id is never
+   * issued again (its slot's generation moves on when it is deleted, moved or revoked), and a capability's
+   * object and badge never change. So the kernel checks the id and the right, and skips the rest of the
+   * lookup (see `Exokernel.ipcEndpoint`).
+   */
+  readonly lastEndpoint: { cap: number; objectId: number; badge: number | undefined } = {
+    cap: -1,
+    objectId: 0,
+    badge: undefined,
+  };
   /** Where this environment's guest code is blocked in IPC, if it is. */
   waitingAt: { endpoint: Endpoint | null; waiter: Waiter } | null = null;
   /** A page-fault handler in guest code (JOS style), registered with the guest primitive. */
