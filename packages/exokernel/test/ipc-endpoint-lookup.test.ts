@@ -8,7 +8,7 @@
  */
 import { Rights } from '@exov6/caplattice';
 import { describe, expect, it } from 'vitest';
-import { ExoErrno, ExoSyscall, Exokernel } from '../src/index';
+import { type EnvApi, ExoErrno, ExoSyscall, Exokernel } from '../src/index';
 import { code } from './support/error-code';
 import { SYSCALL, movEaxPrimitive, startMachineCode } from './support/guest';
 
@@ -21,6 +21,20 @@ function boot() {
   const bind = (cap: number) => kernel.bind(kernel.environmentOf(root, cap));
   const clientCap = os.envCreate({ quota: 8 });
   return { kernel, os, client: bind(clientCap), clientCap };
+}
+
+/** `sender` sends through `cap` while the root waits at `endpoint`: the message arrives. */
+function delivers(os: EnvApi, sender: EnvApi, cap: number, endpoint: number): void {
+  const receiving = os.ipcSubmit({ op: 'recv', endpoint });
+  sender.ipcSend(cap, {});
+  expect(os.ipcPoll(receiving)).toMatchObject({ ok: true });
+}
+
+/** A send through `cap` is refused with `error`, and the root waiting at `endpoint` gets nothing. */
+function refused(os: EnvApi, sender: EnvApi, cap: number, endpoint: number, error: string): void {
+  const waiting = os.ipcSubmit({ op: 'recv', endpoint });
+  expect(code(() => sender.ipcSend(cap, {}))).toBe(error);
+  expect(os.ipcPoll(waiting)).toBeNull();
 }
 
 describe('IPC names its endpoint through a capability checked every time', () => {
@@ -54,9 +68,7 @@ describe('IPC names its endpoint through a capability checked every time', () =>
     const ep = os.endpointCreate();
     const parent = os.capDerive(ep, { rights: Rights.IPC_SEND | Rights.GRANT | Rights.REVOKE });
     const mine = os.capGrant(parent, { rights: Rights.IPC_SEND }, clientCap);
-    const receiving = os.ipcSubmit({ op: 'recv', endpoint: ep });
-    client.ipcSend(mine, {});
-    expect(os.ipcPoll(receiving)).toMatchObject({ ok: true });
+    delivers(os, client, mine, ep);
 
     os.capRevoke(parent);
     const waiting = os.ipcSubmit({ op: 'recv', endpoint: ep });
@@ -69,9 +81,7 @@ describe('IPC names its endpoint through a capability checked every time', () =>
     expect(os.ipcPoll(waiting)).toMatchObject({ ok: true, message: { words: [4n, 0n, 0n, 0n] } });
     const otherCap = os.envCreate({ quota: 8 });
     const moved = client.capTransfer(movable, os.capGrant(otherCap, { rights: Rights.GRANT }, clientCap));
-    const last = os.ipcSubmit({ op: 'recv', endpoint: ep });
-    expect(code(() => client.ipcSend(movable, {}))).toBe('E_BADCAP');
-    expect(os.ipcPoll(last)).toBeNull();
+    refused(os, client, movable, ep, 'E_BADCAP');
     expect(moved).toBeGreaterThan(0);
   });
 
@@ -79,9 +89,7 @@ describe('IPC names its endpoint through a capability checked every time', () =>
     const { os, client, clientCap } = boot();
     const ep = os.endpointCreate();
     const sendOnly = os.capGrant(ep, { rights: Rights.IPC_SEND }, clientCap);
-    const receiving = os.ipcSubmit({ op: 'recv', endpoint: ep });
-    client.ipcSend(sendOnly, {});
-    expect(os.ipcPoll(receiving)).toMatchObject({ ok: true });
+    delivers(os, client, sendOnly, ep);
     expect(code(() => client.ipcRecv(sendOnly))).toBe('E_RIGHTS');
     expect(code(() => client.ipcSubmit({ op: 'recv', endpoint: sendOnly }))).toBe('E_RIGHTS');
   });
@@ -90,13 +98,9 @@ describe('IPC names its endpoint through a capability checked every time', () =>
     const { os, client, clientCap } = boot();
     const ep = os.endpointCreate();
     const mine = os.capGrant(ep, { rights: Rights.IPC_SEND }, clientCap);
-    const receiving = os.ipcSubmit({ op: 'recv', endpoint: ep });
-    client.ipcSend(mine, {});
-    expect(os.ipcPoll(receiving)).toMatchObject({ ok: true });
+    delivers(os, client, mine, ep);
     os.envKill(clientCap);
-    const waiting = os.ipcSubmit({ op: 'recv', endpoint: ep });
-    expect(code(() => client.ipcSend(mine, {}))).toBe('E_STATE');
-    expect(os.ipcPoll(waiting)).toBeNull();
+    refused(os, client, mine, ep, 'E_STATE');
   });
 
   it('in guest code too: a call through a capability the guest deleted after its first call fails', () => {
